@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from screening.web import ROLE_LABELS
+from workflows.application import ACCOUNT_ROLES
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    enterprise_number = StringField(
+        _l("Enterprise number"), validators=[DataRequired(), Length(max=20)], description=_l("e.g. 0403.170.701")
+    )
+    code = StringField(
+        _l("Code"), validators=[DataRequired(), Length(max=40)], description=_l("Short name used in directory mappings")
+    )
+    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(check_deliverability=False)])
+    active = BooleanField(_l("Active"), default=True)
+
+
+class FunctionForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    name_nl = StringField(_l("Name (Dutch)"), validators=[DataRequired(), Length(max=200)])
+    name_fr = StringField(_l("Name (French)"), validators=[DataRequired(), Length(max=200)])
+    category = IntegerField(_l("Category"), validators=[DataRequired(), NumberRange(min=1, max=4)])
+    active = BooleanField(_l("Active"), default=True)
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=120)])
+    display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Email(check_deliverability=False)])
+    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ACCOUNT_ROLES])
+    organisation = SelectField(_l("Organisation"), validators=[Optional()])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=12, max=256)])

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from datetime import date
+
+from babel import Locale
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from screening.people.identifiers import IdentifierError, parse_national_number
+
+NAME_MAX = 100
+TEXT_MAX = 5000
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """ISO 3166 countries named in the user's language, Belgium first."""
+    locale = get_locale() or Locale("en")
+    territories = {
+        code: name for code, name in locale.territories.items() if len(code) == 2 and code.isalpha() and code != "ZZ"
+    }
+    rest = sorted(((c, n) for c, n in territories.items() if c != "BE"), key=lambda item: item[1])
+    return [("BE", territories.get("BE", "Belgium")), *rest]
+
+
+class ApplicationForm(FlaskForm):
+    given_names = StringField(_l("Given names"), validators=[DataRequired(), Length(max=NAME_MAX)])
+    family_name = StringField(_l("Family name"), validators=[DataRequired(), Length(max=NAME_MAX)])
+    date_of_birth = DateField(_l("Date of birth"), validators=[DataRequired()])
+    nationality = SelectField(_l("Nationality"), validators=[DataRequired()])
+    national_number = StringField(
+        _l("National register number"),
+        validators=[Optional(), Length(max=20)],
+        description=_l("Belgian national register or BIS number, e.g. 85.07.30-033.28"),
+    )
+    document_number = StringField(
+        _l("Identity document number"),
+        validators=[Optional(), Length(max=40)],
+        description=_l("Only for people without a Belgian national register or BIS number"),
+    )
+    email = EmailField(
+        _l("E-mail address of the person"),
+        validators=[Optional(), Email(check_deliverability=False), Length(max=254)],
+        description=_l("Used to ask for consent and to send notices"),
+    )
+    function_id = SelectField(_l("Critical function"), coerce=int, validators=[DataRequired()])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.nationality.choices = country_choices()
+
+    def validate_given_names(self, field: StringField) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError(_l("This field is required."))
+
+    def validate_family_name(self, field: StringField) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError(_l("This field is required."))
+
+    def validate_date_of_birth(self, field: DateField) -> None:
+        if field.data is None:
+            return
+        if field.data > date.today():
+            raise ValidationError(_l("A date of birth cannot be in the future."))
+        if field.data.year < 1900:
+            raise ValidationError(_l("Please check the year of birth."))
+
+    def validate_national_number(self, field: StringField) -> None:
+        if not field.data:
+            if not self.document_number.data:
+                raise ValidationError(_l("Give a national register number, or an identity document number."))
+            return
+        try:
+            number = parse_national_number(field.data)
+        except IdentifierError as error:
+            raise ValidationError(_l(str(error))) from None
+        born = self.date_of_birth.data
+        if number.birth_date is not None and born is not None and number.birth_date != born:
+            raise ValidationError(_l("This number does not match the date of birth."))
+
+
+class TransitionForm(FlaskForm):
+    """One action on an application: the version the user saw, and a reason or text when needed."""
+
+    version = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=TEXT_MAX)])

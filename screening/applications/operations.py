@@ -1,0 +1,305 @@
+"""Every write to an application or clearance. Operations flush, never commit (one transaction per
+request or job), take plain arguments and an :class:`~screening.actors.Actor`, and record each change
+in the audit trail. State changes are decided by the declared machines in ``workflows/``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from screening.actors import Actor
+from screening.applications.models import Application, Clearance, ReferenceCounter
+from screening.audit.operations import record
+from screening.catalogue.models import CriticalFunction
+from screening.clock import local_date, utcnow
+from screening.config import DeadlinesConfig
+from screening.db import db
+from screening.errors import Conflict, InvalidInput, NotAllowed
+from screening.people.operations import PersonDetails, find_or_create_person
+from screening.people.protection import IdentifierVault
+from workflows.application import ADVICE_EVENTS, APPLICATION
+from workflows.clearance import CLEARANCE, COVERING_STATES
+from workflows.deadlines import appeal_deadline
+from workflows.machine import GuardFailed, IllegalTransition, NotPermitted, TransitionError
+
+
+def next_reference(prefix: str, year: int) -> str:
+    """SCR-2026-000123: a per-year counter, incremented atomically (row lock) so references never repeat."""
+    name = f"{prefix}-{year}"
+    value = db.session.scalar(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.name == name)
+        .values(value=ReferenceCounter.value + 1)
+        .returning(ReferenceCounter.value)
+    )
+    if value is None:
+        db.session.add(ReferenceCounter(name=name, value=1))
+        db.session.flush()
+        value = 1
+    return f"{name}-{value:06d}"
+
+
+def create_application(
+    actor: Actor,
+    vault: IdentifierVault,
+    *,
+    organisation_id: int,
+    function_id: int,
+    person: PersonDetails,
+    now: datetime | None = None,
+) -> Application:
+    """A draft application of the actor's own organisation."""
+    if actor.role != "requester":
+        raise NotAllowed("Only an employer's screening manager can create applications.")
+    if actor.organisation_id != organisation_id:
+        raise NotAllowed("You can only create applications for your own organisation.")
+    function = db.session.get(CriticalFunction, function_id)
+    if function is None or not function.active:
+        raise InvalidInput("Choose a critical function from the catalogue.", field="function_id")
+    now = now or utcnow()
+    holder = find_or_create_person(vault, person)
+    application = Application(
+        reference=next_reference("SCR", now.year),
+        organisation_id=organisation_id,
+        person=holder,
+        function_id=function_id,
+        state="draft",
+        created_by_id=actor.user_id,
+        created_at=now,
+        state_changed_at=now,
+    )
+    db.session.add(application)
+    db.session.flush()
+    record(
+        actor, "create", "application", application.id, organisation_id=organisation_id,
+        to_state="draft", now=now,
+    )  # fmt: skip
+    return application
+
+
+def covering_clearance(person_id: int, on: date) -> Clearance | None:
+    """The person's clearance that still covers them on ``on`` (screened once), if any."""
+    return db.session.scalar(
+        select(Clearance)
+        .where(
+            Clearance.person_id == person_id,
+            Clearance.state.in_(COVERING_STATES),
+            Clearance.valid_from <= on,
+            Clearance.valid_until >= on,
+        )
+        .order_by(Clearance.valid_until.desc())
+        .limit(1)
+    )
+
+
+def _context(application: Application, today: date, deadlines: DeadlinesConfig) -> dict[str, Any]:
+    """Facts the machine's guards read; gathered here so guards stay pure."""
+    context: dict[str, Any] = {}
+    if application.state == "awaiting_consent":
+        asked_on = local_date(application.state_changed_at)
+        context["consent_period_over"] = today >= asked_on + relativedelta(days=deadlines.consent_expiry_days)
+    if application.state == "draft":
+        context["holds_valid_clearance"] = covering_clearance(application.person_id, today) is not None
+    if application.state == "negative" and application.appeal_deadline is not None:
+        context["appeal_window_closed"] = today > application.appeal_deadline
+    return context
+
+
+def available_events(application: Application, role: str, today: date, deadlines: DeadlinesConfig) -> tuple[str, ...]:
+    """What ``role`` may do now: the web layer shows exactly these actions."""
+    context = _context(application, today, deadlines)
+    return tuple(t.event for t in APPLICATION.available(application.state, role, context))
+
+
+def _check_scope(actor: Actor, application: Application) -> None:
+    if actor.is_employer and actor.organisation_id != application.organisation_id:
+        raise NotAllowed("This application belongs to another organisation.")
+
+
+def fire(
+    application: Application,
+    event: str,
+    actor: Actor,
+    deadlines: DeadlinesConfig,
+    *,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Application:
+    """Take one transition of the application machine, with its side effects and audit entry.
+
+    ``expected_version`` is the version the user saw: if someone else acted meanwhile, the user gets a
+    conflict instead of acting on a state they have not seen. The version column makes the UPDATE itself
+    conditional, so two simultaneous requests cannot both succeed.
+    """
+    now = now or utcnow()
+    today = local_date(now)
+    _check_scope(actor, application)
+    if expected_version is not None and expected_version != application.version:
+        raise Conflict("Someone else changed this application meanwhile. Review its current state and try again.")
+    try:
+        step = APPLICATION.resolve(application.state, event, actor.role, _context(application, today, deadlines))
+    except NotPermitted:
+        raise NotAllowed("You may not do this.") from None
+    except IllegalTransition:
+        raise Conflict(f"This is not possible while the application is {application.state}.") from None
+    except GuardFailed as error:
+        raise Conflict(_guard_message(event)) from error
+    except TransitionError as error:
+        raise InvalidInput(str(error)) from error
+    reason = (reason or "").strip() or None
+    if step.requires_reason and not reason:
+        raise InvalidInput("Please give the reason or text for this step.", field="reason")
+
+    source = application.state
+    _apply(application, event, step.target, reason, deadlines, now, today, actor)
+    application.state = step.target
+    application.state_changed_at = now
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict("Someone else changed this application meanwhile. Review its current state.") from None
+    record(
+        actor, event, "application", application.id, organisation_id=application.organisation_id,
+        from_state=source, to_state=step.target, reason=_audit_reason(event, reason), now=now,
+    )  # fmt: skip
+    return application
+
+
+def _guard_message(event: str) -> str:
+    return {
+        "lodge_appeal": "The appeal window has closed.",
+        "close_appeal_window": "The appeal window is still open.",
+        "expire_consent": "The consent period is not over yet.",
+    }.get(event, "The conditions for this step are not met.")
+
+
+def _audit_reason(event: str, reason: str | None) -> str | None:
+    """Grounds are kept on the file (authority only); the trail notes that they were given."""
+    if event in ADVICE_EVENTS or event in ("appeal_upheld", "appeal_rejected"):
+        return "grounds recorded" if reason else None
+    return reason
+
+
+def _apply(
+    application: Application,
+    event: str,
+    target: str,
+    reason: str | None,
+    deadlines: DeadlinesConfig,
+    now: datetime,
+    today: date,
+    actor: Actor,
+) -> None:
+    if event == "submit" and target == "covered":
+        clearance = covering_clearance(application.person_id, today)
+        assert clearance is not None  # the guard said so in this transaction
+        application.clearance_id = clearance.id
+    elif event == "consent":
+        application.submitted_at = now
+        application.due_on = today + relativedelta(days=deadlines.review_days)
+    elif event == "request_info":
+        application.info_request = reason
+        application.info_response = None
+    elif event == "provide_info":
+        application.info_response = reason
+    elif event in ADVICE_EVENTS:
+        application.advice_type = ADVICE_EVENTS[event]
+        application.decided_at = now
+        application.grounds = reason
+        application.notified_at = now
+        if target == "positive":
+            _grant_clearance(application, actor, deadlines, now, today)
+        else:
+            application.appeal_deadline = appeal_deadline(today, deadlines.appeal_days)
+    elif event == "lodge_appeal":
+        application.appealed_at = now
+    elif event == "appeal_upheld":
+        application.advice_type = "positive"
+        application.decided_at = now
+        application.grounds = reason
+        _grant_clearance(application, actor, deadlines, now, today)
+    elif event == "appeal_rejected":
+        application.decided_at = now
+        application.grounds = reason
+    elif event == "withdraw":
+        application.withdrawal_reason = reason
+
+
+def _grant_clearance(
+    application: Application, actor: Actor, deadlines: DeadlinesConfig, now: datetime, today: date
+) -> Clearance:
+    """A positive advice creates a clearance, or extends the one the person already holds."""
+    until = today + relativedelta(years=deadlines.clearance_validity_years) - relativedelta(days=1)
+    existing = covering_clearance(application.person_id, today)
+    if existing is not None:
+        if existing.valid_until < until:
+            existing.valid_until = until
+        application.clearance_id = existing.id
+        record(
+            actor, "extend", "clearance", existing.id, organisation_id=application.organisation_id,
+            from_state=existing.state, to_state=existing.state, reason=f"until {until.isoformat()}", now=now,
+        )  # fmt: skip
+        return existing
+    clearance = Clearance(
+        reference=next_reference("CLR", now.year),
+        person_id=application.person_id,
+        application_id=application.id,
+        advice_type=application.advice_type or "positive",
+        state="valid",
+        valid_from=today,
+        valid_until=until,
+        created_at=now,
+        state_changed_at=now,
+    )
+    db.session.add(clearance)
+    db.session.flush()
+    application.clearance_id = clearance.id
+    record(
+        actor, "grant", "clearance", clearance.id, organisation_id=application.organisation_id,
+        to_state="valid", now=now,
+    )  # fmt: skip
+    return clearance
+
+
+def fire_clearance(
+    clearance: Clearance,
+    event: str,
+    actor: Actor,
+    *,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Clearance:
+    """Re-evaluation, confirmation, revocation and expiry of a clearance, through its own machine."""
+    now = now or utcnow()
+    today = local_date(now)
+    if expected_version is not None and expected_version != clearance.version:
+        raise Conflict("Someone else changed this clearance meanwhile. Review its current state and try again.")
+    try:
+        step = CLEARANCE.resolve(
+            clearance.state, event, actor.role, {"end_date_reached": today > clearance.valid_until}
+        )
+    except NotPermitted:
+        raise NotAllowed("You may not do this.") from None
+    except TransitionError:
+        raise Conflict(f"This is not possible while the clearance is {clearance.state}.") from None
+    reason = (reason or "").strip() or None
+    if step.requires_reason and not reason:
+        raise InvalidInput("Please give the reason for this step.", field="reason")
+    source = clearance.state
+    clearance.state = step.target
+    clearance.state_changed_at = now
+    if step.target == "revoked":
+        clearance.revoked_at = now
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict("Someone else changed this clearance meanwhile. Review its current state.") from None
+    record(actor, event, "clearance", clearance.id, from_state=source, to_state=step.target, reason=reason, now=now)
+    return clearance

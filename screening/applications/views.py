@@ -1,0 +1,164 @@
+"""Applications: lists, the officer's queue, the new-application form, detail, and every transition."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from screening.actors import Actor
+from screening.applications import operations, queries
+from screening.applications.forms import ApplicationForm, TransitionForm
+from screening.applications.queries import READERS
+from screening.audit.operations import record
+from screening.auth.access import roles
+from screening.catalogue.models import CriticalFunction
+from screening.clock import today
+from screening.db import db
+from screening.errors import DomainError
+from screening.extensions import settings, vault
+from screening.people.operations import PersonDetails
+from screening.web import EVENT_LABELS
+from workflows.application import APPLICATION, QUEUE_STATES
+
+bp = Blueprint("applications", __name__)
+
+#: Events whose form asks for a text, with the label of that text.
+REASON_LABELS = {
+    "request_info": "Question to the employer",
+    "provide_info": "Your answer",
+    "advise_positive_with_warning": "Grounds (authority only)",
+    "advise_negative": "Grounds (authority only)",
+    "appeal_upheld": "Grounds of the ruling (authority only)",
+    "appeal_rejected": "Grounds of the ruling (authority only)",
+    "withdraw": "Reason for withdrawal",
+}
+
+
+def _actor() -> Actor:
+    return Actor.of(current_user, request.remote_addr)
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+@bp.route("/applications")
+@roles(*READERS)
+def index() -> str:
+    state = request.args.get("state") or None
+    if state and state not in {s.name for s in APPLICATION.states}:
+        state = None
+    query = (request.args.get("q") or "").strip()[:100] or None
+    page = queries.list_applications(
+        current_user, page=_page(), per_page=settings().app.page_size, state=state, query=query
+    )
+    return render_template(
+        "applications/index.html", page=page, state=state, query=query or "", states=APPLICATION.states
+    )
+
+
+@bp.route("/queue")
+@roles("officer")
+def queue() -> str:
+    state = request.args.get("state") or None
+    page = queries.officer_queue(current_user, page=_page(), per_page=settings().app.page_size, state=state)
+    return render_template(
+        "applications/queue.html", page=page, state=state, queue_states=sorted(QUEUE_STATES), today=today()
+    )
+
+
+def _function_choices() -> list[tuple[int, str]]:
+    from flask_babel import get_locale
+
+    locale = str(get_locale() or "en")
+    functions = db.session.scalars(
+        select(CriticalFunction)
+        .where(CriticalFunction.active)
+        .order_by(CriticalFunction.category, CriticalFunction.code)
+    )
+    return [(f.id, f"{f.name(locale)} ({_('category')} {f.category})") for f in functions]
+
+
+@bp.route("/applications/new", methods=["GET", "POST"])
+@roles("requester")
+def new() -> str | Response | tuple[str, int]:
+    form = ApplicationForm()
+    form.function_id.choices = _function_choices()
+    if form.validate_on_submit():
+        details = PersonDetails(
+            given_names=form.given_names.data or "",
+            family_name=form.family_name.data or "",
+            date_of_birth=form.date_of_birth.data,  # type: ignore[arg-type]
+            nationality=form.nationality.data or "",
+            national_number=form.national_number.data or None,
+            document_number=form.document_number.data or None,
+            email=form.email.data or None,
+        )
+        try:
+            application = operations.create_application(
+                _actor(), vault(), organisation_id=current_user.organisation_id,
+                function_id=form.function_id.data, person=details,
+            )  # fmt: skip
+        except DomainError as error:
+            db.session.rollback()
+            target = getattr(form, error.field or "", None)
+            (target.errors if target is not None else form.form_errors).append(_(error.message))
+            return render_template("applications/new.html", form=form), 422
+        flash(_("Application %(ref)s saved as a draft. Submit it when ready.", ref=application.reference), "success")
+        return redirect(url_for("applications.detail", application_id=application.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("applications/new.html", form=form), status
+
+
+def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
+    application = queries.get_application(current_user, application_id)
+    events = operations.available_events(application, current_user.role, today(), settings().deadlines)
+    forms = {event: TransitionForm(version=str(application.version), prefix=event) for event in events}
+    if current_user.role == "officer" and application.grounds:
+        # Reading grounds is itself sensitive: the trail shows who saw them.
+        record(_actor(), "read_grounds", "application", application.id, organisation_id=application.organisation_id)
+    page = render_template(
+        "applications/detail.html",
+        application=application,
+        timeline=queries.timeline(application),
+        events=events,
+        forms=forms,
+        transitions={t.event: t for t in APPLICATION.transitions},
+        reason_labels=REASON_LABELS,
+        overdue=queries.is_overdue(application, today()),
+        authority=current_user.role in ("officer", "auditor"),
+    )
+    return page, status
+
+
+@bp.route("/applications/<int:application_id>")
+@roles(*READERS)
+def detail(application_id: int) -> tuple[str, int]:
+    return _render_detail(application_id)
+
+
+@bp.route("/applications/<int:application_id>/<event>", methods=["POST"])
+@roles("requester", "officer")
+def transition(application_id: int, event: str) -> Response | tuple[str, int]:
+    application = queries.get_application(current_user, application_id)
+    if event not in APPLICATION.events:
+        abort(404)
+    form = TransitionForm(prefix=event)
+    version = form.version.data or ""
+    if not form.validate_on_submit() or not version.isdigit():
+        flash(_("The form was incomplete or too long. Please try again."), "danger")
+        return _render_detail(application_id, 422)
+    try:
+        operations.fire(
+            application, event, _actor(), settings().deadlines, reason=form.reason.data,
+            expected_version=int(version),
+        )  # fmt: skip
+    except DomainError as error:
+        db.session.rollback()
+        flash(_(error.message), "danger")
+        return _render_detail(application_id, error.status)
+    flash(_("Done: %(label)s.", label=EVENT_LABELS[event]), "success")
+    return redirect(url_for("applications.detail", application_id=application.id))

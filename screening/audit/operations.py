@@ -1,0 +1,40 @@
+"""Writing the audit trail. Every state change, export and sensitive read goes through :func:`record`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from screening.actors import Actor
+from screening.audit.models import AuditEntry
+from screening.clock import utcnow
+from screening.db import db
+
+
+def record(
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    *,
+    organisation_id: int | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        at=now or utcnow(),
+        actor_user_id=actor.user_id,
+        actor=actor.label,
+        role=actor.role,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        organisation_id=organisation_id,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        client_address=actor.client_address,
+    )
+    db.session.add(entry)
+    return entry

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from screening.db import Base, UTCDateTime
+from screening.organisations.models import Organisation
+from workflows.application import ACCOUNT_ROLES
+
+_ROLES = ", ".join(f"'{role}'" for role in ACCOUNT_ROLES)
+
+
+class User(Base):
+    """A signed-in account: local (hashed password) or synced from the directory at each sign-in."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(f"role IN ({_ROLES})", name="role_known"),
+        CheckConstraint(
+            "role NOT IN ('requester', 'hr') OR organisation_id IS NOT NULL", name="employer_has_organisation"
+        ),
+        CheckConstraint("source IN ('local', 'directory')", name="source_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    source: Mapped[str] = mapped_column(String(10), default="local", server_default="local")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    locale: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_employer(self) -> bool:
+        return self.role in ("requester", "hr")
+
+    @property
+    def is_authority(self) -> bool:
+        return self.role in ("officer", "auditor")
+
+
+class LoginAttempt(Base):
+    """Failed sign-ins, counted per account and per address to slow down password guessing."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_address_at", "client_address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    username: Mapped[str] = mapped_column(String(120))
+    client_address: Mapped[str | None] = mapped_column(String(45))

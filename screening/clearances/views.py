@@ -1,0 +1,94 @@
+"""Clearances: the register an organisation relies on, and the officers' re-evaluation actions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from screening.actors import Actor
+from screening.applications import operations, queries
+from screening.applications.forms import TransitionForm
+from screening.applications.models import Application
+from screening.audit.models import AuditEntry
+from screening.auth.access import roles
+from screening.db import db
+from screening.errors import DomainError
+from screening.extensions import settings
+from screening.web import EVENT_LABELS
+from workflows.clearance import CLEARANCE
+
+bp = Blueprint("clearances", __name__)
+
+READERS = ("requester", "hr", "officer", "auditor")
+
+
+@bp.route("/clearances")
+@roles(*READERS)
+def index() -> str:
+    state = request.args.get("state") or None
+    if state and state not in {s.name for s in CLEARANCE.states}:
+        state = None
+    page = queries.list_clearances(
+        current_user, page=request.args.get("page", 1, type=int) or 1, per_page=settings().app.page_size, state=state
+    )
+    return render_template("clearances/index.html", page=page, state=state, states=CLEARANCE.states)
+
+
+def _render(clearance_id: int, status: int = 200) -> tuple[str, int]:
+    clearance = queries.get_clearance(current_user, clearance_id)
+    events = ()
+    if current_user.role == "officer":
+        events = tuple(t.event for t in CLEARANCE.available(clearance.state, "officer", {}))
+    history = []
+    relying = []
+    if current_user.role in ("officer", "auditor"):
+        history = list(
+            db.session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.object_type == "clearance", AuditEntry.object_id == clearance.id)
+                .order_by(AuditEntry.id)
+            )
+        )
+    relying = list(
+        db.session.scalars(
+            queries.visible(current_user).where(Application.clearance_id == clearance.id).order_by(Application.id)
+        )
+    )
+    forms = {event: TransitionForm(version=str(clearance.version), prefix=event) for event in events}
+    page = render_template(
+        "clearances/detail.html", clearance=clearance, events=events, forms=forms, history=history, relying=relying
+    )
+    return page, status
+
+
+@bp.route("/clearances/<int:clearance_id>")
+@roles(*READERS)
+def detail(clearance_id: int) -> tuple[str, int]:
+    return _render(clearance_id)
+
+
+@bp.route("/clearances/<int:clearance_id>/<event>", methods=["POST"])
+@roles("officer")
+def transition(clearance_id: int, event: str) -> Response | tuple[str, int]:
+    clearance = queries.get_clearance(current_user, clearance_id)
+    if event not in CLEARANCE.events:
+        abort(404)
+    form = TransitionForm(prefix=event)
+    version = form.version.data or ""
+    if not form.validate_on_submit() or not version.isdigit():
+        flash(_("The form was incomplete or too long. Please try again."), "danger")
+        return _render(clearance_id, 422)
+    try:
+        operations.fire_clearance(
+            clearance, event, Actor.of(current_user, request.remote_addr), reason=form.reason.data,
+            expected_version=int(version),
+        )  # fmt: skip
+    except DomainError as error:
+        db.session.rollback()
+        flash(_(error.message), "danger")
+        return _render(clearance_id, error.status)
+    flash(_("Done: %(label)s.", label=EVENT_LABELS[event]), "success")
+    return redirect(url_for("clearances.detail", clearance_id=clearance.id))

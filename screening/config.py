@@ -1,0 +1,225 @@
+"""Typed configuration: a TOML file parsed into frozen dataclasses.
+
+Unknown keys and missing required keys fail at start with the key named; secrets may come from the
+environment (each such key names its variable in ``config.example.toml``). Tests build configs with
+:func:`make_config`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+#: Where ``screening demo`` keeps its generated configuration and SQLite database.
+DEMO_DIR = Path("var")
+DEMO_CONFIG = DEMO_DIR / "screening.toml"
+
+
+class ConfigError(ValueError):
+    """A configuration problem, named by its dotted key."""
+
+
+def _env(name: str) -> dict[str, str]:
+    return {"env": name}
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    secret_key: str = field(default="", metadata=_env("SCREENING_SECRET_KEY"))
+    base_url: str = "http://127.0.0.1:5000"
+    session_cookie_secure: bool = True
+    session_lifetime_minutes: int = 480
+    default_locale: str = "en"
+    languages: tuple[str, ...] = ("en", "nl", "fr")
+    demo: bool = False
+    page_size: int = 50
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = field(default="", metadata=_env("SCREENING_DATABASE_URL"))
+    echo: bool = False
+    pool_size: int = 10
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    #: Fernet keys; the first encrypts, all decrypt (rotation: put the new key first).
+    identifier_keys: tuple[str, ...] = field(default=(), metadata=_env("SCREENING_IDENTIFIER_KEYS"))
+    #: Key of the keyed hash used to find a person by national register number.
+    lookup_key: str = field(default="", metadata=_env("SCREENING_LOOKUP_KEY"))
+    login_attempts: int = 5
+    login_window_minutes: int = 15
+
+
+@dataclass(frozen=True)
+class DeadlinesConfig:
+    consent_reminder_days: int = 7
+    consent_expiry_days: int = 30
+    review_days: int = 30
+    info_reminder_days: int = 7
+    appeal_days: int = 8
+    appeal_ruling_days: int = 30
+    clearance_validity_years: int = 5
+    expiry_notice_days: tuple[int, ...] = (180, 90, 30)
+
+
+@dataclass(frozen=True)
+class Config:
+    app: AppConfig = field(default_factory=AppConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
+    deadlines: DeadlinesConfig = field(default_factory=DeadlinesConfig)
+    #: Raw ``[ldap]`` table, parsed by :mod:`screening.auth.ldap` when a directory is configured.
+    ldap: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "<defaults>"
+
+    def check(self) -> Config:
+        """Refuse to start without the secrets the application cannot run without."""
+        required = {
+            "app.secret_key": self.app.secret_key,
+            "database.url": self.database.url,
+            "security.identifier_keys": self.security.identifier_keys,
+            "security.lookup_key": self.security.lookup_key,
+        }
+        for key, value in required.items():
+            if not value:
+                raise ConfigError(f"{key}: required setting is missing")
+        for index, key in enumerate(self.security.identifier_keys):
+            try:
+                Fernet(key.encode())
+            except ValueError:
+                raise ConfigError(f"security.identifier_keys[{index}]: not a Fernet key") from None
+        return self
+
+
+_SECTIONS: dict[str, type] = {
+    "app": AppConfig,
+    "database": DatabaseConfig,
+    "security": SecurityConfig,
+    "deadlines": DeadlinesConfig,
+}
+_RAW_SECTIONS = {"ldap"}
+
+
+def _coerce(key: str, kind: Any, value: Any) -> Any:
+    origin = typing.get_origin(kind)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "0", "false", "no"}:
+            return value.lower() in {"1", "true", "yes"}
+    elif kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+    elif kind is str:
+        if isinstance(value, str):
+            return value
+    elif origin is tuple:
+        (item_kind, _ellipsis) = typing.get_args(kind)
+        if isinstance(value, str):  # from the environment: comma-separated
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            return tuple(_coerce(key, item_kind, item) for item in value)
+    elif origin in (types.UnionType, typing.Union):
+        return _coerce(key, next(a for a in typing.get_args(kind) if a is not type(None)), value)
+    raise ConfigError(f"{key}: expected {getattr(kind, '__name__', kind)}, got {value!r}")
+
+
+def _section(name: str, cls: type, data: Mapping[str, Any], env: Mapping[str, str]) -> Any:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{name}: expected a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in fields:
+            raise ConfigError(f"{name}.{key}: unknown setting")
+    values: dict[str, Any] = {}
+    for key, f in fields.items():
+        env_name = f.metadata.get("env")
+        if env_name and env.get(env_name):
+            values[key] = _coerce(f"{name}.{key} (${env_name})", hints[key], env[env_name])
+        elif key in data:
+            values[key] = _coerce(f"{name}.{key}", hints[key], data[key])
+    return cls(**values)
+
+
+def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None, source: str = "") -> Config:
+    """Build a :class:`Config` from a parsed TOML mapping and environment overrides."""
+    env = os.environ if env is None else env
+    for key in data:
+        if key not in _SECTIONS and key not in _RAW_SECTIONS:
+            raise ConfigError(f"{key}: unknown section")
+    sections = {name: _section(name, cls, data.get(name, {}), env) for name, cls in _SECTIONS.items()}
+    raw = {name: dict(data.get(name, {})) for name in _RAW_SECTIONS}
+    return Config(**sections, **raw, source=source or "<mapping>")
+
+
+def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
+    """Read and check a TOML configuration file."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    return parse_config(data, env, source=str(path)).check()
+
+
+def make_config(**sections: Mapping[str, Any]) -> Config:
+    """A checked configuration for tests and tools: generated secrets, overrides per section."""
+    data: dict[str, dict[str, Any]] = {
+        "app": {"secret_key": secrets.token_urlsafe(32), "session_cookie_secure": False},
+        "database": {"url": "sqlite://"},
+        "security": {
+            "identifier_keys": [Fernet.generate_key().decode()],
+            "lookup_key": secrets.token_urlsafe(32),
+        },
+    }
+    for name, values in sections.items():
+        data.setdefault(name, {}).update(values)
+    return parse_config(data, env={}, source="<test>").check()
+
+
+def write_demo_config(path: Path = DEMO_CONFIG) -> Path:
+    """Write the embedded default's configuration once, with freshly generated secrets."""
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    database = (path.parent / "screening.db").resolve()
+    path.write_text(
+        "# Generated by `screening demo`: the embedded default (SQLite, local accounts, demo data).\n"
+        "[app]\n"
+        f'secret_key = "{secrets.token_urlsafe(32)}"\n'
+        "session_cookie_secure = false\n"
+        "demo = true\n\n"
+        "[database]\n"
+        f'url = "sqlite:///{database}"\n\n'
+        "[security]\n"
+        f'identifier_keys = ["{Fernet.generate_key().decode()}"]\n'
+        f'lookup_key = "{secrets.token_urlsafe(32)}"\n',
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return path
+
+
+def default_config_path() -> Path | None:
+    """``$SCREENING_CONFIG``, else the demo configuration if ``screening demo`` has written one."""
+    if os.environ.get("SCREENING_CONFIG"):
+        return Path(os.environ["SCREENING_CONFIG"])
+    return DEMO_CONFIG if DEMO_CONFIG.exists() else None

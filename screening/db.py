@@ -1,0 +1,121 @@
+"""Database engine, the declarative base and the request-scoped session.
+
+One transaction per request or job: operations flush, never commit; the request handler commits
+once at the end (see :func:`init_db`), or rolls back on any error.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
+    """An engine tuned per backend: SQLite gets WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        memory = url in ("sqlite://", "sqlite:///:memory:")
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 15},
+            **({"poolclass": StaticPool} if memory else {}),
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy emit BEGIN itself so transactions and savepoints behave as documented.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            if not memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Any) -> None:
+            # IMMEDIATE takes the write lock at the start: two writers queue instead of deadlocking.
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+
+        return engine
+    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _may_write() -> bool:
+    """Reads (GET, HEAD) share the database; anything else may write, so it queues for the lock."""
+    return not (has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"))
+
+
+def _scope() -> int:
+    return id(g._get_current_object())  # one session per application context
+
+
+def _new_session() -> Session:
+    return Session(bind=current_app.extensions["screening.engine"], expire_on_commit=False)
+
+
+#: The session of the current request or job. Use ``db.session`` inside an application context.
+class _Database:
+    def __init__(self) -> None:
+        self.session: scoped_session[Session] = scoped_session(_new_session, scopefunc=_scope)
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["screening.engine"]
+
+
+db = _Database()
+
+
+def init_db(app: Flask, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    """Bind an engine to the app and commit once per request: on success, never on error."""
+    app.extensions["screening.engine"] = make_engine(url, echo=echo, pool_size=pool_size)
+
+    @app.after_request
+    def _commit(response: Any) -> Any:
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.teardown_appcontext
+    def _remove(_exc: BaseException | None) -> None:
+        db.session.remove()

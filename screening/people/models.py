@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from screening.db import Base, UTCDateTime
+
+
+class Person(Base):
+    """The worker being screened. Identifiers are encrypted; ``identity_hash`` finds them again."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    given_names: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    #: Lower-case "family given" for indexed prefix search.
+    search_name: Mapped[str] = mapped_column(String(201), index=True)
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    nationality: Mapped[str] = mapped_column(String(2))
+    #: Keyed hash of the national register number, or of nationality + document number.
+    identity_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    national_number_encrypted: Mapped[str | None] = mapped_column(Text)
+    #: The masked number (birth-date part only), safe to show to employers.
+    national_number_masked: Mapped[str | None] = mapped_column(String(16))
+    document_number_encrypted: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(5), default="nl", server_default="nl")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_names} {self.family_name}"
+
+    @property
+    def initials(self) -> str:
+        return "".join(part[0].upper() + "." for part in self.full_name.split() if part)
