@@ -79,8 +79,9 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
 
 
 def _may_write() -> bool:
-    """Reads (GET, HEAD) share the database; anything else may write, so it queues for the lock."""
-    return not (has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"))
+    """A web request that may write (POST...) queues for SQLite's write lock at BEGIN, so two people
+    acting at once are serialised instead of failing half-way; reads, jobs and the CLI begin deferred."""
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 def _scope() -> int:

@@ -19,6 +19,7 @@ from screening.extensions import settings, vault
 from screening.organisations.models import Organisation
 from screening.organisations.operations import save_organisation
 from screening.people.identifiers import make_enterprise_number, make_national_number
+from screening.people.models import Person
 from screening.people.operations import PersonDetails
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed for the demo, never used in production
@@ -156,7 +157,8 @@ def _applications(
     if covered_source is not None:
         # "Screened once": another employer asks for a person who is already cleared.
         other = "requester2" if covered_source.organisation_id == users["requester"].organisation_id else "requester"
-        holder = covered_source.person
+        holder = db.session.get(Person, covered_source.person_id)
+        assert holder is not None
         details = PersonDetails(
             given_names=holder.given_names, family_name=holder.family_name, date_of_birth=holder.date_of_birth,
             nationality=holder.nationality, national_number=vault().decrypt(holder.national_number_encrypted or ""),

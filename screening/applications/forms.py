@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from screening.people.identifiers import IdentifierError, parse_national_number
 
@@ -28,11 +28,11 @@ def country_choices() -> list[tuple[str, str]]:
 class ApplicationForm(FlaskForm):
     given_names = StringField(_l("Given names"), validators=[DataRequired(), Length(max=NAME_MAX)])
     family_name = StringField(_l("Family name"), validators=[DataRequired(), Length(max=NAME_MAX)])
-    date_of_birth = DateField(_l("Date of birth"), validators=[DataRequired()])
+    date_of_birth = DateField(_l("Date of birth"), validators=[InputRequired()])
     nationality = SelectField(_l("Nationality"), validators=[DataRequired()])
     national_number = StringField(
         _l("National register number"),
-        validators=[Optional(), Length(max=20)],
+        validators=[Length(max=20)],
         description=_l("Belgian national register or BIS number, e.g. 85.07.30-033.28"),
     )
     document_number = StringField(
@@ -77,7 +77,9 @@ class ApplicationForm(FlaskForm):
         except IdentifierError as error:
             raise ValidationError(_l(str(error))) from None
         born = self.date_of_birth.data
-        if number.birth_date is not None and born is not None and number.birth_date != born:
+        if self.date_of_birth.errors or born is None or number.birth_date is None:
+            return
+        if number.birth_date != born:
             raise ValidationError(_l("This number does not match the date of birth."))
 
 

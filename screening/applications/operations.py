@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -26,6 +27,14 @@ from workflows.application import ADVICE_EVENTS, APPLICATION
 from workflows.clearance import CLEARANCE, COVERING_STATES
 from workflows.deadlines import appeal_deadline
 from workflows.machine import GuardFailed, IllegalTransition, NotPermitted, TransitionError
+
+
+def _lock(instance: Application | Clearance) -> None:
+    """Lock the row (SELECT ... FOR UPDATE) and reload its columns, leaving loaded relationships alone."""
+    mapper = sa_inspect(instance).mapper
+    table = mapper.local_table
+    db.session.execute(select(table.c.id).where(table.c.id == instance.id).with_for_update())
+    db.session.refresh(instance, attribute_names=[column.key for column in mapper.column_attrs])
 
 
 def next_reference(prefix: str, year: int) -> str:
@@ -140,6 +149,9 @@ def fire(
     now = now or utcnow()
     today = local_date(now)
     _check_scope(actor, application)
+    # Lock the row and read its latest state: a second officer waits here, then sees the first one's
+    # decision (PostgreSQL); SQLite serialises writing requests at BEGIN, to the same effect.
+    _lock(application)
     if expected_version is not None and expected_version != application.version:
         raise Conflict("Someone else changed this application meanwhile. Review its current state and try again.")
     try:
@@ -157,10 +169,10 @@ def fire(
         raise InvalidInput("Please give the reason or text for this step.", field="reason")
 
     source = application.state
-    _apply(application, event, step.target, reason, deadlines, now, today, actor)
-    application.state = step.target
-    application.state_changed_at = now
     try:
+        _apply(application, event, step.target, reason, deadlines, now, today, actor)
+        application.state = step.target
+        application.state_changed_at = now
         db.session.flush()
     except StaleDataError:
         raise Conflict("Someone else changed this application meanwhile. Review its current state.") from None
@@ -279,6 +291,7 @@ def fire_clearance(
     """Re-evaluation, confirmation, revocation and expiry of a clearance, through its own machine."""
     now = now or utcnow()
     today = local_date(now)
+    _lock(clearance)
     if expected_version is not None and expected_version != clearance.version:
         raise Conflict("Someone else changed this clearance meanwhile. Review its current state and try again.")
     try:

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Install what the tests need on a Debian machine (packages only where missing), start PostgreSQL,
+# and run the whole suite: lint, then every test on SQLite and on PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+
+# -- Debian packages -------------------------------------------------------------------------
+PACKAGES=(slapd ldap-utils postgresql chromium poppler-utils fonts-dejavu-core python3-venv)
+MISSING=()
+for package in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || MISSING+=("$package")
+done
+if [ "${#MISSING[@]}" -gt 0 ]; then
+  echo "installing ${MISSING[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${MISSING[@]}" >/dev/null
+fi
+
+# -- Python environment ----------------------------------------------------------------------
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then "$PYTHON" -m venv .venv; fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+
+# -- PostgreSQL ------------------------------------------------------------------------------
+PG_VERSION="$(pg_lsclusters -h | awk 'NR==1 {print $1}')"
+PG_CLUSTER="$(pg_lsclusters -h | awk 'NR==1 {print $2}')"
+if [ -z "$PG_VERSION" ]; then
+  $SUDO pg_createcluster 15 main >/dev/null
+  PG_VERSION=15; PG_CLUSTER=main
+fi
+pg_lsclusters -h | awk 'NR==1 {print $4}' | grep -q online || $SUDO pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start
+as_postgres() { if [ "$(id -u)" = "0" ]; then su postgres -c "$1"; else sudo -u postgres sh -c "$1"; fi; }
+as_postgres "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='screening'\"" | grep -q 1 \
+  || as_postgres "psql -qc \"CREATE ROLE screening LOGIN PASSWORD 'screening' CREATEDB\""
+as_postgres "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='screening_test'\"" | grep -q 1 \
+  || as_postgres "psql -qc \"CREATE DATABASE screening_test OWNER screening\""
+
+# -- lint and tests --------------------------------------------------------------------------
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+mkdir -p test-artifacts
+echo "== tests on SQLite"
+.venv/bin/python -m pytest --db sqlite -q
+echo "== tests on PostgreSQL"
+.venv/bin/python -m pytest --db postgresql -q -m "not nodb"

@@ -1,0 +1,324 @@
+"""Fixtures shared by the whole suite.
+
+The suite runs against one database backend per run: ``--db sqlite`` (default, a throw-away file) or
+``--db postgresql`` (a real server; URL from $SCREENING_TEST_POSTGRES_URL). The schema is built once per
+run by the Alembic migrations, and every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from itertools import count
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from screening import migrate
+from screening.actors import Actor
+from screening.config import Config, make_config
+from screening.db import Base, db
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://screening:screening@127.0.0.1:5432/screening_test"
+PASSWORD = "correct-horse-battery"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", default=os.environ.get("SCREENING_TEST_DB", "sqlite"), choices=["sqlite", "postgresql"])
+
+
+def require_service(name: str, reason: str) -> None:
+    """A missing service fails the run under CI; on a developer machine it skips with the reason."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{name} is required under CI=true: {reason}", pytrace=False)
+    pytest.skip(f"{name} unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.config.getoption("--db")
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    import screening.models  # noqa: F401
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = os.environ.get("SCREENING_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+        engine = create_engine(url)
+        try:
+            with engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        except Exception as error:  # noqa: BLE001
+            engine.dispose()
+            require_service("PostgreSQL", f"{url.split('@')[-1]}: {error.__class__.__name__}: {error}".strip()[:300])
+        engine.dispose()
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def admin_engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _empty_tables(engine: Engine) -> None:
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            connection.execute(text("PRAGMA foreign_keys=OFF"))
+            for name in tables:
+                connection.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - table names from metadata
+            connection.execute(text("PRAGMA foreign_keys=ON"))
+
+
+@pytest.fixture
+def config(database_url: str) -> Config:
+    return make_config(database={"url": database_url})
+
+
+@pytest.fixture
+def make_app(database_url: str, admin_engine: Engine) -> Iterator[Callable[..., Flask]]:
+    """Build an app with section overrides, e.g. ``make_app(deadlines={"review_days": 10})``."""
+    from screening.app import create_app
+
+    apps: list[Flask] = []
+
+    def build(**sections: dict[str, Any]) -> Flask:
+        sections.setdefault("database", {"url": database_url})
+        app = create_app(make_config(**sections))
+        app.config["TESTING"] = True
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["screening.engine"].dispose()
+    _empty_tables(admin_engine)
+
+
+@contextmanager
+def data_context(web: Flask) -> Iterator[Flask]:
+    """An application context for the test's own reads and writes, on a twin of ``web``.
+
+    A request reuses an already pushed context of the *same* app (sharing ``g`` and the database
+    session with the test); a twin with the same configuration keeps test and requests apart, as a
+    user's request and the database are apart in production.
+    """
+    from screening.app import create_app
+
+    twin = create_app(web.extensions["screening.config"])
+    try:
+        with twin.app_context():
+            yield twin
+            db.session.rollback()
+    finally:
+        twin.extensions["screening.engine"].dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    application = make_app()
+    with data_context(application):
+        yield application
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+# -- factories -------------------------------------------------------------------------------
+_seq = count(1)
+
+
+@pytest.fixture
+def factory(app: Flask) -> Factory:
+    return Factory(app)
+
+
+class Factory:
+    """Builds data through the real operations, committing like a request would."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def commit(self) -> None:
+        db.session.commit()
+
+    def organisation(self, code: str | None = None, name: str | None = None) -> Any:
+        from screening.organisations.operations import save_organisation
+        from screening.people.identifiers import make_enterprise_number
+
+        n = next(_seq)
+        org = save_organisation(
+            Actor(label="test", role="admin"),
+            name=name or f"Employer {n}",
+            code=code or f"org{n}",
+            enterprise_number=make_enterprise_number(1_000_000 + n),
+        )
+        self.commit()
+        return org
+
+    def function(self, code: str | None = None, category: int = 1) -> Any:
+        from screening.catalogue.operations import save_function
+
+        n = next(_seq)
+        function = save_function(
+            Actor(label="test", role="admin"),
+            code=code or f"F{n}",
+            name_en=f"Function {n}",
+            name_nl=f"Functie {n}",
+            name_fr=f"Fonction {n}",
+            category=category,
+        )
+        self.commit()
+        return function
+
+    def user(self, role: str, organisation: Any = None, username: str | None = None) -> Any:
+        from screening.auth.operations import create_user
+
+        if role in ("requester", "hr") and organisation is None:
+            organisation = self.organisation()
+        user = create_user(
+            Actor(label="test", role="admin"),
+            username=username or f"{role}{next(_seq)}",
+            display_name=f"Test {role}",
+            role=role,
+            password=PASSWORD,
+            organisation_code=organisation.code if organisation is not None else None,
+        )
+        self.commit()
+        return user
+
+    def person_details(self, **overrides: Any) -> Any:
+        from screening.people.identifiers import make_national_number
+        from screening.people.operations import PersonDetails
+
+        n = next(_seq)
+        born = overrides.pop("date_of_birth", date(1980, 1 + n % 12, 1 + n % 28))
+        values = {
+            "given_names": f"Given{n}",
+            "family_name": f"Family{n}",
+            "date_of_birth": born,
+            "nationality": "BE",
+            "national_number": make_national_number(born, n % 997 + 1),
+            "email": f"person{n}@mail.example",
+        }
+        values.update(overrides)
+        return PersonDetails(**values)
+
+    def application(
+        self,
+        state: str = "draft",
+        *,
+        requester: Any = None,
+        officer: Any = None,
+        person: Any = None,
+        function: Any = None,
+        now: datetime | None = None,
+    ) -> Any:
+        """An application driven through the real transitions to ``state``."""
+        from screening.applications import operations
+        from screening.extensions import settings, vault
+
+        requester = requester or self.user("requester")
+        function = function or self.function()
+        now = now or datetime.now(UTC)
+        application = operations.create_application(
+            Actor.of(requester),
+            vault(),
+            organisation_id=requester.organisation_id,
+            function_id=function.id,
+            person=person or self.person_details(),
+            now=now,
+        )
+        path = PATHS[state]
+        officer_actor = Actor.of(officer) if officer is not None else Actor(label="officer-x", role="officer")
+        for event in path:
+            actor = Actor.of(requester) if event in REQUESTER_EVENTS else officer_actor
+            if event == "expire_consent":
+                actor = Actor.system("test")
+                now = now + timedelta(days=31)
+            operations.fire(application, event, actor, settings().deadlines, reason=f"text for {event}", now=now)
+        self.commit()
+        assert application.state == state
+        return application
+
+
+REQUESTER_EVENTS = {"submit", "consent", "refuse", "withdraw", "provide_info"}
+PATHS: dict[str, list[str]] = {
+    "draft": [],
+    "awaiting_consent": ["submit"],
+    "submitted": ["submit", "consent"],
+    "in_review": ["submit", "consent", "start_review"],
+    "info_requested": ["submit", "consent", "start_review", "request_info"],
+    "positive": ["submit", "consent", "start_review", "advise_positive"],
+    "negative": ["submit", "consent", "start_review", "advise_negative"],
+    "appealed": ["submit", "consent", "start_review", "advise_negative", "lodge_appeal"],
+    "final_negative": ["submit", "consent", "start_review", "advise_negative", "lodge_appeal", "appeal_rejected"],
+    "consent_refused": ["submit", "refuse"],
+    "consent_expired": ["submit", "expire_consent"],
+    "withdrawn": ["submit", "withdraw"],
+}
+
+
+# -- signing in ------------------------------------------------------------------------------
+def sign_in(client: FlaskClient, user: Any) -> FlaskClient:
+    """Sign in through the real form (CSRF included)."""
+    page = client.get("/login")
+    response = client.post(
+        "/login", data={"csrf_token": csrf_token(page.text), "username": user.username, "password": PASSWORD}
+    )
+    assert response.status_code == 302, response.text[:500]
+    return client
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def as_role(app: Flask, factory: Factory) -> Callable[..., tuple[FlaskClient, Any]]:
+    """``client, user = as_role("officer")``: a fresh client signed in as a new user of that role."""
+
+    def build(role: str, organisation: Any = None) -> tuple[FlaskClient, Any]:
+        user = factory.user(role, organisation)
+        return sign_in(app.test_client(), user), user
+
+    return build
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+def fresh() -> None:
+    """Forget what the test's session holds, so the next read sees what requests committed."""
+    db.session.rollback()
+    db.session.expire_all()

@@ -1,0 +1,142 @@
+"""The declared machines: strict, every transition allowed for its roles and refused for all others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workflows.application import APPLICATION
+from workflows.clearance import CLEARANCE
+from workflows.deadlines import appeal_deadline, is_working_day
+from workflows.machine import GuardFailed, IllegalTransition, Machine, NotPermitted, State, UnknownEvent, transition
+
+ALL_ROLES = ("requester", "hr", "officer", "admin", "auditor", "person", "system")
+
+
+def _passing_context(machine: Machine, t):  # type: ignore[no-untyped-def]
+    for holds in (True, False):
+        context = {
+            "holds_valid_clearance": holds,
+            "appeal_window_closed": holds,
+            "consent_period_over": True,
+            "end_date_reached": True,
+        }
+        # the guard holds, and the first branch of the event that passes is this one
+        passes = t.guard is None or t.guard(context)
+        if passes and machine.resolve(t.sources[0], t.event, sorted(t.roles)[0], context) is t:
+            return context
+    raise AssertionError(f"no context selects {t.event} -> {t.target}")
+
+
+CASES = [
+    (machine, t, source, role)
+    for machine in (APPLICATION, CLEARANCE)
+    for t in machine.transitions
+    for source in t.sources
+    for role in ALL_ROLES
+]
+
+
+@pytest.mark.parametrize(
+    ("machine", "t", "source", "role"),
+    CASES,
+    ids=[f"{m.name}.{t.event}:{s}->{t.target}:{r}" for m, t, s, r in CASES],
+)
+def test_every_transition_is_allowed_for_its_roles_only(machine, t, source, role):  # type: ignore[no-untyped-def]
+    context = _passing_context(machine, t)
+    if role in t.roles:
+        assert machine.resolve(source, t.event, role, context).target == t.target
+    else:
+        with pytest.raises(NotPermitted):
+            machine.resolve(source, t.event, role, context)
+
+
+ILLEGAL = [
+    (machine, event, state.name)
+    for machine in (APPLICATION, CLEARANCE)
+    for event in machine.events
+    for state in machine.states
+    if not machine.transitions_from(state.name, event)
+]
+
+
+@pytest.mark.parametrize(("machine", "event", "state"), ILLEGAL, ids=[f"{m.name}.{e}@{s}" for m, e, s in ILLEGAL])
+def test_every_undeclared_transition_is_refused(machine, event, state):  # type: ignore[no-untyped-def]
+    for role in ALL_ROLES:
+        with pytest.raises(IllegalTransition):
+            machine.resolve(state, event, role, {"holds_valid_clearance": True, "appeal_window_closed": True})
+
+
+def test_unknown_event_and_state_are_refused():
+    with pytest.raises(UnknownEvent):
+        APPLICATION.resolve("draft", "approve_everything", "officer")
+    with pytest.raises(KeyError):
+        APPLICATION.resolve("limbo", "submit", "requester")
+
+
+def test_submit_branches_on_screened_once():
+    assert APPLICATION.resolve("draft", "submit", "requester", {"holds_valid_clearance": True}).target == "covered"
+    assert APPLICATION.resolve("draft", "submit", "requester", {}).target == "awaiting_consent"
+
+
+def test_guards_refuse():
+    with pytest.raises(GuardFailed):
+        APPLICATION.resolve("negative", "close_appeal_window", "system", {"appeal_window_closed": False})
+    with pytest.raises(GuardFailed):
+        APPLICATION.resolve("negative", "lodge_appeal", "officer", {"appeal_window_closed": True})
+    with pytest.raises(GuardFailed):
+        CLEARANCE.resolve("valid", "expire", "system", {"end_date_reached": False})
+
+
+def test_admin_can_never_record_an_advice():
+    advice_events = {"advise_positive", "advise_positive_with_warning", "advise_negative"}
+    for state in APPLICATION.states:
+        assert not advice_events & {t.event for t in APPLICATION.available(state.name, "admin", {})}
+
+
+def test_available_lists_what_the_role_may_do():
+    assert [t.event for t in APPLICATION.available("in_review", "officer")] == [
+        "request_info",
+        "advise_positive",
+        "advise_positive_with_warning",
+        "advise_negative",
+    ]
+    assert [t.event for t in APPLICATION.available("in_review", "requester")] == []
+    assert [t.event for t in APPLICATION.available("draft", "requester")] == ["submit", "withdraw"]
+
+
+def test_declaration_errors_are_caught_at_import():
+    with pytest.raises(ValueError, match="undeclared state"):
+        Machine("m", (State("a", "A"),), (transition("go", "a", "b", {"x"}, "Go"),), initial="a")
+    with pytest.raises(ValueError, match="no role"):
+        Machine("m", (State("a", "A"),), (transition("go", "a", "a", set(), "Go"),), initial="a")
+
+
+def test_committed_table_matches_the_declaration():
+    """docs/workflows.md holds the printed machines; regenerate with `screening workflow show`."""
+    committed = (Path(__file__).parent.parent / "docs" / "workflows.md").read_text(encoding="utf-8")
+    for machine in (APPLICATION, CLEARANCE):
+        assert machine.table() in committed, f"docs/workflows.md is out of date for {machine.name}"
+        assert machine.mermaid() in committed, f"docs/workflows.md diagram is out of date for {machine.name}"
+
+
+@pytest.mark.parametrize(
+    ("notified", "deadline", "why"),
+    [
+        ("2026-11-02", "2026-11-10", "plain Tuesday"),
+        ("2026-11-03", "2026-11-12", "last day 11 November (Armistice) moves to Thursday"),
+        ("2026-11-06", "2026-11-16", "last day Saturday moves to Monday"),
+        ("2026-11-07", "2026-11-16", "last day Sunday moves to Monday"),
+        ("2026-12-17", "2026-12-28", "Christmas Friday, then the weekend"),
+        ("2027-03-21", "2027-03-30", "last day Easter Monday moves to Tuesday"),
+        ("2026-07-13", "2026-07-22", "last day 21 July (national day) moves on"),
+    ],
+)
+def test_appeal_deadline_working_day_rule(notified, deadline, why):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    result = appeal_deadline(date.fromisoformat(notified))
+    assert result == date.fromisoformat(deadline), why
+    assert is_working_day(result)
+    assert (result - date.fromisoformat(notified)).days >= 8
