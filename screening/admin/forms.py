@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from screening.web import ROLE_LABELS
@@ -34,6 +35,6 @@ class UserForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=120)])
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(check_deliverability=False)])
-    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ACCOUNT_ROLES])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ACCOUNT_ROLES])
     organisation = SelectField(_l("Organisation"), validators=[Optional()])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=12, max=256)])

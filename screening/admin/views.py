@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from screening.actors import Actor
 from screening.audit.operations import record
@@ -125,7 +126,7 @@ def users() -> str:
 def new_user() -> str | Response | tuple[str, int]:
     form = UserForm()
     organisations = db.session.execute(select(Organisation.code, Organisation.name).order_by(Organisation.name))
-    form.organisation.choices = [("", "—")] + [(code, name) for code, name in organisations]
+    form.organisation.choices = [SelectChoice("", "—")] + [SelectChoice(code, name) for code, name in organisations]
     if form.validate_on_submit():
         try:
             user = create_user(

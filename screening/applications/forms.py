@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from screening.people.identifiers import IdentifierError, parse_national_number
@@ -15,14 +16,14 @@ NAME_MAX = 100
 TEXT_MAX = 5000
 
 
-def country_choices() -> list[tuple[str, str]]:
+def country_choices() -> list[SelectChoice]:
     """ISO 3166 countries named in the user's language, Belgium first."""
     locale = get_locale() or Locale("en")
     territories = {
         code: name for code, name in locale.territories.items() if len(code) == 2 and code.isalpha() and code != "ZZ"
     }
     rest = sorted(((c, n) for c, n in territories.items() if c != "BE"), key=lambda item: item[1])
-    return [("BE", territories.get("BE", "Belgium")), *rest]
+    return [SelectChoice("BE", territories.get("BE", "Belgium")), *(SelectChoice(c, n) for c, n in rest)]
 
 
 class ApplicationForm(FlaskForm):

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from screening.actors import Actor
 from screening.applications import operations, queries
@@ -70,7 +71,7 @@ def queue() -> str:
     )
 
 
-def _function_choices() -> list[tuple[int, str]]:
+def _function_choices() -> list[SelectChoice]:
     from flask_babel import get_locale
 
     locale = str(get_locale() or "en")
@@ -79,7 +80,7 @@ def _function_choices() -> list[tuple[int, str]]:
         .where(CriticalFunction.active)
         .order_by(CriticalFunction.category, CriticalFunction.code)
     )
-    return [(f.id, f"{f.name(locale)} ({_('category')} {f.category})") for f in functions]
+    return [SelectChoice(str(f.id), f"{f.name(locale)} ({_('category')} {f.category})") for f in functions]
 
 
 @bp.route("/applications/new", methods=["GET", "POST"])

@@ -1,0 +1,161 @@
+"""Deny by default: every endpoint states who may use it; CSRF on every form; web hygiene."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from screening.auth.access import endpoint_policies
+from screening.auth.models import LoginAttempt
+from screening.db import db
+from tests.conftest import PASSWORD, csrf_token
+
+PUBLIC = {"core.index", "core.healthz", "auth.login", "auth.language", "static", "bootstrap.static"}
+
+
+def test_every_endpoint_declares_who_may_use_it(app):  # type: ignore[no-untyped-def]
+    policies = endpoint_policies(app)
+    assert "nobody" not in policies.values(), [e for e, p in policies.items() if p == "nobody"]
+    assert {endpoint for endpoint, policy in policies.items() if policy == "public"} == PUBLIC
+
+
+def test_an_unmarked_view_is_refused(make_app):  # type: ignore[no-untyped-def]
+    from tests.conftest import Factory, data_context, sign_in
+
+    app = make_app()
+    app.add_url_rule("/forgotten", "forgotten", lambda: "secret")
+    with data_context(app):
+        admin = Factory(app).user("admin")
+        client = app.test_client()
+        assert client.get("/forgotten").status_code == 302  # anonymous: to sign-in
+        sign_in(client, admin)
+        response = client.get("/forgotten")
+        assert response.status_code == 403
+        assert "secret" not in response.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/home", "/applications", "/queue", "/applications/new", "/clearances", "/admin/users", "/audit"]
+)
+def test_anonymous_is_sent_to_sign_in(client, path):  # type: ignore[no-untyped-def]
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+ROLE_PAGES = {
+    "requester": {"/applications/new": 200, "/queue": 403, "/admin/users": 403, "/audit": 403},
+    "hr": {"/clearances": 200, "/applications/new": 403, "/queue": 403, "/admin/users": 403},
+    "officer": {"/queue": 200, "/applications/new": 403, "/admin/organisations": 403, "/audit": 403},
+    "admin": {"/admin/users": 200, "/admin/organisations": 200, "/admin/functions": 200, "/queue": 403},
+    "auditor": {"/audit": 200, "/applications": 200, "/queue": 403, "/admin/users": 403},
+}
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_PAGES))
+def test_role_matrix(as_role, role):  # type: ignore[no-untyped-def]
+    client, _ = as_role(role)
+    for path, status in ROLE_PAGES[role].items():
+        assert client.get(path).status_code == status, path
+
+
+def test_posts_without_csrf_are_refused(as_role, factory):  # type: ignore[no-untyped-def]
+    client, requester = as_role("requester")
+    application = factory.application("draft", requester=requester)
+    response = client.post(f"/applications/{application.id}/submit", data={"submit-version": "1"})
+    assert response.status_code == 400
+    assert "Form expired" in response.text
+    anonymous = client.application.test_client()
+    response = anonymous.post("/login", data={"username": "x", "password": "y"})
+    assert response.status_code == 400
+    assert "Form expired" in response.text
+
+
+def test_security_headers_and_cookie_flags(make_app, factory):  # type: ignore[no-untyped-def]
+    app = make_app(app={"session_cookie_secure": True})
+    client = app.test_client()
+    response = client.get("/login")
+    headers = response.headers
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+    assert headers["Cache-Control"] == "no-store"
+    cookie = headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_healthz_checks_the_database(client):  # type: ignore[no-untyped-def]
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_reports_a_dead_database(tmp_path):  # type: ignore[no-untyped-def]
+    from screening.app import create_app
+    from screening.config import make_config
+
+    (tmp_path / "ro").mkdir()
+    app = create_app(make_config(database={"url": f"sqlite:///{tmp_path}/missing/dir/db.sqlite"}))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unreachable"
+    app.extensions["screening.engine"].dispose()
+
+
+def test_wrong_password_is_answered_on_the_page_and_counted(client, factory):  # type: ignore[no-untyped-def]
+    user = factory.user("officer")
+    page = client.get("/login")
+    response = client.post(
+        "/login", data={"csrf_token": csrf_token(page.text), "username": user.username, "password": "nope"}
+    )
+    assert response.status_code == 200
+    assert "Unknown user name or wrong password." in response.text
+    db.session.rollback()
+    assert len(db.session.scalars(select(LoginAttempt)).all()) == 1
+
+
+def test_sign_in_is_rate_limited_per_account(make_app, factory):  # type: ignore[no-untyped-def]
+    from tests.conftest import Factory, data_context
+
+    app = make_app(security={"login_attempts": 3})
+    with data_context(app):
+        user = Factory(app).user("officer")
+        client = app.test_client()
+        for _ in range(3):
+            page = client.get("/login")
+            client.post(
+                "/login", data={"csrf_token": csrf_token(page.text), "username": user.username, "password": "x"}
+            )
+        page = client.get("/login")
+        response = client.post(
+            "/login", data={"csrf_token": csrf_token(page.text), "username": user.username, "password": PASSWORD}
+        )
+        assert response.status_code == 429
+        assert "Too many failed attempts" in response.text
+
+
+def test_open_redirect_is_refused(client, factory):  # type: ignore[no-untyped-def]
+    user = factory.user("officer")
+    page = client.get("/login?next=//evil.example/x")
+    response = client.post(
+        "/login?next=//evil.example/x",
+        data={"csrf_token": csrf_token(page.text), "username": user.username, "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/home"
+
+
+def test_unknown_page_is_a_clear_404(as_role):  # type: ignore[no-untyped-def]
+    client, _ = as_role("officer")
+    response = client.get("/applications/999999")
+    assert response.status_code == 404
+    assert "not yours to see" in response.text
+
+
+def test_language_choice(client):  # type: ignore[no-untyped-def]
+    page = client.get("/login")
+    response = client.post("/language", data={"csrf_token": csrf_token(page.text), "locale": "nl", "next": "/login"})
+    assert response.status_code == 302
+    assert '<html lang="nl">' in client.get("/login").text
