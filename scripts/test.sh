@@ -8,7 +8,8 @@ SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
 # -- Debian packages -------------------------------------------------------------------------
-PACKAGES=(slapd ldap-utils postgresql chromium poppler-utils fonts-dejavu-core python3-venv)
+PACKAGES=(slapd ldap-utils postgresql chromium poppler-utils fonts-dejavu-core)
+python3 -c "import ensurepip, venv" 2>/dev/null || PACKAGES+=(python3-venv)
 MISSING=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || MISSING+=("$package")
