@@ -84,6 +84,7 @@ def init_blueprints(app: Flask) -> None:
     from screening.auth.views import bp as auth_bp
     from screening.clearances.views import bp as clearances_bp
     from screening.core.views import bp as core_bp
+    from screening.people.views import bp as person_bp
 
-    for blueprint in (core_bp, auth_bp, applications_bp, clearances_bp, admin_bp, audit_bp):
+    for blueprint in (core_bp, auth_bp, applications_bp, clearances_bp, admin_bp, audit_bp, person_bp):
         app.register_blueprint(blueprint)

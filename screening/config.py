@@ -60,6 +60,8 @@ class SecurityConfig:
     lookup_key: str = field(default="", metadata=_env("SCREENING_LOOKUP_KEY"))
     login_attempts: int = 5
     login_window_minutes: int = 15
+    #: The person's link (consent, then the state of their file) stops working after this many days.
+    person_link_days: int = 90
 
 
 @dataclass(frozen=True)

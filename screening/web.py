@@ -144,6 +144,7 @@ EVENT_LABELS = {
     "appeal_rejected": lazy_gettext("Appeal rejected"),
     "close_appeal_window": lazy_gettext("Appeal window closed"),
     "withdraw": lazy_gettext("Withdraw"),
+    "withdraw_consent": lazy_gettext("Consent withdrawn by the person"),
     "start_reevaluation": lazy_gettext("Start re-evaluation"),
     "confirm": lazy_gettext("Confirm clearance"),
     "revoke": lazy_gettext("Revoke clearance"),

@@ -10,7 +10,16 @@ from screening.auth.models import LoginAttempt
 from screening.db import db
 from tests.conftest import PASSWORD, csrf_token
 
-PUBLIC = {"core.index", "core.healthz", "auth.login", "auth.language", "static", "bootstrap.static"}
+PUBLIC = {
+    "core.index",
+    "core.healthz",
+    "auth.login",
+    "auth.language",
+    "static",
+    "bootstrap.static",
+    "person.file",
+    "person.act",
+}
 
 
 def test_every_endpoint_declares_who_may_use_it(app):  # type: ignore[no-untyped-def]

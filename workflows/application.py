@@ -138,6 +138,10 @@ TRANSITIONS = (
         "withdraw", ("draft", "awaiting_consent", "submitted", "info_requested"), "withdrawn", {REQUESTER},
         "Withdraw", requires_reason=True,
     ),
+    transition(
+        "withdraw_consent", ("submitted", "in_review", "info_requested"), "withdrawn", {PERSON},
+        "Withdraw consent",
+    ),
 )  # fmt: skip
 
 APPLICATION = Machine(name="application", states=STATES, transitions=TRANSITIONS, initial="draft")

@@ -114,6 +114,18 @@ def new() -> str | Response | tuple[str, int]:
     return render_template("applications/new.html", form=form), status
 
 
+@bp.route("/applications/<int:application_id>/letter")
+@roles("requester")
+def letter(application_id: int) -> str:
+    """A printable letter asking the person for consent: the fallback when e-mail does not reach them."""
+    from screening.people.views import link_for
+
+    application = queries.get_application(current_user, application_id)
+    if application.state != "awaiting_consent":
+        abort(404)
+    return render_template("applications/letter.html", application=application, link=link_for(application))
+
+
 def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
     application = queries.get_application(current_user, application_id)
     events = operations.available_events(application, current_user.role, today(), settings().deadlines)
