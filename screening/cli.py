@@ -37,6 +37,11 @@ class Context:
 
         return create_app(self.config)
 
+    def close(self) -> None:
+        """Close the database connections the command opened."""
+        if "app" in self.__dict__:
+            self.app.extensions["screening.engine"].dispose()
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One transaction for one command: committed at the end, rolled back on any error."""
@@ -79,6 +84,7 @@ class Group(click.Group):
 def main(ctx: click.Context, config_path: str | None) -> None:
     """Security screening of people in critical port jobs."""
     ctx.obj = Context(config_path)
+    ctx.call_on_close(ctx.obj.close)
 
 
 # -- database --------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Engine
 
 from screening import migrate
@@ -47,26 +47,36 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database for this run, built by the migrations: a SQLite file, or a PostgreSQL database
+    of its own (so several runs on one server never meet), dropped at the end."""
     import screening.models  # noqa: F401
 
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    else:
-        url = os.environ.get("SCREENING_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
         engine = create_engine(url)
-        try:
-            with engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-        except Exception as error:  # noqa: BLE001
-            engine.dispose()
-            require_service("PostgreSQL", f"{url.split('@')[-1]}: {error.__class__.__name__}: {error}".strip()[:300])
+        migrate.upgrade(engine)
         engine.dispose()
+        yield url
+        return
+    server_url = make_url(os.environ.get("SCREENING_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    name = f"{server_url.database}_{os.getpid()}"
+    server = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001
+        server.dispose()
+        require_service("PostgreSQL", f"{server_url.host}:{server_url.port}: {error.__class__.__name__}: {error}"[:300])
+    url = server_url.set(database=name).render_as_string(hide_password=False)
     engine = create_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
-    return url
+    yield url
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -111,15 +111,13 @@ def test_db_upgrade_is_idempotent(config_file):  # type: ignore[no-untyped-def]
     assert "database at 0001" in result.output or "database at" in result.output
 
 
-@pytest.mark.slow
-def test_quick_start_demo_serves(tmp_path, backend):  # type: ignore[no-untyped-def]
+@pytest.mark.nodb
+def test_quick_start_demo_serves(tmp_path):  # type: ignore[no-untyped-def]
     """The first Quick start command: `screening demo` creates the embedded default and serves it."""
     import socket
     import time
     import urllib.request
 
-    if backend != "sqlite":
-        pytest.skip("the demo is the embedded SQLite default; covered by the SQLite run")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -8,6 +8,8 @@ from screening.config import ConfigError, load_config, parse_config
 
 EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
 
+pytestmark = pytest.mark.nodb
+
 
 def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "c.toml"

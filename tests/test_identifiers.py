@@ -12,6 +12,8 @@ from screening.people.identifiers import (
     parse_national_number,
 )
 
+pytestmark = pytest.mark.nodb
+
 
 def test_national_number_of_the_twentieth_century():
     number = parse_national_number("85.07.30-033.28")

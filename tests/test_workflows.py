@@ -13,6 +13,8 @@ from workflows.machine import GuardFailed, IllegalTransition, Machine, NotPermit
 
 ALL_ROLES = ("requester", "hr", "officer", "admin", "auditor", "person", "system")
 
+pytestmark = pytest.mark.nodb
+
 
 def _passing_context(machine: Machine, t):  # type: ignore[no-untyped-def]
     for holds in (True, False):
