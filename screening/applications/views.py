@@ -13,7 +13,7 @@ from screening.actors import Actor
 from screening.applications import operations, queries
 from screening.applications.forms import ApplicationForm, TransitionForm
 from screening.applications.queries import READERS
-from screening.audit.operations import record
+from screening.audit.operations import record_read
 from screening.auth.access import roles
 from screening.catalogue.models import CriticalFunction
 from screening.clock import today
@@ -131,8 +131,11 @@ def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
     events = operations.available_events(application, current_user.role, today(), settings().deadlines)
     forms = {event: TransitionForm(version=str(application.version), prefix=event) for event in events}
     if current_user.role == "officer" and application.grounds:
-        # Reading grounds is itself sensitive: the trail shows who saw them.
-        record(_actor(), "read_grounds", "application", application.id, organisation_id=application.organisation_id)
+        # Reading grounds is itself sensitive: the trail shows who saw them. The request's own transaction
+        # holds nothing to keep at this point; end it first so the audit write never waits behind it.
+        db.session.commit()
+        organisation_id = application.organisation_id
+        record_read(_actor(), "read_grounds", "application", application.id, organisation_id=organisation_id)
     page = render_template(
         "applications/detail.html",
         application=application,

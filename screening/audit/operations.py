@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from screening.actors import Actor
 from screening.audit.models import AuditEntry
 from screening.clock import utcnow
@@ -38,3 +40,28 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def record_read(
+    actor: Actor, action: str, object_type: str, object_id: int, *, organisation_id: int | None = None
+) -> None:
+    """Audit a sensitive read at once, in its own short transaction.
+
+    A read is a fact as soon as it happens, whatever becomes of the request; and a page that only reads
+    should not turn its read transaction into a write (on SQLite that would queue every reader behind
+    every writer).
+    """
+    with Session(bind=db.engine) as session, session.begin():
+        session.add(
+            AuditEntry(
+                at=utcnow(),
+                actor_user_id=actor.user_id,
+                actor=actor.label,
+                role=actor.role,
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+                organisation_id=organisation_id,
+                client_address=actor.client_address,
+            )
+        )
