@@ -8,10 +8,21 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str | None = None, **params: object) -> None:
+        text = message % params if params else message
+        super().__init__(text)
+        #: The English text, for logs and the command line.
+        self.message = text
+        #: The source string and its parameters, for translation (extracted by Babel: see babel.cfg).
+        self.template = message
+        self.params = params
         self.field = field
+
+    def localized(self) -> str:
+        """The message in the user's language."""
+        from flask_babel import gettext
+
+        return gettext(self.template, **self.params)
 
 
 class Conflict(DomainError):

@@ -51,7 +51,7 @@ def _error_page(status: int, title: str, message: str) -> Any:
 def init_errors(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Any:
-        return _error_page(error.status, gettext("That did not work"), gettext(error.message))
+        return _error_page(error.status, gettext("That did not work"), error.localized())
 
     @app.errorhandler(CSRFError)
     def _csrf(_error: CSRFError) -> Any:

@@ -40,7 +40,7 @@ def _page() -> int:
 def _field_error(form: FlaskForm, error: DomainError) -> None:
     db.session.rollback()
     target = getattr(form, error.field or "", None)
-    (target.errors if target is not None else form.form_errors).append(_(error.message))
+    (target.errors if target is not None else form.form_errors).append(error.localized())
 
 
 # -- organisations ---------------------------------------------------------------------------

@@ -159,7 +159,10 @@ def fire(
     except NotPermitted:
         raise NotAllowed("You may not do this.") from None
     except IllegalTransition:
-        raise Conflict(f"This is not possible while the application is {application.state}.") from None
+        raise Conflict(
+            "This is not possible while the application is %(state)s.",
+            state=APPLICATION.state(application.state).label.lower(),
+        ) from None
     except GuardFailed as error:
         raise Conflict(_guard_message(event)) from error
     except TransitionError as error:
@@ -301,7 +304,10 @@ def fire_clearance(
     except NotPermitted:
         raise NotAllowed("You may not do this.") from None
     except TransitionError:
-        raise Conflict(f"This is not possible while the clearance is {clearance.state}.") from None
+        raise Conflict(
+            "This is not possible while the clearance is %(state)s.",
+            state=CLEARANCE.state(clearance.state).label.lower(),
+        ) from None
     reason = (reason or "").strip() or None
     if step.requires_reason and not reason:
         raise InvalidInput("Please give the reason for this step.", field="reason")

@@ -106,7 +106,7 @@ def new() -> str | Response | tuple[str, int]:
         except DomainError as error:
             db.session.rollback()
             target = getattr(form, error.field or "", None)
-            (target.errors if target is not None else form.form_errors).append(_(error.message))
+            (target.errors if target is not None else form.form_errors).append(error.localized())
             return render_template("applications/new.html", form=form), 422
         flash(_("Application %(ref)s saved as a draft. Submit it when ready.", ref=application.reference), "success")
         return redirect(url_for("applications.detail", application_id=application.id))
@@ -174,7 +174,7 @@ def transition(application_id: int, event: str) -> Response | tuple[str, int]:
         )  # fmt: skip
     except DomainError as error:
         db.session.rollback()
-        flash(_(error.message), "danger")
+        flash(error.localized(), "danger")
         return _render_detail(application_id, error.status)
     flash(_("Done: %(label)s.", label=EVENT_LABELS[event]), "success")
     return redirect(url_for("applications.detail", application_id=application.id))

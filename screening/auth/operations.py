@@ -27,7 +27,7 @@ def hash_password(password: str) -> str:
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"A password has at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+        raise InvalidInput("A password has at least %(n)d characters.", field="password", n=MIN_PASSWORD_LENGTH)
 
 
 def create_user(
@@ -47,14 +47,18 @@ def create_user(
     if not username:
         raise InvalidInput("A user name is required.", field="username")
     if role not in ACCOUNT_ROLES:
-        raise InvalidInput(f"Unknown role {role!r}; choose one of {', '.join(ACCOUNT_ROLES)}.", field="role")
+        raise InvalidInput(
+            "Unknown role %(role)s; choose one of %(roles)s.", field="role", role=role, roles=", ".join(ACCOUNT_ROLES)
+        )
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise InvalidInput("This user name is taken.", field="username")
     organisation = None
     if organisation_code:
         organisation = db.session.scalar(select(Organisation).where(Organisation.code == organisation_code))
         if organisation is None:
-            raise InvalidInput(f"No organisation with code {organisation_code!r}.", field="organisation")
+            raise InvalidInput(
+                "No organisation with code %(code)s.", field="organisation", code=repr(organisation_code)
+            )
     if role in ("requester", "hr") and organisation is None:
         raise InvalidInput("Employer roles need an organisation.", field="organisation")
     if password is not None and check_strength:

@@ -88,7 +88,7 @@ def transition(clearance_id: int, event: str) -> Response | tuple[str, int]:
         )  # fmt: skip
     except DomainError as error:
         db.session.rollback()
-        flash(_(error.message), "danger")
+        flash(error.localized(), "danger")
         return _render(clearance_id, error.status)
     flash(_("Done: %(label)s.", label=EVENT_LABELS[event]), "success")
     return redirect(url_for("clearances.detail", clearance_id=clearance.id))

@@ -92,7 +92,7 @@ def act(token: str, event: str) -> Response | tuple[str, int]:
         )
     except DomainError as error:
         db.session.rollback()
-        flash(_(error.message), "danger")
+        flash(error.localized(), "danger")
         return redirect(url_for("person.file", token=token))
     messages = {
         "consent": _("Thank you. Your consent was recorded and the verification can start."),
