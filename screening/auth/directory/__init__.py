@@ -1,0 +1,47 @@
+"""Sign-in through the employers' directory (LDAP / Active Directory), without Flask.
+
+Build a :class:`Directory` once per process from ``LdapConfig.from_mapping(config.ldap, os.environ)``;
+call :meth:`Directory.authenticate` from the sign-in view and :meth:`Directory.inspect` from the operator
+tools. Every failure is a :class:`DirectoryError` with a ``user_message`` safe to show.
+"""
+
+import warnings
+
+with warnings.catch_warnings():
+    # ldap3 2.9.1 imports names that pyasn1 >= 0.6 deprecates: harmless, and not ours to fix. Importing
+    # it here, first, keeps the warning out of every module below (tests turn warnings into errors).
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import ldap3  # noqa: F401
+
+from screening.auth.directory.client import Directory  # noqa: E402
+from screening.auth.directory.config import (  # noqa: E402
+    AttributeNames,
+    LdapConfig,
+    OrganisationMapping,
+    RoleMapping,
+)
+from screening.auth.directory.errors import (  # noqa: E402
+    AccountDisabled,
+    DirectoryError,
+    DirectoryTLSError,
+    DirectoryUnavailable,
+    InvalidCredentials,
+    NotMapped,
+)
+from screening.auth.directory.mapping import DirectoryAccount, DirectoryInspection  # noqa: E402
+
+__all__ = [
+    "AccountDisabled",
+    "AttributeNames",
+    "Directory",
+    "DirectoryAccount",
+    "DirectoryError",
+    "DirectoryInspection",
+    "DirectoryTLSError",
+    "DirectoryUnavailable",
+    "InvalidCredentials",
+    "LdapConfig",
+    "NotMapped",
+    "OrganisationMapping",
+    "RoleMapping",
+]
