@@ -88,3 +88,9 @@ def init_blueprints(app: Flask) -> None:
 
     for blueprint in (core_bp, auth_bp, applications_bp, clearances_bp, admin_bp, audit_bp, person_bp):
         app.register_blueprint(blueprint)
+    from screening.jobs.views import bp as jobs_bp
+    from screening.notifications.views import bp as outbox_bp
+    from screening.reports.views import bp as reports_bp
+
+    for blueprint in (jobs_bp, outbox_bp, reports_bp):  # scheduler, mail and reports (issue 3)
+        app.register_blueprint(blueprint)

@@ -209,3 +209,119 @@ def demo(ctx: click.Context, host: str, port: int, serve: bool) -> None:
 def register(command: click.Command | Callable[..., Any]) -> None:
     """Domain packages add their own command groups here (certificates, directory, scheduler)."""
     main.add_command(command)  # type: ignore[arg-type]
+
+
+# -- scheduler, jobs and reports ---------------------------------------------------------------
+def _moment(text: str | None) -> Any:
+    """``--now``: an ISO date (midday in Brussels) or date-time (Brussels time unless it has an offset)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO date or date-time", param_hint="--now") from None
+    if len(text.strip()) == 10:
+        value = value.replace(hour=12)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("Europe/Brussels"))
+    return value.astimezone(UTC)
+
+
+@main.command("scheduler")
+@click.option("--holder", default=None, help="This process's name in the lease (default: host:pid:random).")
+@pass_context
+def scheduler_process(context: Context, holder: str | None) -> None:
+    """Run the scheduler: every job on its schedule. Start one per node; one is active, the others stand by."""
+    import logging
+
+    from scheduler.runner import SchedulerProcess
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own lines say what ran and what it did
+    process = SchedulerProcess(context.app, holder=holder)
+    click.echo(f"scheduler {process.holder} starting (Ctrl-C or SIGTERM stops it)")
+    process.run()
+
+
+@main.group(cls=Group)
+def jobs() -> None:
+    """The scheduled jobs, listed or run by hand."""
+
+
+@jobs.command("list")
+@pass_context
+def jobs_list(context: Context) -> None:
+    """Every job with its schedule and next run."""
+    from zoneinfo import ZoneInfo
+
+    from screening.clock import utcnow
+    from screening.jobs.catalogue import job_table
+
+    settings = context.config.scheduler
+    zone = ZoneInfo(settings.timezone)
+    for job in job_table(settings, utcnow()):
+        next_run = job.next_run.astimezone(zone).strftime("%Y-%m-%d %H:%M") if job.next_run else "off"
+        click.echo(f"{job.name:<26} {job.schedule or '-':<18} next {next_run:<17} {job.description}")
+
+
+@jobs.command("run")
+@click.argument("name")
+@click.option("--now", "moment", default=None, help="Run as of this moment, e.g. 2026-05-01 or 2026-05-01T08:00.")
+@pass_context
+def jobs_run(context: Context, name: str, moment: str | None) -> None:
+    """Run job NAME once (``all``: every job, mail delivery last). Safe to repeat: nothing is sent twice."""
+    from scheduler.jobs import JOBS
+    from scheduler.runner import UnknownJob, run_job
+    from screening.jobs.leases import new_holder
+
+    now = _moment(moment)
+    names = [n for n in JOBS if n != "deliver_mail"] + ["deliver_mail"] if name == "all" else [name]
+    holder = new_holder("cli")
+    failed = False
+    for job in names:
+        try:
+            result = run_job(context.app, job, holder=holder, now=now, trigger="manual")
+        except UnknownJob as error:
+            fail(str(error.args[0]))
+            return
+        detail = f"{result.items} items" if result.status == "done" else result.error
+        click.echo(f"{job}: {result.status} ({detail})")
+        failed = failed or result.status != "done"
+    if failed:
+        sys.exit(1)
+
+
+@main.group(cls=Group)
+def reports() -> None:
+    """The weekly operations and monthly organisation reports."""
+
+
+@reports.command("list")
+@click.option("--kind", type=click.Choice(["operations", "organisation"]), default=None)
+@click.option("--limit", default=20, type=int)
+@pass_context
+def reports_list(context: Context, kind: str | None, limit: int) -> None:
+    """The newest stored reports."""
+    from sqlalchemy import select
+
+    from screening.db import db as database
+    from screening.reports.models import Report
+
+    with context.app.app_context():
+        statement = select(Report.id, Report.key, Report.created_at).order_by(Report.id.desc()).limit(limit)
+        if kind:
+            statement = statement.where(Report.kind == kind)
+        for report_id, key, created_at in database.session.execute(statement):
+            click.echo(f"{report_id:>6}  {key:<40} built {created_at:%Y-%m-%d %H:%M} UTC")
+
+
+@reports.command("build")
+@click.argument("kind", type=click.Choice(["weekly", "monthly"]))
+@click.option("--now", "moment", default=None, help="Build as of this moment (the previous week or month).")
+@click.pass_context
+def reports_build(ctx: click.Context, kind: str, moment: str | None) -> None:
+    """Build (and announce) the weekly operations report or the monthly organisation reports now."""
+    ctx.invoke(jobs_run, name="weekly_report" if kind == "weekly" else "monthly_reports", moment=moment)

@@ -77,11 +77,122 @@ class DeadlinesConfig:
 
 
 @dataclass(frozen=True)
+class MailConfig:
+    #: SMTP server; empty keeps every message in the in-app outbox as "captured" (demo, development).
+    host: str = ""
+    port: int = 587
+    starttls: bool = True
+    username: str = ""
+    password: str = field(default="", metadata=_env("SCREENING_MAIL_PASSWORD"))
+    from_address: str = "screening@example.org"
+    timeout_seconds: int = 30
+    #: Delivery attempts before a message is marked failed; the wait doubles after each failure.
+    max_attempts: int = 8
+    retry_base_seconds: int = 60
+    retry_max_seconds: int = 21600
+    #: Messages the delivery job claims at once; it goes on until nothing is due.
+    batch_size: int = 200
+
+
+#: The scheduled jobs and their default crontab schedules (minute hour day month day-of-week).
+JOB_SCHEDULES: dict[str, str] = {
+    "deliver_mail": "* * * * *",
+    "consent_reminders": "0 8 * * *",
+    "consent_expiry": "10 0 * * *",
+    "info_reminders": "0 8 * * *",
+    "overdue_reviews": "0 7 * * mon-fri",
+    "appeal_windows": "5 0 * * *",
+    "appeal_ruling_reminders": "0 7 * * mon-fri",
+    "clearance_expiry_notices": "0 6 * * *",
+    "clearance_expiry": "1 0 * * *",
+    "retention_purge": "30 2 * * *",
+    "weekly_report": "0 6 * * mon",
+    "monthly_reports": "0 5 1 * *",
+}
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    #: Time zone of the schedules below (deadlines count in Belgian calendar days whatever this says).
+    timezone: str = "Europe/Brussels"
+    #: The active scheduler renews its lease every third of this; a standby takes over when it lapses.
+    lease_seconds: int = 60
+    #: A job's own lease: no second process starts the same job while it runs (or for this long after a crash).
+    job_lease_seconds: int = 1800
+    #: Rows handled per transaction by a job: a crash loses at most one batch, which the next run redoes.
+    batch_size: int = 500
+    deliver_mail: str = JOB_SCHEDULES["deliver_mail"]
+    consent_reminders: str = JOB_SCHEDULES["consent_reminders"]
+    consent_expiry: str = JOB_SCHEDULES["consent_expiry"]
+    info_reminders: str = JOB_SCHEDULES["info_reminders"]
+    overdue_reviews: str = JOB_SCHEDULES["overdue_reviews"]
+    appeal_windows: str = JOB_SCHEDULES["appeal_windows"]
+    appeal_ruling_reminders: str = JOB_SCHEDULES["appeal_ruling_reminders"]
+    clearance_expiry_notices: str = JOB_SCHEDULES["clearance_expiry_notices"]
+    clearance_expiry: str = JOB_SCHEDULES["clearance_expiry"]
+    retention_purge: str = JOB_SCHEDULES["retention_purge"]
+    weekly_report: str = JOB_SCHEDULES["weekly_report"]
+    monthly_reports: str = JOB_SCHEDULES["monthly_reports"]
+
+    def __post_init__(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"scheduler.timezone: unknown time zone {self.timezone!r}") from None
+        for name in JOB_SCHEDULES:
+            expression = self.schedule(name)
+            if not expression:
+                continue  # an empty schedule switches the job off
+            try:
+                CronTrigger.from_crontab(expression, timezone=self.timezone)
+            except ValueError as error:
+                raise ConfigError(f"scheduler.{name}: not a crontab schedule ({error})") from None
+
+    def schedule(self, job: str) -> str:
+        """The crontab expression of ``job``; empty when the job is switched off."""
+        return str(getattr(self, job)).strip()
+
+
+@dataclass(frozen=True)
+class ReportsConfig:
+    #: Who receives the weekly operations report; empty: every active officer with an address.
+    operations_recipients: tuple[str, ...] = ()
+    #: Mail each organisation that its monthly report is ready (contact address, else its requesters and HR).
+    mail_organisations: bool = True
+    #: In reports that leave the authority, counts below this are shown as "<N".
+    mask_below: int = 5
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    #: Withdrawn, consent refused and consent expired files: personal data erased this many days after closing.
+    closed_days: int = 365
+    #: Final negative advice: erased this many days after it became final.
+    final_negative_days: int = 1825
+    #: Positive and covered files: erased this many days after their clearance ended (expired or revoked).
+    positive_days: int = 365
+    #: Sent, captured and failed mail is deleted from the outbox after this many days.
+    outbox_days: int = 90
+    #: Stored reports are deleted after this many days.
+    report_days: int = 1095
+    #: Job run history is deleted after this many days.
+    job_run_days: int = 90
+
+
+@dataclass(frozen=True)
 class Config:
     app: AppConfig = field(default_factory=AppConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     deadlines: DeadlinesConfig = field(default_factory=DeadlinesConfig)
+    mail: MailConfig = field(default_factory=MailConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     #: Raw ``[ldap]`` table, parsed by :mod:`screening.auth.ldap` when a directory is configured.
     ldap: Mapping[str, Any] = field(default_factory=dict)
     source: str = "<defaults>"
@@ -110,6 +221,10 @@ _SECTIONS: dict[str, type] = {
     "database": DatabaseConfig,
     "security": SecurityConfig,
     "deadlines": DeadlinesConfig,
+    "mail": MailConfig,
+    "scheduler": SchedulerConfig,
+    "reports": ReportsConfig,
+    "retention": RetentionConfig,
 }
 _RAW_SECTIONS = {"ldap"}
 

@@ -5,8 +5,11 @@ from screening.audit.models import AuditEntry
 from screening.auth.models import LoginAttempt, User
 from screening.catalogue.models import CriticalFunction
 from screening.db import Base
+from screening.jobs.models import JobRun, SchedulerLease
+from screening.notifications.models import OutboxMessage
 from screening.organisations.models import Organisation
 from screening.people.models import Person
+from screening.reports.models import Report
 
 __all__ = [
     "Application",
@@ -14,9 +17,13 @@ __all__ = [
     "Base",
     "Clearance",
     "CriticalFunction",
+    "JobRun",
     "LoginAttempt",
     "Organisation",
+    "OutboxMessage",
     "Person",
     "ReferenceCounter",
+    "Report",
+    "SchedulerLease",
     "User",
 ]

@@ -1,4 +1,11 @@
-"""A page of results: one query for the rows and one for the count, never a query per row."""
+"""A page of results: one query for the rows and at most one, bounded, for the count; never a query per row.
+
+Counting every matching row is the expensive part of a list at scale: an officer's list of 250,000
+applications or a queue of 100,000 would count them all on every page view (70 to 120 ms on SQLite). The
+count here stops at :data:`COUNT_LIMIT` ("more than 1000 results"), and is skipped altogether when the rows
+themselves tell the total (a short last page, or a first page that holds everything). Whether there is a
+next page is known from one extra row fetched with the page, not from the count.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,16 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 
 from screening.db import db
 
 T = TypeVar("T")
+
+#: Rows counted at most; beyond it a list says "more than 1000 results" and deep pages stay reachable through
+#: "Next". Twenty pages is more than anyone reads without searching; counting to 10,000 instead cost 0.5 ms
+#: (SQLite) to 1 ms (PostgreSQL) per page view, a sixth of a whole list page.
+COUNT_LIMIT = 1_000
 
 
 @dataclass(frozen=True)
@@ -18,10 +30,15 @@ class Page(Generic[T]):
     items: list[T]
     page: int
     per_page: int
+    #: The number of matching rows, or :data:`COUNT_LIMIT` when there are more (then ``more`` is true).
     total: int
+    more: bool = False
+    #: Whether a row follows this page (known from the extra row); ``None`` when not fetched that way.
+    following: bool | None = None
 
     @property
     def pages(self) -> int:
+        """Pages up to the counted total (a lower bound when ``more``)."""
         return max(1, ceil(self.total / self.per_page))
 
     @property
@@ -30,13 +47,35 @@ class Page(Generic[T]):
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.following if self.following is not None else self.page < self.pages
+
+
+def count_up_to(statement: Select[Any], limit: int | None = None) -> int:
+    """``min(rows of statement, limit + 1)``: the database stops reading after ``limit + 1`` rows."""
+    limit = COUNT_LIMIT if limit is None else limit
+    bounded = (
+        statement.order_by(None).with_only_columns(literal(1), maintain_column_froms=True).limit(limit + 1).subquery()
+    )
+    return db.session.scalar(select(func.count()).select_from(bounded)) or 0
 
 
 def paginate(statement: Select[Any], page: int, per_page: int, *, scalars: bool = True) -> Page[Any]:
     page = max(1, page)
-    count_statement = select(func.count()).select_from(statement.order_by(None).subquery())
-    total = db.session.scalar(count_statement) or 0
-    result = db.session.execute(statement.limit(per_page).offset((page - 1) * per_page))
-    items = list(result.scalars() if scalars else result)
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    offset = (page - 1) * per_page
+    result = db.session.execute(statement.limit(per_page + 1).offset(offset))
+    rows = list(result.scalars() if scalars else result)
+    return page_of(rows, statement, page, per_page)
+
+
+def page_of(rows: list[Any], statement: Select[Any], page: int, per_page: int) -> Page[Any]:
+    """A page from ``per_page + 1`` fetched ``rows``; counts (bounded) only when the rows cannot tell."""
+    following = len(rows) > per_page
+    items = rows[:per_page]
+    offset = (page - 1) * per_page
+    # On the last page, the total is everything before it plus what it holds: no count needed.
+    last_page = not following and (items or page == 1)
+    total = offset + len(items) if last_page else count_up_to(statement)
+    more = total > COUNT_LIMIT
+    return Page(
+        items=items, page=page, per_page=per_page, total=min(total, COUNT_LIMIT), more=more, following=following
+    )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
-from flask_babel import format_date, format_datetime, get_locale, gettext, lazy_gettext
+from flask_babel import get_locale, gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from screening.clock import today
 from screening.errors import DomainError
+from screening.formats import day_filter, day_formatter, moment_filter, moment_formatter
 from workflows.application import APPLICATION
 from workflows.clearance import CLEARANCE
 
@@ -178,12 +181,25 @@ assert {*APPLICATION.events, *CLEARANCE.events} <= EVENT_LABELS.keys()
 def _relative_days(day: date | None) -> str:
     if day is None:
         return ""
-    delta = (day - today()).days
+    return _days_from_today((day - today()).days, str(get_locale() or "en"))
+
+
+@lru_cache(maxsize=4096)
+def _days_from_today(delta: int, locale: str) -> str:
+    """The words for ``delta`` days in ``locale``, translated once: lists show one per row."""
     if delta == 0:
         return gettext("today")
     if delta > 0:
         return gettext("in %(n)d days", n=delta) if delta != 1 else gettext("tomorrow")
     return gettext("%(n)d days ago", n=-delta) if delta != -1 else gettext("yesterday")
+
+
+@lru_cache(maxsize=16)
+def _state_badges(locale: str) -> dict[str, Markup]:
+    """Every state's badge (the ``state_badge`` macro's markup) in ``locale``, built once: a list shows one
+    per row, and a macro call plus a translation per row cost more than the rest of the row."""
+    badge = Markup('<span class="badge text-bg-{}">{}</span>')
+    return {state: badge.format(STATE_STYLES.get(state, "secondary"), label) for state, label in STATE_LABELS.items()}
 
 
 def init_template_helpers(app: Flask) -> None:
@@ -196,6 +212,10 @@ def init_template_helpers(app: Flask) -> None:
         today=today,
         current_locale=lambda: str(get_locale() or "en"),
     )
-    app.jinja_env.filters["day"] = lambda d: format_date(d, "medium") if d else ""
-    app.jinja_env.filters["moment"] = lambda d: format_datetime(d, "medium") if isinstance(d, datetime) else ""
+    app.jinja_env.globals["state_badges"] = lambda: _state_badges(str(get_locale() or "en"))
+    # The |moment and |day filters' formatters, taken once by a list for all its rows.
+    app.jinja_env.globals["moment_formatter"] = moment_formatter
+    app.jinja_env.globals["day_formatter"] = day_formatter
+    app.jinja_env.filters["day"] = day_filter
+    app.jinja_env.filters["moment"] = moment_filter
     app.jinja_env.filters["relative"] = _relative_days

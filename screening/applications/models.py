@@ -43,6 +43,10 @@ class Application(Base):
         Index("ix_applications_org_created", "organisation_id", "created_at"),
         Index("ix_applications_org_state_created", "organisation_id", "state", "created_at"),
         Index("ix_applications_state_submitted", "state", "submitted_at"),
+        # Scheduler scans: what is due by state and date (reminders, expiry, retention), and decisions per period.
+        Index("ix_applications_state_erased_changed", "state", "erased_at", "state_changed_at"),
+        Index("ix_applications_state_due_on", "state", "due_on"),
+        Index("ix_applications_decided_at", "decided_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +76,11 @@ class Application(Base):
     appealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     clearance_id: Mapped[int | None] = mapped_column(ForeignKey("clearances.id"), index=True)
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    #: When the scheduler last reminded someone about this file; a reminder is due again only after the
+    #: file re-enters a state (``reminded_at < state_changed_at``).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the retention purge erased the personal data of this (closed) file; the row stays for statistics.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
     person: Mapped[Person] = relationship(lazy="raise")
@@ -96,6 +105,7 @@ class Clearance(Base):
         CheckConstraint("state <> 'revoked' OR revoked_at IS NOT NULL", name="revoked_has_date"),
         Index("ix_clearances_person_state", "person_id", "state"),
         Index("ix_clearances_state_valid_until", "state", "valid_until"),
+        Index("ix_clearances_state_erased_until", "state", "erased_at", "valid_until"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,6 +121,12 @@ class Clearance(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The smallest expiry notice (days ahead) already sent, and the end date it was sent for: a notice is
+    #: due again when the clearance is extended (``expiry_notice_until <> valid_until``).
+    expiry_notice_days: Mapped[int | None] = mapped_column(Integer)
+    expiry_notice_until: Mapped[date | None] = mapped_column(Date)
+    #: When the retention purge erased the files relying on this (ended) clearance.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     person: Mapped[Person] = relationship(lazy="raise")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -46,6 +47,11 @@ def _page() -> int:
     return request.args.get("page", 1, type=int) or 1
 
 
+def _locale() -> str:
+    """The interface language, so lists name critical functions in it (chosen in SQL, not per row)."""
+    return str(get_locale() or "en")
+
+
 @bp.route("/applications")
 @roles(*READERS)
 def index() -> str:
@@ -54,7 +60,7 @@ def index() -> str:
         state = None
     query = (request.args.get("q") or "").strip()[:100] or None
     page = queries.list_applications(
-        current_user, page=_page(), per_page=settings().app.page_size, state=state, query=query
+        current_user, page=_page(), per_page=settings().app.page_size, state=state, query=query, locale=_locale()
     )
     return render_template(
         "applications/index.html", page=page, state=state, query=query or "", states=APPLICATION.states
@@ -65,7 +71,9 @@ def index() -> str:
 @roles("officer")
 def queue() -> str:
     state = request.args.get("state") or None
-    page = queries.officer_queue(current_user, page=_page(), per_page=settings().app.page_size, state=state)
+    page = queries.officer_queue(
+        current_user, page=_page(), per_page=settings().app.page_size, state=state, locale=_locale()
+    )
     return render_template(
         "applications/queue.html", page=page, state=state, queue_states=sorted(QUEUE_STATES), today=today()
     )
@@ -129,7 +137,6 @@ def letter(application_id: int) -> str:
 def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
     application = queries.get_application(current_user, application_id)
     events = operations.available_events(application, current_user.role, today(), settings().deadlines)
-    forms = {event: TransitionForm(version=str(application.version), prefix=event) for event in events}
     if current_user.role == "officer" and application.grounds:
         # Reading grounds is itself sensitive: the trail shows who saw them. The request's own transaction
         # holds nothing to keep at this point; end it first so the audit write never waits behind it.
@@ -141,7 +148,6 @@ def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
         application=application,
         timeline=queries.timeline(application),
         events=events,
-        forms=forms,
         transitions={t.event: t for t in APPLICATION.transitions},
         reason_labels=REASON_LABELS,
         overdue=queries.is_overdue(application, today()),

@@ -29,6 +29,8 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(5), default="nl", server_default="nl")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    #: When the retention purge anonymised this person (names "erased", identifiers and e-mail removed).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def full_name(self) -> str:

@@ -1,0 +1,55 @@
+"""What the scheduled jobs are and when they run next, for the admin page and ``screening jobs list``.
+
+The job functions themselves live in :mod:`scheduler.jobs` (above ``screening/`` in the layers); this
+module holds only their names, descriptions and schedules, which the web application may show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from apscheduler.triggers.cron import CronTrigger
+
+from screening.config import JOB_SCHEDULES, SchedulerConfig
+
+DESCRIPTIONS = {
+    "deliver_mail": "Send pending mail from the outbox, with retries and back-off.",
+    "consent_reminders": "Remind the person who has not consented after the reminder period.",
+    "consent_expiry": "End applications without consent after the consent period (consent expired).",
+    "info_reminders": "Remind the requester of an unanswered request for information.",
+    "overdue_reviews": "Mail officers the files past their advice date.",
+    "appeal_windows": "Close ended appeal windows (final negative) and tell the employer.",
+    "appeal_ruling_reminders": "Remind officers of appeals without a ruling.",
+    "clearance_expiry_notices": "Tell relying organisations that a clearance ends in 180, 90 or 30 days.",
+    "clearance_expiry": "Expire clearances after their last valid day and tell relying organisations.",
+    "retention_purge": "Erase personal data of closed files past their period; delete old mail, reports, runs.",
+    "weekly_report": "Build and announce the weekly operations report.",
+    "monthly_reports": "Build and announce each organisation's monthly report.",
+}
+assert DESCRIPTIONS.keys() == JOB_SCHEDULES.keys()
+
+JOB_NAMES = tuple(JOB_SCHEDULES)
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    name: str
+    description: str
+    #: Crontab expression, empty when the job is switched off.
+    schedule: str
+    next_run: datetime | None
+
+
+def next_run(expression: str, timezone: str, now: datetime) -> datetime | None:
+    """When a crontab schedule fires next after ``now`` (in its time zone); None when switched off."""
+    if not expression:
+        return None
+    return CronTrigger.from_crontab(expression, timezone=timezone).get_next_fire_time(None, now)
+
+
+def job_table(config: SchedulerConfig, now: datetime) -> list[JobInfo]:
+    return [
+        JobInfo(name, DESCRIPTIONS[name], config.schedule(name), next_run(config.schedule(name), config.timezone, now))
+        for name in JOB_NAMES
+    ]

@@ -1,0 +1,501 @@
+"""The deadlines of the brief, as operations the scheduler runs: each handles one batch of what is due.
+
+Every operation selects by state and date through an index (cut-offs computed once per call), takes at
+most ``limit`` of the due rows, handles them so that they leave the selection (a transition, a reminder
+marker), writes its mail to the outbox in the same transaction and flushes; the job commits (see
+:mod:`scheduler.jobs`) and calls again until a batch comes back short. A file that cannot move (someone
+acted on it meanwhile) is returned in ``skipped`` and excluded from the next calls of the same run, so it
+is never retried for ever. Batches are ordered by the indexed date, never by id: ``ORDER BY id LIMIT n``
+would tempt a planner into walking the whole table in key order.
+
+The number of queries depends on the number of due rows, never on the size of the tables: recipients,
+relying organisations and markers are read and written in bulk per batch, and only a state change costs a
+few statements per row, because it goes through :func:`~screening.applications.operations.fire` like any
+other (row lock, guard, audit entry).
+
+Running an operation twice changes nothing the second time: transitions have left the state; reminders
+are marked (``reminded_at``, ``expiry_notice_*``) and their outbox rows carry idempotency keys. Deadlines
+count in Belgian calendar days, like the guards of the workflow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
+from sqlalchemy.orm import joinedload
+
+from screening.actors import Actor
+from screening.applications.models import Application, Clearance
+from screening.applications.operations import fire, fire_clearance
+from screening.clock import local_date
+from screening.config import DeadlinesConfig
+from screening.db import db
+from screening.errors import DomainError
+from screening.notifications.operations import (
+    Mail,
+    Recipient,
+    app_link,
+    employer_recipients,
+    enqueue,
+    language_for,
+    officer_recipients,
+    organisation_recipients,
+)
+from screening.organisations.models import Organisation
+from screening.people.links import make_link_token
+from screening.people.models import Person
+from workflows.application import QUEUE_STATES
+from workflows.clearance import COVERING_STATES
+
+log = logging.getLogger(__name__)
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+#: Overdue files listed in the officers' mail; the mail gives the total and links to the queue for the rest.
+OVERDUE_LISTED = 20
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one call did: due rows taken (a full batch means there may be more), effects (messages written,
+    transitions fired), rows that could not be handled and must be skipped by the next call, and, for
+    batches paged by key (organisations), the last key."""
+
+    scanned: int
+    items: int
+    skipped: tuple[int, ...] = ()
+    last_id: int | None = None
+
+
+def _excluding(column: Any, skip: Collection[int]) -> ColumnElement[bool]:
+    return column.not_in(sorted(skip)) if skip else true()
+
+
+def day_start(day: date) -> datetime:
+    """Midnight in Brussels at the start of ``day``, in UTC: a file entered a state on or before ``day`` when
+    its ``state_changed_at`` is before ``day_start(day + 1)``."""
+    return datetime.combine(day, time(), BRUSSELS).astimezone(UTC)
+
+
+def entered_before(today: date, days: int) -> datetime:
+    """Cut-off for "``days`` calendar days have passed since entering the state" (the workflow's rule)."""
+    return day_start(today - timedelta(days=days) + timedelta(days=1))
+
+
+def _not_reminded() -> ColumnElement[bool]:
+    """No reminder yet since the file (last) entered its state."""
+    return or_(Application.reminded_at.is_(None), Application.reminded_at < Application.state_changed_at)
+
+
+def _mark_reminded(ids: Sequence[int], now: datetime) -> None:
+    # A plain UPDATE: a reminder is not a change of the file, so it does not bump the version an officer's
+    # open page was built on.
+    if ids:
+        table = Application.__table__
+        db.session.execute(update(table).where(table.c.id.in_(ids)).values(reminded_at=now))
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
+
+
+def _digest(ids: Sequence[int]) -> str:
+    return hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()[:16]
+
+
+def _application_link(application_id: int) -> str:
+    return app_link("applications.detail", application_id=application_id)
+
+
+# -- consent ---------------------------------------------------------------------------------------------
+def remind_consent(now: datetime, deadlines: DeadlinesConfig, *, skip: Collection[int] = (), limit: int = 500) -> Batch:
+    """Remind the person (or, without an address, the requester) once, ``consent_reminder_days`` after consent
+    was asked; not once the consent period is over (the expiry job ends those files)."""
+    today = local_date(now)
+    rows = db.session.execute(
+        select(
+            Application.id, Application.reference, Application.state_changed_at, Application.person_id,
+            Application.organisation_id, Application.created_by_id, Person.given_names, Person.family_name,
+            Person.email, Person.locale, Organisation.name.label("organisation"),
+        )
+        .join(Person, Person.id == Application.person_id)
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .where(
+            Application.state == "awaiting_consent",
+            Application.erased_at.is_(None),
+            Application.state_changed_at < entered_before(today, deadlines.consent_reminder_days),
+            Application.state_changed_at >= entered_before(today, deadlines.consent_expiry_days),
+            _not_reminded(),
+            _excluding(Application.id, skip),
+        )
+        .order_by(Application.state_changed_at, Application.id)
+        .limit(limit)
+    ).all()  # fmt: skip
+    if not rows:
+        return Batch(0, 0)
+    secret = current_app.config["SECRET_KEY"]
+    without_address = [row for row in rows if not row.email]
+    employers = dict(
+        zip(
+            (row.id for row in without_address),
+            employer_recipients([(row.created_by_id, row.organisation_id) for row in without_address]),
+            strict=True,
+        )
+    )
+    mails = []
+    for row in rows:
+        asked_on = local_date(row.state_changed_at)
+        context: dict[str, Any] = {
+            "reference": row.reference,
+            "given_names": row.given_names,
+            "person": f"{row.given_names} {row.family_name}",
+            "organisation": row.organisation,
+            "asked_on": asked_on.isoformat(),
+            # the expiry job ends the file on the morning of the day the period is over
+            "answer_by": (asked_on + timedelta(days=deadlines.consent_expiry_days - 1)).isoformat(),
+        }
+        key = f"consent_reminder:{row.id}:{_stamp(row.state_changed_at)}"
+        if row.email:
+            token = make_link_token(secret, row.id, row.person_id, row.state_changed_at)
+            context["link"] = app_link("person.file", token=token)
+            mails.append(Mail(key, Recipient(row.email, language_for(row.locale)), "consent_reminder", context))
+        else:
+            context["link"] = _application_link(row.id)
+            mails.extend(Mail(key, r, "consent_reminder_requester", context) for r in employers[row.id])
+    enqueue(mails, now)
+    _mark_reminded([row.id for row in rows], now)
+    return Batch(len(rows), len(mails))
+
+
+def _due_files(
+    where: Sequence[ColumnElement[bool]], order: Sequence[Any], skip: Collection[int], limit: int
+) -> list[Application]:
+    return list(
+        db.session.scalars(
+            select(Application)
+            .options(
+                joinedload(Application.person), joinedload(Application.organisation), joinedload(Application.function)
+            )
+            .where(*where, _excluding(Application.id, skip))
+            .order_by(*order, Application.id)
+            .limit(limit)
+        ).unique()
+    )
+
+
+def _fire_all(
+    files: Sequence[Application], event: str, job: str, deadlines: DeadlinesConfig, now: datetime
+) -> list[Application]:
+    """Fire ``event`` as the system on each file; one that moved meanwhile (withdrawn, consent given) is skipped."""
+    actor = Actor.system(job)
+    fired = []
+    for application in files:
+        try:
+            fire(application, event, actor, deadlines, now=now)
+        except DomainError as error:
+            log.info("%s: %s skipped for %s: %s", job, event, application.reference, error.message)
+            continue
+        fired.append(application)
+    return fired
+
+
+def _file_context(application: Application, language: str) -> dict[str, Any]:
+    return {
+        "reference": application.reference,
+        "person": application.person.full_name,
+        "organisation": application.organisation.name,
+        "function": application.function.name(language),
+        "link": _application_link(application.id),
+    }
+
+
+def expire_consent(now: datetime, deadlines: DeadlinesConfig, *, skip: Collection[int] = (), limit: int = 500) -> Batch:
+    """No consent within ``consent_expiry_days``: the file ends as consent_expired (through the workflow, as
+    the system) and the requester is told."""
+    today = local_date(now)
+    files = _due_files(
+        [
+            Application.state == "awaiting_consent",
+            Application.erased_at.is_(None),
+            Application.state_changed_at < entered_before(today, deadlines.consent_expiry_days),
+        ],
+        [Application.state_changed_at],
+        skip,
+        limit,
+    )
+    fired = _fire_all(files, "expire_consent", "consent_expiry", deadlines, now)
+    recipients = employer_recipients([(a.created_by_id, a.organisation_id) for a in fired])
+    mails = [
+        Mail(f"consent_expired:{a.id}", r, "consent_expired", _file_context(a, r.language))
+        for a, chosen in zip(fired, recipients, strict=True)
+        for r in chosen
+    ]
+    enqueue(mails, now)
+    return Batch(len(files), len(fired), _left(files, fired))
+
+
+def _left(taken: Sequence[Any], done: Sequence[Any]) -> tuple[int, ...]:
+    moved = {item.id for item in done}
+    return tuple(item.id for item in taken if item.id not in moved)
+
+
+# -- information requested -------------------------------------------------------------------------------
+def remind_info_requests(
+    now: datetime, deadlines: DeadlinesConfig, *, skip: Collection[int] = (), limit: int = 500
+) -> Batch:
+    """Remind the requester once per request for information left unanswered ``info_reminder_days``."""
+    today = local_date(now)
+    rows = db.session.execute(
+        select(
+            Application.id, Application.reference, Application.state_changed_at, Application.organisation_id,
+            Application.created_by_id, Person.given_names, Person.family_name,
+        )
+        .join(Person, Person.id == Application.person_id)
+        .where(
+            Application.state == "info_requested",
+            Application.erased_at.is_(None),
+            Application.state_changed_at < entered_before(today, deadlines.info_reminder_days),
+            _not_reminded(),
+            _excluding(Application.id, skip),
+        )
+        .order_by(Application.state_changed_at, Application.id)
+        .limit(limit)
+    ).all()  # fmt: skip
+    if not rows:
+        return Batch(0, 0)
+    recipients = employer_recipients([(row.created_by_id, row.organisation_id) for row in rows])
+    mails = []
+    for row, chosen in zip(rows, recipients, strict=True):
+        context = {
+            "reference": row.reference,
+            "person": f"{row.given_names} {row.family_name}",
+            "asked_on": local_date(row.state_changed_at).isoformat(),
+            "link": _application_link(row.id),
+        }
+        key = f"info_reminder:{row.id}:{_stamp(row.state_changed_at)}"
+        mails.extend(Mail(key, r, "info_reminder", context) for r in chosen)
+    enqueue(mails, now)
+    _mark_reminded([row.id for row in rows], now)
+    return Batch(len(rows), len(mails))
+
+
+# -- reviews ---------------------------------------------------------------------------------------------
+def mail_overdue_reviews(now: datetime) -> int:
+    """Each officer gets, once a day, the number of files past their advice date and the oldest of them."""
+    today = local_date(now)
+    overdue = and_(Application.state.in_(sorted(QUEUE_STATES)), Application.due_on < today)
+    total = db.session.scalar(select(func.count()).select_from(Application).where(overdue)) or 0
+    if not total:
+        return 0
+    oldest = db.session.execute(
+        select(Application.reference, Application.due_on, Application.state)
+        .where(overdue)
+        .order_by(Application.due_on, Application.id)
+        .limit(OVERDUE_LISTED)
+    ).all()
+    context = {
+        "count": total,
+        "today": today.isoformat(),
+        "files": [{"reference": r.reference, "due_on": r.due_on.isoformat(), "state": r.state} for r in oldest],
+        "link": app_link("applications.queue"),
+    }
+    enqueue(
+        [Mail(f"overdue_reviews:{today.isoformat()}", r, "overdue_reviews", context) for r in officer_recipients()],
+        now,
+    )
+    return total
+
+
+# -- appeals ---------------------------------------------------------------------------------------------
+def close_appeal_windows(
+    now: datetime, deadlines: DeadlinesConfig, *, skip: Collection[int] = (), limit: int = 500
+) -> Batch:
+    """After the appeal deadline (Belgian working-day rule, computed when the advice was given) a negative
+    advice becomes final; the employer is told to keep the person out of critical functions."""
+    today = local_date(now)
+    files = _due_files(
+        [Application.state == "negative", Application.appeal_deadline < today],
+        [Application.appeal_deadline],
+        skip,
+        limit,
+    )
+    fired = _fire_all(files, "close_appeal_window", "appeal_windows", deadlines, now)
+    recipients = employer_recipients([(a.created_by_id, a.organisation_id) for a in fired], also_organisation=True)
+    mails = []
+    for application, chosen in zip(fired, recipients, strict=True):
+        for r in chosen:
+            context = _file_context(application, r.language)
+            context["appeal_deadline"] = application.appeal_deadline.isoformat() if application.appeal_deadline else ""
+            mails.append(Mail(f"appeal_closed:{application.id}", r, "appeal_closed", context))
+    enqueue(mails, now)
+    return Batch(len(files), len(fired), _left(files, fired))
+
+
+def remind_appeal_rulings(
+    now: datetime, deadlines: DeadlinesConfig, *, skip: Collection[int] = (), limit: int = 500
+) -> Batch:
+    """Officers are reminded, once per appeal, to record a ruling still missing ``appeal_ruling_days`` after
+    lodging: one message per officer listing the appeals of the batch."""
+    today = local_date(now)
+    rows = db.session.execute(
+        select(Application.id, Application.reference, Application.appealed_at)
+        .where(
+            Application.state == "appealed",
+            Application.erased_at.is_(None),
+            Application.state_changed_at < entered_before(today, deadlines.appeal_ruling_days),
+            _not_reminded(),
+            _excluding(Application.id, skip),
+        )
+        .order_by(Application.state_changed_at, Application.id)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return Batch(0, 0)
+    context = {
+        "files": [
+            {"reference": r.reference, "appealed_on": local_date(r.appealed_at).isoformat() if r.appealed_at else ""}
+            for r in rows
+        ],
+        "days": deadlines.appeal_ruling_days,
+        "link": app_link("applications.queue", state="appealed"),
+    }
+    key = f"appeal_ruling_reminder:{_digest([r.id for r in rows])}"
+    written = enqueue([Mail(key, r, "appeal_ruling_reminder", context) for r in officer_recipients()], now)
+    _mark_reminded([r.id for r in rows], now)
+    return Batch(len(rows), written)
+
+
+# -- clearances ------------------------------------------------------------------------------------------
+def _relying_organisations(clearance_ids: Sequence[int]) -> dict[int, list[int]]:
+    """Organisations relying on each clearance: those with a file linked to it."""
+    relying: dict[int, list[int]] = defaultdict(list)
+    if clearance_ids:
+        rows = db.session.execute(
+            select(Application.clearance_id, Application.organisation_id)
+            .where(Application.clearance_id.in_(clearance_ids))
+            .distinct()
+            .order_by(Application.clearance_id, Application.organisation_id)
+        )
+        for clearance_id, organisation_id in rows:
+            relying[clearance_id].append(organisation_id)
+    return relying
+
+
+def notify_clearance_expiry(
+    now: datetime, deadlines: DeadlinesConfig, *, skip: Collection[int] = (), limit: int = 500
+) -> Batch:
+    """Every organisation relying on a clearance hears ``expiry_notice_days`` (180, 90, 30) before its end.
+
+    A notice is due when its day has come and no notice of that level or closer was sent for the current
+    end date; a missed run sends only the closest level (no 180-day notice 20 days before the end), and an
+    extended clearance gets its notices again for the new end date.
+    """
+    levels = sorted(set(deadlines.expiry_notice_days), reverse=True)
+    if not levels:
+        return Batch(0, 0)
+    today = local_date(now)
+    pending = or_(
+        *(
+            and_(
+                Clearance.valid_until <= today + timedelta(days=level),
+                or_(
+                    Clearance.expiry_notice_until.is_(None),
+                    Clearance.expiry_notice_until != Clearance.valid_until,
+                    Clearance.expiry_notice_days > level,
+                ),
+            )
+            for level in levels
+        )
+    )
+    rows = db.session.execute(
+        select(Clearance.id, Clearance.reference, Clearance.valid_until, Person.given_names, Person.family_name)
+        .join(Person, Person.id == Clearance.person_id)
+        .where(
+            Clearance.state.in_(sorted(COVERING_STATES)),
+            Clearance.valid_until >= today,
+            Clearance.valid_until <= today + timedelta(days=levels[0]),
+            pending,
+            _excluding(Clearance.id, skip),
+        )
+        .order_by(Clearance.valid_until, Clearance.id)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return Batch(0, 0)
+    relying = _relying_organisations([r.id for r in rows])
+    addresses = organisation_recipients(org for orgs in relying.values() for org in orgs)
+    by_level: dict[int, list[int]] = defaultdict(list)
+    mails = []
+    for row in rows:
+        level = min(level for level in levels if row.valid_until <= today + timedelta(days=level))
+        by_level[level].append(row.id)
+        context = {
+            "reference": row.reference,
+            "person": f"{row.given_names} {row.family_name}",
+            "valid_until": row.valid_until.isoformat(),
+            "days": (row.valid_until - today).days,
+            "link": app_link("clearances.detail", clearance_id=row.id),
+        }
+        for org in relying.get(row.id, []):
+            key = f"clearance_expiry:{row.id}:{row.valid_until.isoformat()}:{level}:{org}"
+            mails.extend(Mail(key, r, "clearance_expiry_notice", context) for r in addresses[org])
+    enqueue(mails, now)
+    table = Clearance.__table__
+    for level, ids in by_level.items():  # a plain UPDATE: a notice does not change the clearance's version
+        db.session.execute(
+            update(table)
+            .where(table.c.id.in_(ids))
+            .values(expiry_notice_days=level, expiry_notice_until=table.c.valid_until)
+        )
+    return Batch(len(rows), len(mails))
+
+
+def expire_clearances(now: datetime, *, skip: Collection[int] = (), limit: int = 500) -> Batch:
+    """A clearance past its last valid day expires (the clearance machine, as the system); relying
+    organisations are told the person is no longer cleared."""
+    today = local_date(now)
+    clearances = list(
+        db.session.scalars(
+            select(Clearance)
+            .options(joinedload(Clearance.person))
+            .where(
+                Clearance.state.in_(sorted(COVERING_STATES)),
+                Clearance.valid_until < today,
+                _excluding(Clearance.id, skip),
+            )
+            .order_by(Clearance.valid_until, Clearance.id)
+            .limit(limit)
+        ).unique()
+    )
+    actor = Actor.system("clearance_expiry")
+    expired = []
+    for clearance in clearances:
+        try:
+            fire_clearance(clearance, "expire", actor, now=now)
+        except DomainError as error:
+            log.info("clearance_expiry: %s skipped: %s", clearance.reference, error.message)
+            continue
+        expired.append(clearance)
+    relying = _relying_organisations([c.id for c in expired])
+    addresses = organisation_recipients(org for orgs in relying.values() for org in orgs)
+    mails = []
+    for clearance in expired:
+        context = {
+            "reference": clearance.reference,
+            "person": clearance.person.full_name,
+            "valid_until": clearance.valid_until.isoformat(),
+            "link": app_link("clearances.detail", clearance_id=clearance.id),
+        }
+        for org in relying.get(clearance.id, []):
+            key = f"clearance_expired:{clearance.id}:{org}"
+            mails.extend(Mail(key, r, "clearance_expired", context) for r in addresses[org])
+    enqueue(mails, now)
+    return Batch(len(clearances), len(expired), _left(clearances, expired))

@@ -1,0 +1,50 @@
+"""Stored reports: the list and the downloads. Every download is in the audit trail."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, render_template, request, send_file
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from screening.actors import Actor
+from screening.audit.operations import record
+from screening.auth.access import roles
+from screening.db import db
+from screening.extensions import settings
+from screening.organisations.models import Organisation
+from screening.reports import queries
+from screening.reports.models import REPORT_KINDS
+
+bp = Blueprint("reports", __name__)
+
+READERS = ("officer", "auditor", "requester", "hr")
+FORMATS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
+
+
+@bp.route("/reports")
+@roles(*READERS)
+def index() -> str:
+    kind = request.args.get("kind") if request.args.get("kind") in REPORT_KINDS else None
+    page = queries.list_reports(
+        current_user, page=request.args.get("page", 1, type=int) or 1, per_page=settings().app.page_size, kind=kind
+    )
+    ids = {r.organisation_id for r in page.items if r.organisation_id}
+    names = dict(db.session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).all())
+    return render_template("reports/index.html", page=page, kind=kind, names=names)
+
+
+@bp.route("/reports/<int:report_id>.<fmt>")
+@roles(*READERS)
+def download(report_id: int, fmt: str) -> Response:
+    if fmt not in FORMATS:
+        abort(404)
+    report = queries.get_report(current_user, report_id)
+    record(
+        Actor.of(current_user, request.remote_addr), "download_report", "report", report.id,
+        organisation_id=report.organisation_id, reason=fmt,
+    )  # fmt: skip
+    data = report.pdf if fmt == "pdf" else report.csv.encode("utf-8")
+    return send_file(io.BytesIO(data), mimetype=FORMATS[fmt], as_attachment=True, download_name=report.filename(fmt))

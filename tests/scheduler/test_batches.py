@@ -1,0 +1,58 @@
+"""Jobs work in batches, committing each: several batches cover every due row once, a file that cannot
+move is skipped rather than retried for ever, and every organisation gets its report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from screening.applications.models import Application
+from screening.db import db
+from screening.errors import Conflict
+from screening.organisations.models import Organisation
+from screening.reports.models import Report
+from tests.conftest import data_context, fresh
+from tests.scheduler.conftest import T0, World, count, days, outbox, run
+
+
+def test_small_batches_cover_every_due_row_once(make_app, smtp_port):  # type: ignore[no-untyped-def]
+    app = make_app(scheduler={"batch_size": 2})
+    with data_context(app):
+        world = World(app)
+        requester = world.requester()
+        for _ in range(5):
+            world.application("awaiting_consent", requester=requester)
+        assert run(app, "consent_reminders", T0 + days(7)).items == 5
+        assert len({m.idempotency_key for m in outbox("consent_reminder")}) == 5
+        assert run(app, "consent_expiry", T0 + days(30)).items == 5
+        fresh()
+        assert set(db.session.scalars(select(Application.state))) == {"consent_expired"}
+
+        for _ in range(3):
+            world.organisation()
+        run(app, "monthly_reports", datetime(2026, 4, 1, 4, 0, tzinfo=UTC))
+        assert count(Report) == count(Organisation) == 4  # three pages of two
+
+
+def test_a_file_that_cannot_move_is_skipped_not_retried_for_ever(make_app, monkeypatch):  # type: ignore[no-untyped-def]
+    from screening.jobs import deadlines
+
+    app = make_app(scheduler={"batch_size": 2})
+    with data_context(app):
+        world = World(app)
+        files = [world.application("awaiting_consent") for _ in range(3)]
+        stuck = files[1].id
+        real_fire = deadlines.fire
+
+        def fire(application, event, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if application.id == stuck:  # as if the requester had acted at that very moment
+                raise Conflict("This is not possible while the application is submitted.")
+            return real_fire(application, event, *args, **kwargs)
+
+        monkeypatch.setattr(deadlines, "fire", fire)
+        assert run(app, "consent_expiry", T0 + days(30)).items == 2
+        fresh()
+        states = dict(db.session.execute(select(Application.id, Application.state)).all())
+        assert states[stuck] == "awaiting_consent"
+        assert [s for i, s in states.items() if i != stuck] == ["consent_expired", "consent_expired"]
