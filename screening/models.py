@@ -4,6 +4,7 @@ from screening.applications.models import Application, Clearance, ReferenceCount
 from screening.audit.models import AuditEntry
 from screening.auth.models import LoginAttempt, User
 from screening.catalogue.models import CriticalFunction
+from screening.certificates.models import CertificateCheck, CertificateIssue
 from screening.db import Base
 from screening.jobs.models import JobRun, SchedulerLease
 from screening.notifications.models import OutboxMessage
@@ -15,6 +16,8 @@ __all__ = [
     "Application",
     "AuditEntry",
     "Base",
+    "CertificateCheck",
+    "CertificateIssue",
     "Clearance",
     "CriticalFunction",
     "JobRun",
