@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
 from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask_babel import lazy_gettext
 from flask_login import current_user
-from sqlalchemy import func, text
+from sqlalchemy import Select, text
 from werkzeug.wrappers import Response
 
 from screening.applications.models import Application, Clearance
@@ -12,9 +16,132 @@ from screening.applications.queries import visible, visible_clearances
 from screening.auth.access import public, signed_in
 from screening.clock import today
 from screening.db import db
+from screening.extensions import settings
+from screening.pagination import COUNT_LIMIT, count_up_to
 from workflows.application import QUEUE_STATES
 
 bp = Blueprint("core", __name__)
+
+#: An employer's files that are under way: from the person's consent to the end of an appeal.
+IN_PROGRESS_STATES = ("awaiting_consent", "submitted", "in_review", "info_requested", "negative", "appealed")
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One count on the dashboard: a label, a bounded count (``more`` past COUNT_LIMIT) and where it leads."""
+
+    label: str
+    count: int
+    link: str
+    link_label: str
+    style: str = ""
+
+    @property
+    def more(self) -> bool:
+        return self.count > COUNT_LIMIT
+
+
+def _tile(label: str, statement: Select, link: str, link_label: str, style: str = "") -> Tile:  # type: ignore[type-arg]
+    """A count that stops at COUNT_LIMIT: a dashboard must cost the same with 250 or 250,000 files."""
+    return Tile(str(label), count_up_to(statement), link, str(link_label), style)
+
+
+def _officer_tiles() -> list[Tile]:
+    applications = visible(current_user)
+    show, queue = lazy_gettext("Show"), "applications.queue"
+    return [
+        _tile(
+            lazy_gettext("Waiting to be reviewed"),
+            applications.where(Application.state == "submitted"),
+            url_for(queue, state="submitted"),
+            lazy_gettext("Open the queue"),
+        ),
+        _tile(
+            lazy_gettext("In review"),
+            applications.where(Application.state == "in_review"),
+            url_for(queue, state="in_review"),
+            show,
+        ),
+        _tile(
+            lazy_gettext("Overdue"),
+            applications.where(Application.state.in_(sorted(QUEUE_STATES)), Application.due_on < today()),
+            url_for(queue),
+            lazy_gettext("Oldest first"),
+            "danger",
+        ),
+        _tile(
+            lazy_gettext("Appeals"),
+            applications.where(Application.state == "appealed"),
+            url_for(queue, state="appealed"),
+            show,
+            "warning",
+        ),
+    ]
+
+
+def _employer_tiles() -> list[Tile]:
+    show, tiles = lazy_gettext("Show"), []
+    if current_user.role == "requester":
+        applications = visible(current_user)
+        tiles += [
+            _tile(
+                lazy_gettext("In progress"),
+                applications.where(Application.state.in_(IN_PROGRESS_STATES)),
+                url_for("applications.index"),
+                show,
+            ),
+            _tile(
+                lazy_gettext("Waiting for your answer"),
+                applications.where(Application.state == "info_requested"),
+                url_for("applications.index", state="info_requested"),
+                show,
+                "warning",
+            ),
+            _tile(
+                lazy_gettext("Drafts"),
+                applications.where(Application.state == "draft"),
+                url_for("applications.index", state="draft"),
+                show,
+            ),
+        ]
+    valid = visible_clearances(current_user).where(Clearance.state == "valid")
+    horizon = today() + timedelta(days=max(settings().deadlines.expiry_notice_days, default=90))
+    tiles += [
+        _tile(
+            lazy_gettext("Valid clearances"),
+            valid,
+            url_for("clearances.index", state="valid"),
+            show,
+            "success",
+        ),
+        _tile(
+            lazy_gettext("Expiring within %(days)d days", days=(horizon - today()).days),
+            valid.where(Clearance.valid_until <= horizon),
+            url_for("clearances.index", state="valid"),
+            lazy_gettext("First to end first"),
+            "warning",
+        ),
+    ]
+    return tiles
+
+
+def _auditor_tiles() -> list[Tile]:
+    applications = visible(current_user)
+    return [
+        _tile(
+            lazy_gettext("In the work queue"),
+            applications.where(Application.state.in_(sorted(QUEUE_STATES))),
+            url_for("applications.index"),
+            lazy_gettext("Show"),
+        ),
+        _tile(
+            lazy_gettext("Appeals"),
+            applications.where(Application.state == "appealed"),
+            url_for("applications.index", state="appealed"),
+            lazy_gettext("Show"),
+            "warning",
+        ),
+    ]
 
 
 @bp.route("/")
@@ -26,29 +153,17 @@ def index() -> Response:
 @bp.route("/home")
 @signed_in
 def home() -> str | Response:
-    if current_user.role == "admin":
+    """Each role's few counts that matter, each bounded (see pagination.count_up_to) and each a link."""
+    role = current_user.role
+    if role == "admin":
         return redirect(url_for("admin.organisations"))
-    counts: dict[str, int] = {}
-    if current_user.role in ("requester", "officer", "auditor"):
-        statement = visible(current_user).with_only_columns(Application.state, func.count()).group_by(Application.state)
-        counts = {state: number for state, number in db.session.execute(statement)}
-    overdue = 0
-    if current_user.role == "officer":
-        overdue = (
-            db.session.scalar(
-                visible(current_user)
-                .with_only_columns(func.count())
-                .where(Application.state.in_(QUEUE_STATES), Application.due_on < today())
-            )
-            or 0
-        )
-    clearances: dict[str, int] = {}
-    if current_user.role in ("hr", "requester", "officer"):
-        statement = (
-            visible_clearances(current_user).with_only_columns(Clearance.state, func.count()).group_by(Clearance.state)
-        )
-        clearances = {state: number for state, number in db.session.execute(statement)}
-    return render_template("core/home.html", counts=counts, overdue=overdue, clearances=clearances)
+    if role == "officer":
+        tiles = _officer_tiles()
+    elif role in ("requester", "hr"):
+        tiles = _employer_tiles()
+    else:
+        tiles = _auditor_tiles()
+    return render_template("core/home.html", tiles=tiles, count_limit=COUNT_LIMIT)
 
 
 @bp.route("/healthz")
