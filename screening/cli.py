@@ -325,3 +325,15 @@ def reports_list(context: Context, kind: str | None, limit: int) -> None:
 def reports_build(ctx: click.Context, kind: str, moment: str | None) -> None:
     """Build (and announce) the weekly operations report or the monthly organisation reports now."""
     ctx.invoke(jobs_run, name="weekly_report" if kind == "weekly" else "monthly_reports", moment=moment)
+
+
+# -- privacy: the audit trail's hash chain, identifier keys, data subject tools ----------------------------
+def _register_privacy() -> None:
+    from screening.audit.cli import audit
+    from screening.people.cli import identifiers
+
+    register(audit)
+    register(identifiers)
+
+
+_register_privacy()

@@ -1,7 +1,7 @@
 """Every model, imported once so the metadata is complete (Alembic, tests, the CLI)."""
 
 from screening.applications.models import Application, Clearance, ReferenceCounter
-from screening.audit.models import AuditEntry
+from screening.audit.models import AuditChainHead, AuditEntry
 from screening.auth.models import LoginAttempt, User
 from screening.catalogue.models import CriticalFunction
 from screening.certificates.models import CertificateCheck, CertificateIssue
@@ -9,16 +9,18 @@ from screening.db import Base
 from screening.jobs.models import JobRun, SchedulerLease
 from screening.notifications.models import OutboxMessage
 from screening.organisations.models import Organisation
-from screening.people.models import Person
+from screening.people.models import ConsentDocument, Person
 from screening.reports.models import Report
 
 __all__ = [
     "Application",
+    "AuditChainHead",
     "AuditEntry",
     "Base",
     "CertificateCheck",
     "CertificateIssue",
     "Clearance",
+    "ConsentDocument",
     "CriticalFunction",
     "JobRun",
     "LoginAttempt",

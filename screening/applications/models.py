@@ -47,6 +47,10 @@ class Application(Base):
         Index("ix_applications_state_erased_changed", "state", "erased_at", "state_changed_at"),
         Index("ix_applications_state_due_on", "state", "due_on"),
         Index("ix_applications_decided_at", "decided_at"),
+        # Page speed (migration 0006): all files newest first, by state; the clearances an employer relies on.
+        Index("ix_applications_created", "created_at", "id"),
+        Index("ix_applications_state_created", "state", "created_at", "id"),
+        Index("ix_applications_org_clearance", "organisation_id", "clearance_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,6 +71,8 @@ class Application(Base):
     advice_type: Mapped[str | None] = mapped_column(String(24))
     #: Grounds of the advice and officers' notes: authority only, never on employer pages.
     grounds: Mapped[str | None] = mapped_column(Text)
+    #: The part of the grounds the officer decided may be told to the person (never to the employer).
+    disclosed_grounds: Mapped[str | None] = mapped_column(Text)
     officer_notes: Mapped[str | None] = mapped_column(Text)
     #: The question put to the requester, and the answer; both visible to the requester.
     info_request: Mapped[str | None] = mapped_column(Text)
@@ -106,6 +112,7 @@ class Clearance(Base):
         Index("ix_clearances_person_state", "person_id", "state"),
         Index("ix_clearances_state_valid_until", "state", "valid_until"),
         Index("ix_clearances_state_erased_until", "state", "erased_at", "valid_until"),
+        Index("ix_clearances_valid_until", "valid_until", "id"),  # officers' list, first to end first (0006)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

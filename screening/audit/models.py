@@ -2,14 +2,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from screening.db import Base, UTCDateTime
 
+#: The hash the first entry of the trail chains to.
+GENESIS_HASH = "0" * 64
+
 
 class AuditEntry(Base):
-    """One line of the append-only audit trail: who did what to which object, when, and why."""
+    """One line of the append-only audit trail: who did what to which object, when, and why.
+
+    ``entry_hash`` is SHA-256 over the previous entry's hash and this entry's canonical content (see
+    :mod:`screening.audit.chain`), so an entry edited, removed or inserted afterwards breaks the chain.
+    """
 
     __tablename__ = "audit_entries"
     __table_args__ = (
@@ -31,3 +38,20 @@ class AuditEntry(Base):
     to_state: Mapped[str | None] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
     client_address: Mapped[str | None] = mapped_column(String(45))
+    #: SHA-256 (hex) of the previous entry's hash followed by this entry's canonical content.
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The one row holding the hash of the newest entry: writers lock it, so two can never fork the chain."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    #: Entries chained so far (a cheap check that the trail was not cut at its end).
+    entries: Mapped[int] = mapped_column(Integer)
+
+
+# The hash chain is kept by a session event; importing it here means no flush of an entry can miss it.
+from screening.audit import chain as _chain  # noqa: E402, F401

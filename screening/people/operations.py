@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from screening.db import db
@@ -82,3 +82,32 @@ def find_or_create_person(vault: IdentifierVault, details: PersonDetails) -> Per
             raise
         return existing
     return person
+
+
+def rotate_identifiers(vault: IdentifierVault, *, after: int, limit: int) -> tuple[int, int]:
+    """Re-encrypt the identifiers of up to ``limit`` people with id > ``after`` with the first key.
+
+    Returns (people handled, last id handled). One UPDATE for the whole batch.
+    """
+    rows = db.session.execute(
+        select(Person.id, Person.national_number_encrypted, Person.document_number_encrypted)
+        .where(Person.id > after)
+        .order_by(Person.id)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return 0, after
+    changes = [
+        {
+            "id": row.id,
+            "national_number_encrypted": vault.rotate(row.national_number_encrypted)
+            if row.national_number_encrypted
+            else None,
+            "document_number_encrypted": vault.rotate(row.document_number_encrypted)
+            if row.document_number_encrypted
+            else None,
+        }
+        for row in rows
+    ]
+    db.session.execute(update(Person), changes)
+    return len(rows), rows[-1].id
