@@ -5,12 +5,14 @@ in the audit trail. State changes are decided by the declared machines in ``work
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from screening.actors import Actor
@@ -20,7 +22,7 @@ from screening.catalogue.models import CriticalFunction
 from screening.clock import local_date, utcnow
 from screening.config import DeadlinesConfig
 from screening.db import db
-from screening.errors import Conflict, InvalidInput, NotAllowed
+from screening.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from screening.people.operations import PersonDetails, find_or_create_person
 from screening.people.protection import IdentifierVault
 from workflows.application import ADVICE_EVENTS, APPLICATION
@@ -29,12 +31,20 @@ from workflows.deadlines import appeal_deadline
 from workflows.machine import GuardFailed, IllegalTransition, NotPermitted, TransitionError
 
 
-def _lock(instance: Application | Clearance) -> None:
-    """Lock the row (SELECT ... FOR UPDATE) and reload its columns, leaving loaded relationships alone."""
-    mapper = sa_inspect(instance).mapper
+def _lock(*instances: Application | Clearance) -> None:
+    """Lock the rows (SELECT ... FOR UPDATE) and reload their columns in that one statement, leaving loaded
+    relationships alone: a batch of the scheduler costs one round trip, not one per file."""
+    if not instances:
+        return
+    mapper = sa_inspect(instances[0]).mapper
     table = mapper.local_table
-    db.session.execute(select(table.c.id).where(table.c.id == instance.id).with_for_update())
-    db.session.refresh(instance, attribute_names=[column.key for column in mapper.column_attrs])
+    by_id = {instance.id: instance for instance in instances}
+    rows = db.session.execute(select(table).where(table.c.id.in_(by_id)).with_for_update()).mappings()
+    attributes = [(attribute.key, attribute.columns[0]) for attribute in mapper.column_attrs]
+    for row in rows:
+        instance = by_id[row[table.c.id]]
+        for key, column in attributes:
+            set_committed_value(instance, key, row[column])
 
 
 def next_reference(prefix: str, year: int) -> str:
@@ -147,13 +157,47 @@ def fire(
     conditional, so two simultaneous requests cannot both succeed.
     """
     now = now or utcnow()
-    today = local_date(now)
     _check_scope(actor, application)
     # Lock the row and read its latest state: a second officer waits here, then sees the first one's
     # decision (PostgreSQL); SQLite serialises writing requests at BEGIN, to the same effect.
     _lock(application)
     if expected_version is not None and expected_version != application.version:
         raise Conflict("Someone else changed this application meanwhile. Review its current state and try again.")
+    _step(application, event, actor, deadlines, reason, now)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict("Someone else changed this application meanwhile. Review its current state.") from None
+    return application
+
+
+def fire_many(
+    applications: Sequence[Application], event: str, actor: Actor, deadlines: DeadlinesConfig, *, now: datetime
+) -> tuple[list[Application], list[tuple[Application, DomainError]]]:
+    """The scheduler's automatic transitions, a batch at a time: the same checks, side effects and audit
+    entries as :func:`fire`, with one locking read, one flush and one audit insert for the whole batch
+    instead of four statements per file. Returns the files that moved and those refused, with the reason
+    (a file that moved meanwhile: withdrawn, consent given)."""
+    _lock(*applications)
+    fired: list[Application] = []
+    refused: list[tuple[Application, DomainError]] = []
+    for application in applications:
+        try:
+            _check_scope(actor, application)
+            _step(application, event, actor, deadlines, None, now)
+        except DomainError as error:
+            refused.append((application, error))
+            continue
+        fired.append(application)
+    db.session.flush()  # rows are locked (PostgreSQL) or the write transaction is ours (SQLite): no stale data
+    return fired, refused
+
+
+def _step(
+    application: Application, event: str, actor: Actor, deadlines: DeadlinesConfig, reason: str | None, now: datetime
+) -> None:
+    """Resolve ``event`` against the machine for the locked ``application`` and apply it, unflushed."""
+    today = local_date(now)
     try:
         step = APPLICATION.resolve(application.state, event, actor.role, _context(application, today, deadlines))
     except NotPermitted:
@@ -170,20 +214,14 @@ def fire(
     reason = (reason or "").strip() or None
     if step.requires_reason and not reason:
         raise InvalidInput("Please give the reason or text for this step.", field="reason")
-
     source = application.state
-    try:
-        _apply(application, event, step.target, reason, deadlines, now, today, actor)
-        application.state = step.target
-        application.state_changed_at = now
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict("Someone else changed this application meanwhile. Review its current state.") from None
+    _apply(application, event, step.target, reason, deadlines, now, today, actor)
+    application.state = step.target
+    application.state_changed_at = now
     record(
         actor, event, "application", application.id, organisation_id=application.organisation_id,
         from_state=source, to_state=step.target, reason=_audit_reason(event, reason), now=now,
     )  # fmt: skip
-    return application
 
 
 def _guard_message(event: str) -> str:
@@ -293,10 +331,37 @@ def fire_clearance(
 ) -> Clearance:
     """Re-evaluation, confirmation, revocation and expiry of a clearance, through its own machine."""
     now = now or utcnow()
-    today = local_date(now)
     _lock(clearance)
     if expected_version is not None and expected_version != clearance.version:
         raise Conflict("Someone else changed this clearance meanwhile. Review its current state and try again.")
+    _clearance_step(clearance, event, actor, reason, now)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict("Someone else changed this clearance meanwhile. Review its current state.") from None
+    return clearance
+
+
+def fire_clearance_many(
+    clearances: Sequence[Clearance], event: str, actor: Actor, *, now: datetime
+) -> tuple[list[Clearance], list[tuple[Clearance, DomainError]]]:
+    """:func:`fire_clearance` for a batch of the scheduler (expiry): one locking read, one flush."""
+    _lock(*clearances)
+    fired: list[Clearance] = []
+    refused: list[tuple[Clearance, DomainError]] = []
+    for clearance in clearances:
+        try:
+            _clearance_step(clearance, event, actor, None, now)
+        except DomainError as error:
+            refused.append((clearance, error))
+            continue
+        fired.append(clearance)
+    db.session.flush()
+    return fired, refused
+
+
+def _clearance_step(clearance: Clearance, event: str, actor: Actor, reason: str | None, now: datetime) -> None:
+    today = local_date(now)
     try:
         step = CLEARANCE.resolve(
             clearance.state, event, actor.role, {"end_date_reached": today > clearance.valid_until}
@@ -316,9 +381,4 @@ def fire_clearance(
     clearance.state_changed_at = now
     if step.target == "revoked":
         clearance.revoked_at = now
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict("Someone else changed this clearance meanwhile. Review its current state.") from None
     record(actor, event, "clearance", clearance.id, from_state=source, to_state=step.target, reason=reason, now=now)
-    return clearance

@@ -9,9 +9,9 @@ is never retried for ever. Batches are ordered by the indexed date, never by id:
 would tempt a planner into walking the whole table in key order.
 
 The number of queries depends on the number of due rows, never on the size of the tables: recipients,
-relying organisations and markers are read and written in bulk per batch, and only a state change costs a
-few statements per row, because it goes through :func:`~screening.applications.operations.fire` like any
-other (row lock, guard, audit entry).
+relying organisations and markers are read and written in bulk per batch, and so are state changes:
+:func:`~screening.applications.operations.fire_many` takes the same steps as a user's transition (row lock,
+guard, side effects, audit entry) with one locking read and one flush for the whole batch.
 
 Running an operation twice changes nothing the second time: transitions have left the state; reminders
 are marked (``reminded_at``, ``expiry_notice_*``) and their outbox rows carry idempotency keys. Deadlines
@@ -35,11 +35,10 @@ from sqlalchemy.orm import joinedload
 
 from screening.actors import Actor
 from screening.applications.models import Application, Clearance
-from screening.applications.operations import fire, fire_clearance
+from screening.applications.operations import fire_clearance_many, fire_many
 from screening.clock import local_date
 from screening.config import DeadlinesConfig
 from screening.db import db
-from screening.errors import DomainError
 from screening.notifications.operations import (
     Mail,
     Recipient,
@@ -195,15 +194,9 @@ def _fire_all(
     files: Sequence[Application], event: str, job: str, deadlines: DeadlinesConfig, now: datetime
 ) -> list[Application]:
     """Fire ``event`` as the system on each file; one that moved meanwhile (withdrawn, consent given) is skipped."""
-    actor = Actor.system(job)
-    fired = []
-    for application in files:
-        try:
-            fire(application, event, actor, deadlines, now=now)
-        except DomainError as error:
-            log.info("%s: %s skipped for %s: %s", job, event, application.reference, error.message)
-            continue
-        fired.append(application)
+    fired, refused = fire_many(files, event, Actor.system(job), deadlines, now=now)
+    for application, error in refused:
+        log.info("%s: %s skipped for %s: %s", job, event, application.reference, error.message)
     return fired
 
 
@@ -475,15 +468,9 @@ def expire_clearances(now: datetime, *, skip: Collection[int] = (), limit: int =
             .limit(limit)
         ).unique()
     )
-    actor = Actor.system("clearance_expiry")
-    expired = []
-    for clearance in clearances:
-        try:
-            fire_clearance(clearance, "expire", actor, now=now)
-        except DomainError as error:
-            log.info("clearance_expiry: %s skipped: %s", clearance.reference, error.message)
-            continue
-        expired.append(clearance)
+    expired, refused = fire_clearance_many(clearances, "expire", Actor.system("clearance_expiry"), now=now)
+    for clearance, error in refused:
+        log.info("clearance_expiry: %s skipped: %s", clearance.reference, error.message)
     relying = _relying_organisations([c.id for c in expired])
     addresses = organisation_recipients(org for orgs in relying.values() for org in orgs)
     mails = []

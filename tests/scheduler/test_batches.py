@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from screening.applications.models import Application
 from screening.db import db
-from screening.errors import Conflict
 from screening.organisations.models import Organisation
 from screening.reports.models import Report
 from tests.conftest import data_context, fresh
@@ -43,16 +42,21 @@ def test_a_file_that_cannot_move_is_skipped_not_retried_for_ever(make_app, monke
         world = World(app)
         files = [world.application("awaiting_consent") for _ in range(3)]
         stuck = files[1].id
-        real_fire = deadlines.fire
+        real_fire_many = deadlines.fire_many
 
-        def fire(application, event, *args, **kwargs):  # type: ignore[no-untyped-def]
-            if application.id == stuck:  # as if the requester had acted at that very moment
-                raise Conflict("This is not possible while the application is submitted.")
-            return real_fire(application, event, *args, **kwargs)
+        def fire_many(applications, event, *args, **kwargs):  # type: ignore[no-untyped-def]
+            # The person consents at that very moment: the row changes under the job's loaded copy.
+            db.session.execute(
+                update(Application)
+                .where(Application.id == stuck)
+                .values(state="submitted", version=Application.version + 1)
+                .execution_options(synchronize_session=False)
+            )
+            return real_fire_many(applications, event, *args, **kwargs)
 
-        monkeypatch.setattr(deadlines, "fire", fire)
+        monkeypatch.setattr(deadlines, "fire_many", fire_many)
         assert run(app, "consent_expiry", T0 + days(30)).items == 2
         fresh()
         states = dict(db.session.execute(select(Application.id, Application.state)).all())
-        assert states[stuck] == "awaiting_consent"
+        assert states[stuck] == "submitted"
         assert [s for i, s in states.items() if i != stuck] == ["consent_expired", "consent_expired"]
