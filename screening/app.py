@@ -9,6 +9,7 @@ from flask import Flask, request, session
 from flask_login import current_user
 
 from screening.auth.access import init_access
+from screening.certificates.setup import init_certificates
 from screening.config import Config
 from screening.db import init_db
 from screening.extensions import babel, bootstrap, csrf, login_manager
@@ -29,6 +30,7 @@ def create_app(config: Config) -> Flask:
     init_errors(app)
     init_template_helpers(app)
     init_blueprints(app)
+    init_certificates(app, config)
     return app
 
 
@@ -94,3 +96,6 @@ def init_blueprints(app: Flask) -> None:
 
     for blueprint in (jobs_bp, outbox_bp, reports_bp):  # scheduler, mail and reports (issue 3)
         app.register_blueprint(blueprint)
+    from screening.certificates.views import bp as certificates_bp
+
+    app.register_blueprint(certificates_bp)  # certificates and their public check (issue 5)

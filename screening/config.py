@@ -184,6 +184,22 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True)
+class CertificatesConfig:
+    #: Ed25519 private key (PEM, PKCS#8, unencrypted) that signs new certificates; empty: exports are off
+    #: (in the demo a key is generated next to the configuration on first run).
+    private_key_file: str = ""
+    #: The private key's PEM text itself, e.g. from a secret store; wins over ``private_key_file``.
+    private_key: str = field(default="", metadata=_env("SCREENING_CERTIFICATE_PRIVATE_KEY"))
+    #: Public keys (PEM files) of retired signing keys whose certificates are still in circulation.
+    public_key_files: tuple[str, ...] = ()
+    #: Whether the export page offers English as a third language ticked by default.
+    english: bool = False
+    #: The public verification page answers this many checks per client address per window, then 429.
+    verify_limit: int = 30
+    verify_window_minutes: int = 10
+
+
+@dataclass(frozen=True)
 class Config:
     app: AppConfig = field(default_factory=AppConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -193,6 +209,7 @@ class Config:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    certificates: CertificatesConfig = field(default_factory=CertificatesConfig)
     #: Raw ``[ldap]`` table, parsed by :mod:`screening.auth.ldap` when a directory is configured.
     ldap: Mapping[str, Any] = field(default_factory=dict)
     source: str = "<defaults>"
@@ -225,6 +242,7 @@ _SECTIONS: dict[str, type] = {
     "scheduler": SchedulerConfig,
     "reports": ReportsConfig,
     "retention": RetentionConfig,
+    "certificates": CertificatesConfig,
 }
 _RAW_SECTIONS = {"ldap"}
 

@@ -19,6 +19,8 @@ PUBLIC = {
     "bootstrap.static",
     "person.file",
     "person.act",
+    "certificates.verify_form",
+    "certificates.verify",
 }
 
 
