@@ -88,3 +88,22 @@ def sign_in(page: Any, base: str, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/**")
+
+
+def person_link(app: Any, application_id: int) -> str:
+    """The path of the person's signed link for an application, as the mail and the letter carry it."""
+    from screening.applications.models import Application
+    from screening.db import db
+    from screening.people.views import link_for
+    from tests.conftest import fresh
+
+    fresh()
+    application = db.session.get(Application, application_id)
+    with app.test_request_context():
+        return "/p/" + link_for(application).rsplit("/p/", 1)[1]
+
+
+def choose_language(page: Any, label: str) -> None:
+    """Switch language with the language bar, as a user does (the choice is kept for the session and user)."""
+    page.get_by_role("button", name=label, exact=True).click()
+    page.wait_for_load_state()

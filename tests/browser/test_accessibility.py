@@ -1,0 +1,141 @@
+"""Accessibility in a real browser: axe-core (bundled by axe-playwright-python, injected into the page) on
+every main page of every role, in English, Dutch and French; no serious or critical violation is allowed.
+
+Also the keyboard: the skip link comes first and moves focus to the content, and signing in works with the
+keyboard alone. WCAG 2.1 AA is the yardstick (EN 301 549).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.browser.conftest import choose_language, person_link, sign_in
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+LANGUAGES = [("en", "English"), ("nl", "Nederlands"), ("fr", "Français")]
+BLOCKING = ("serious", "critical")
+AXE = Axe()
+
+
+def _problems(page: Any, locale: str) -> list[str]:
+    """The serious and critical axe violations of the page, one readable line each (rule, help, where)."""
+    assert page.locator("html").get_attribute("lang") == locale, f"{page.url}: html lang is not {locale}"
+    violations = AXE.run(page).response["violations"]
+    return [
+        f"[{locale}] {page.url}: {v['id']} ({v['impact']}) {v['help']} at "
+        + ", ".join(str(node["target"]) for node in v["nodes"][:3])
+        for v in violations
+        if v["impact"] in BLOCKING
+    ]
+
+
+def _check(page: Any, base: str, paths: list[str], *, errors: tuple[str, ...] = ()) -> list[str]:
+    """Every path in every language, switched with the language bar; ``errors`` are error pages on purpose."""
+    problems: list[str] = []
+    for locale, label in LANGUAGES:
+        page.goto(base + paths[0])
+        choose_language(page, label)
+        for path in paths:
+            response = page.goto(base + path)
+            assert (response.status >= 400) == (path in errors), f"{path} answered {response.status}"
+            problems += _problems(page, locale)
+    return problems
+
+
+def _data(factory: Any) -> dict[str, Any]:
+    org = factory.organisation(name="Antwerp Terminal Services NV")
+    requester = factory.user("requester", org)
+    officer = factory.user("officer")
+    function = factory.function()
+    in_review = factory.application("in_review", requester=requester, function=function)
+    positive = factory.application("positive", requester=requester, function=function)
+    negative = factory.application("negative", requester=requester, function=function)
+    waiting = factory.application("awaiting_consent", requester=requester, function=function)
+    return {
+        "org": org,
+        "requester": requester,
+        "officer": officer,
+        "hr": factory.user("hr", org),
+        "admin": factory.user("admin"),
+        "auditor": factory.user("auditor"),
+        "in_review": in_review,
+        "positive": positive,
+        "negative": negative,
+        "waiting": waiting,
+    }
+
+
+def _pages(role: str, d: dict[str, Any]) -> list[str]:
+    """The main pages of each role (the first is where the language is switched)."""
+    detail = f"/applications/{d['in_review'].id}"
+    clearance = f"/clearances/{d['positive'].clearance_id}"
+    return {
+        "requester": [
+            "/home",
+            "/applications",
+            "/applications/new",
+            detail,
+            f"/applications/{d['negative'].id}",
+            f"/applications/{d['waiting'].id}/letter",
+            "/clearances",
+            clearance,
+            "/reports",
+        ],
+        "hr": ["/home", "/clearances", clearance],
+        "officer": ["/home", "/queue", detail, f"/applications/{d['negative'].id}", "/clearances", clearance],
+        "admin": [
+            "/admin/organisations",
+            "/admin/organisations/new",
+            "/admin/functions",
+            "/admin/users",
+            "/admin/users/new",
+            "/admin/jobs",
+            "/admin/outbox",
+            "/admin/directory",
+        ],
+        "auditor": ["/home", "/audit", "/applications", "/reports"],
+    }[role]
+
+
+@pytest.mark.parametrize("role", ["requester", "hr", "officer", "admin", "auditor"])
+def test_no_serious_violation_on_the_pages_of(role, app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
+    data = _data(factory)
+    page = new_page()
+    sign_in(page, live_server, data[role].username, PASSWORD)
+    problems = _check(page, live_server, _pages(role, data))
+    assert not problems, "\n".join(problems)
+
+
+def test_no_serious_violation_on_public_pages(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
+    waiting = factory.application("awaiting_consent")
+    page = new_page(width=390, height=844)
+    errors = ("/p/not-a-valid-link", "/nowhere")
+    problems = _check(page, live_server, ["/login", person_link(app, waiting.id), *errors], errors=errors)
+    assert not problems, "\n".join(problems)
+
+
+def test_keyboard_alone_signs_in_and_skips_to_content(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
+    user = factory.user("officer")
+    page = new_page()
+    page.goto(f"{live_server}/login")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    assert skip.evaluate("element => element === document.activeElement")
+    assert skip.is_visible()  # shown when focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    # From the content, the first stop is the user name, then the password, then the button.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "username"
+    page.keyboard.type(user.username)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "password"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/home**")
+    assert page.get_by_role("heading", name="Overview").is_visible()
