@@ -337,3 +337,13 @@ def _register_privacy() -> None:
 
 
 _register_privacy()
+
+
+# -- certificates: offline verification and signing keys (issue 5) ---------------------------------------
+def _register_certificates() -> None:
+    from screening.certificates.cli import certificate
+
+    register(certificate)
+
+
+_register_certificates()
