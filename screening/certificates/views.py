@@ -34,7 +34,7 @@ from screening.certificates.signing import (
     lookup_code,
     normalise_code,
 )
-from screening.clock import today, utcnow
+from screening.clock import local_date, today, utcnow
 from screening.db import db
 from screening.errors import Conflict
 from screening.extensions import settings
@@ -165,7 +165,7 @@ def _csv_rows(
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    yield "\ufeff" + buffer.getvalue()  # the BOM lets spreadsheet programs read "Çelik" as UTF-8
+    yield "\ufeff" + _drain(buffer)  # the BOM lets spreadsheet programs read "Çelik" as UTF-8
     with Session(bind=engine) as session:
         for count, row in enumerate(queries.stream_rows(session, statement), start=1):
             valid = row.state in ("valid", "under_reevaluation") and row.valid_from <= day <= row.valid_until
@@ -173,7 +173,7 @@ def _csv_rows(
                 [
                     row.reference, _safe(row.family_name), _safe(row.given_names), row.date_of_birth.isoformat(),
                     labels.get(row.state, row.state), row.valid_from.isoformat(), row.valid_until.isoformat(),
-                    row.revoked_at.date().isoformat() if row.revoked_at else "", yes if valid else no,
+                    local_date(row.revoked_at).isoformat() if row.revoked_at else "", yes if valid else no,
                 ]
             )  # fmt: skip
             if count % queries.BATCH == 0:
