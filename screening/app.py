@@ -9,6 +9,7 @@ from flask import Flask, request, session
 from flask_login import current_user
 
 from screening.auth.access import init_access
+from screening.auth.ldap import init_directory
 from screening.certificates.setup import init_certificates
 from screening.config import Config
 from screening.db import init_db
@@ -25,6 +26,7 @@ def create_app(config: Config) -> Flask:
     init_settings(app, config)
     init_db(app, config.database.url, echo=config.database.echo, pool_size=config.database.pool_size)
     init_extensions(app, config)
+    init_directory(app, config)
     init_access(app)
     init_security_headers(app)
     init_errors(app)

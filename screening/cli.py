@@ -339,6 +339,12 @@ def _register_privacy() -> None:
 _register_privacy()
 
 
+# -- the employers' directory (issue 4) --------------------------------------------------------
+from screening.auth.cli import ldap as _ldap  # noqa: E402 - after main: the group registers itself on it
+
+register(_ldap)
+
+
 # -- certificates: offline verification and signing keys (issue 5) ---------------------------------------
 def _register_certificates() -> None:
     from screening.certificates.cli import certificate

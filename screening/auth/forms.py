@@ -9,3 +9,9 @@ from wtforms.validators import DataRequired, Length
 class LoginForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=120)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+
+
+class DirectoryLookupForm(FlaskForm):
+    """The administrator's look-up of one directory user (no password: the service account reads)."""
+
+    username = StringField(_l("User name in the directory"), validators=[DataRequired(), Length(max=256)])

@@ -1,20 +1,44 @@
-"""Local accounts and sign-in bookkeeping. Directory accounts are synced in :mod:`screening.auth.directory_sync`."""
+"""Local accounts, directory accounts synced at each sign-in, and sign-in bookkeeping.
+
+Who may sign in how (:func:`sign_in`): a name that belongs to a local account is checked against its
+local password and never sent to the directory, so break-glass administrators sign in whether the
+directory answers or not; every other name goes to the directory, which is then the source of truth for
+the account's role, organisation, name and e-mail (:func:`sync_directory_user`).
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from screening.actors import Actor
 from screening.audit.operations import record
+from screening.auth.directory.errors import (
+    EMPTY_PASSWORD,
+    N_,
+    NO_SUCH_USER,
+    WRONG_PASSWORD,
+    AccountDisabled,
+    DirectoryError,
+    InvalidCredentials,
+    NotMapped,
+)
 from screening.auth.models import LoginAttempt, User
 from screening.clock import utcnow
 from screening.db import db
 from screening.errors import InvalidInput
 from screening.organisations.models import Organisation
-from workflows.application import ACCOUNT_ROLES
+from screening.people.identifiers import IdentifierError, parse_enterprise_number
+from workflows.application import ACCOUNT_ROLES, ADMIN
+
+if TYPE_CHECKING:
+    from screening.auth.directory import Directory, DirectoryAccount
+
+log = logging.getLogger("screening.auth")
 
 MIN_PASSWORD_LENGTH = 12
 #: A hash to compare against when the account does not exist, so both answers take as long.
@@ -116,3 +140,148 @@ def clear_failures(username: str) -> None:
 def note_sign_in(user: User, actor: Actor) -> None:
     user.last_login_at = utcnow()
     record(actor, "sign_in", "user", user.id, organisation_id=user.organisation_id)
+
+
+# -- signing in: local accounts and the directory ----------------------------------------------------
+#: The reason logged when a local account exists but is deactivated (the page says "wrong password").
+DEACTIVATED = "account deactivated"
+
+
+class LocalAccountsOff(DirectoryError):
+    """The password of a local account is right, but ``ldap.local_accounts = "admins"`` keeps local
+    accounts other than administrators out while a directory is configured."""
+
+    user_message = N_("Local accounts other than administrators are switched off: sign in with your directory account.")
+    log_level = logging.WARNING
+
+
+class AccountDeactivated(DirectoryError):
+    """The directory vouches for the person, but an administrator deactivated the account here."""
+
+    user_message = N_("This account is deactivated. Please contact your administrator.")
+    log_level = logging.WARNING
+
+
+class UnknownOrganisation(NotMapped):
+    """An organisation mapping names an enterprise number or code the application does not know: the
+    application's administrator must create the organisation (or fix the mapping)."""
+
+    log_level = logging.ERROR
+
+
+class NameClash(DirectoryError):
+    """The directory's username is a local account's name: never merged, an account takeover otherwise."""
+
+
+#: Refusals that may be password guessing, counted by :func:`note_failure` (an AD account found disabled
+#: is refused before its password is tried); the others come after a correct password or are the
+#: directory's fault.
+GUESSES = (InvalidCredentials, AccountDisabled)
+
+
+def sign_in(
+    username: str, password: str, *, directory: Directory | None, local_accounts: str, address: str | None
+) -> User:
+    """The account these credentials open, or a :class:`DirectoryError` (logged here) saying why not.
+
+    Precedence: a name of a local account (``source = 'local'``) is checked locally, never by the
+    directory; with a directory configured and ``local_accounts = "admins"`` only local administrators
+    get in that way. Any other name is checked by the directory when one is configured.
+    """
+    name = username.strip().lower()
+    local = db.session.scalar(select(User).where(User.username == name, User.source == "local"))
+    try:
+        if directory is None or local is not None:
+            user = _check_local(local, name, password)
+            if directory is not None and local_accounts != "all" and user.role != ADMIN:
+                raise LocalAccountsOff(f"local account {name!r} ({user.role}) refused: ldap.local_accounts = admins")
+            log.info("local sign-in of %r (%s) from %s", name, user.role, address)
+            return user
+    except DirectoryError as error:
+        log.log(error.log_level, "local sign-in of %r from %s refused: %s", name, address, error.log_message)
+        raise
+    try:
+        account = directory.authenticate(username, password)  # logs its own refusals
+    except InvalidCredentials:
+        check_password_hash(_DUMMY_HASH, password)  # as long as a local refusal: names stay unguessable
+        raise
+    try:
+        return sync_directory_user(account, address)
+    except DirectoryError as error:
+        log.log(error.log_level, "directory sign-in of %r from %s refused: %s", name, address, error.log_message)
+        raise
+
+
+def _check_local(user: User | None, name: str, password: str) -> User:
+    if user is None or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        raise InvalidCredentials(f"no local account {name!r}", reason=NO_SUCH_USER)
+    if not password:
+        raise InvalidCredentials(f"empty password for {name!r}", reason=EMPTY_PASSWORD)
+    if not check_password_hash(user.password_hash, password):
+        raise InvalidCredentials(f"wrong password for local account {name!r}", reason=WRONG_PASSWORD)
+    if not user.active:
+        raise InvalidCredentials(f"local account {name!r} is deactivated", reason=DEACTIVATED)
+    return user
+
+
+def find_organisation(key: str) -> Organisation | None:
+    """The organisation an ``[[ldap.organisation_mappings]]`` entry names: enterprise number or code
+    (codes are kept in lower case, so "ACME" in the mapping finds "acme")."""
+    try:
+        number = parse_enterprise_number(key)
+    except IdentifierError:
+        number = None
+    condition = Organisation.code == key.strip().lower()
+    if number is not None:
+        condition = or_(Organisation.enterprise_number == number, condition)
+    return db.session.scalars(select(Organisation).where(condition).order_by(Organisation.id)).first()
+
+
+def sync_directory_user(account: DirectoryAccount, address: str | None) -> User:
+    """Create the directory's account at its first sign-in, else bring its role, organisation, name and
+    e-mail in line with the directory (the source of truth); each creation or change is audited."""
+    name = account.username.strip().lower()
+    if len(name) > 120:
+        raise NotMapped(f"{account.dn}: username of {len(name)} characters (at most 120 here)")
+    organisation = None
+    if account.organisation_key is not None:
+        organisation = find_organisation(account.organisation_key)
+        if organisation is None:
+            raise UnknownOrganisation(
+                f"{account.dn}: organisation mapping {account.organisation_key!r} matches no organisation's "
+                "enterprise number or code in the application"
+            )
+    wanted = {
+        "role": account.role,
+        "organisation_id": organisation.id if organisation else None,
+        "display_name": (account.display_name or name)[:200],
+        "email": account.email if account.email and len(account.email) <= 254 else None,
+    }
+    user = db.session.scalar(select(User).where(User.username == name))
+    if user is None:
+        user = User(username=name, source="directory", password_hash=None, active=True, **wanted)
+        db.session.add(user)
+        db.session.flush()
+        record(
+            Actor.of(user, address), "create_user", "user", user.id, organisation_id=user.organisation_id,
+            reason=f"first directory sign-in as {account.dn}: role {account.role}",
+        )  # fmt: skip
+        return user
+    if user.source != "directory":
+        raise NameClash(f"{account.dn}: the directory's username {name!r} is a local account here; not merged")
+    if not user.active:
+        raise AccountDeactivated(f"{account.dn}: account {name!r} is deactivated in the application")
+    changes = [
+        f"{key} {getattr(user, key)!r} -> {value!r}" for key, value in wanted.items() if getattr(user, key) != value
+    ]
+    if changes:
+        for key, value in wanted.items():
+            setattr(user, key, value)
+        user.organisation = organisation
+        db.session.flush()
+        record(
+            Actor.of(user, address), "sync_user", "user", user.id, organisation_id=user.organisation_id,
+            reason=f"from the directory ({account.dn}): {'; '.join(changes)}"[:1000],
+        )  # fmt: skip
+    return user

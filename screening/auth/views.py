@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
@@ -11,10 +11,19 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from screening.actors import Actor
+from screening.audit.operations import record
 from screening.auth import operations
-from screening.auth.access import public, signed_in
-from screening.auth.forms import LoginForm
+from screening.auth.access import public, roles, signed_in
+from screening.auth.directory import (
+    DirectoryError,
+    DirectoryTLSError,
+    DirectoryUnavailable,
+    InvalidCredentials,
+)
+from screening.auth.forms import DirectoryLookupForm, LoginForm
+from screening.auth.ldap import directory, directory_config
 from screening.auth.models import User
+from screening.auth.queries import lookup
 from screening.clock import utcnow
 from screening.db import db
 from screening.extensions import login_manager, settings
@@ -35,6 +44,10 @@ def _safe_next(target: str | None) -> str:
     return url_for("core.home")
 
 
+#: Refusals where the directory, not the person, is the problem: 503, and never counted as a guess.
+_DIRECTORY_DOWN = (DirectoryUnavailable, DirectoryTLSError)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> str | Response | tuple[str, int]:
@@ -50,12 +63,14 @@ def login() -> str | Response | tuple[str, int]:
             current_app.logger.warning("sign-in throttled for %r from %s", username, address)
             form.username.errors.append(_("Too many failed attempts. Please wait a few minutes and try again."))
             return render_template("auth/login.html", form=form), 429
-        user = operations.authenticate_local(username, form.password.data or "")
-        if user is None:
-            operations.note_failure(username, address, now)
-            current_app.logger.info("local sign-in failed for %r from %s", username, address)
-            form.password.errors.append(_("Unknown user name or wrong password."))
-            return render_template("auth/login.html", form=form)
+        ldap_config = directory_config()
+        try:
+            user = operations.sign_in(
+                username, form.password.data or "", directory=directory(), address=address,
+                local_accounts=ldap_config.local_accounts if ldap_config else "all",
+            )  # fmt: skip
+        except DirectoryError as error:  # logged, precisely, where it was raised
+            return _refused(form, error, username, address, now)
         operations.clear_failures(username)
         session.clear()
         login_user(user)
@@ -63,6 +78,21 @@ def login() -> str | Response | tuple[str, int]:
         operations.note_sign_in(user, Actor.of(user, address))
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
+
+
+def _refused(
+    form: LoginForm, error: DirectoryError, username: str, address: str | None, now: datetime
+) -> tuple[str, int]:
+    """The refusal's user-safe message on the form; guesses counted for throttling (the 200 commits them)."""
+    message = _(error.user_message)  # msgids marked with N_ in screening/auth/directory/errors.py
+    if isinstance(error, operations.GUESSES):
+        operations.note_failure(username, address, now)
+    if isinstance(error, InvalidCredentials):
+        form.password.errors.append(message)
+    else:
+        form.form_errors.append(message)
+    status = 503 if isinstance(error, _DIRECTORY_DOWN) or type(error) is DirectoryError else 200
+    return render_template("auth/login.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -83,3 +113,31 @@ def language() -> Response:
         if current_user.is_authenticated:
             current_user.locale = choice
     return redirect(_safe_next(request.form.get("next")))
+
+
+# -- the operator's directory look-up --------------------------------------------------------
+@bp.route("/admin/directory", methods=["GET", "POST"])
+@roles("admin")
+def directory_lookup() -> str | tuple[str, int]:
+    """What the directory says about one user, as ``screening ldap test`` prints it; audited."""
+    form = DirectoryLookupForm()
+    config = directory_config()
+    if config is None:
+        return render_template("admin/directory.html", form=form, configured=False, found=None)
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("admin/directory.html", form=form, configured=True, found=None), status
+    username = (form.username.data or "").strip()
+    actor = Actor.of(current_user, request.remote_addr)
+    try:
+        found = lookup(directory(), username)  # type: ignore[arg-type]
+    except DirectoryError as error:
+        current_app.logger.warning("directory look-up of %r by %s failed: %s", username, actor.label, error.log_message)
+        record(actor, "directory_lookup", "directory", None, reason=f"{username!r}: {error.log_message}"[:1000])
+        form.username.errors.append(_(error.user_message))
+        return render_template(
+            "admin/directory.html", form=form, configured=True, found=None, failure=error.log_message
+        )
+    outcome = f"refused: {found.problem}" if found.problem else f"allowed as {found.inspection.role}"
+    record(actor, "directory_lookup", "directory", None, reason=f"{username!r}: {outcome}"[:1000])
+    return render_template("admin/directory.html", form=form, configured=True, found=found)

@@ -102,7 +102,7 @@ def test_usernames_that_cannot_be(typed: str) -> None:
     with pytest.raises(InvalidCredentials) as caught:
         clean_username(typed)
     assert caught.value.reason == INVALID_USERNAME
-    assert caught.value.user_message == "Wrong username or password."
+    assert caught.value.user_message == "Unknown user name or wrong password."
 
 
 def test_usernames_are_trimmed() -> None:

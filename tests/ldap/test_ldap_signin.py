@@ -119,7 +119,7 @@ def test_unknown_user_and_wrong_password_look_the_same_but_log_apart(
         directory.authenticate("nobody", "whatever")
     with pytest.raises(InvalidCredentials) as wrong:
         directory.authenticate("alice", "pw-bob")
-    assert unknown.value.user_message == wrong.value.user_message == "Wrong username or password."
+    assert unknown.value.user_message == wrong.value.user_message == "Unknown user name or wrong password."
     assert (unknown.value.reason, wrong.value.reason) == (NO_SUCH_USER, WRONG_PASSWORD)
     logged = [record.getMessage() for record in caplog.records]
     assert any("'nobody'" in line and "reason: no such user" in line for line in logged)

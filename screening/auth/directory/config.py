@@ -21,6 +21,8 @@ from workflows.application import ACCOUNT_ROLES, HR, REQUESTER
 
 GROUP_LOOKUPS = ("member_of", "search", "ad_nested")
 TLS_VERSIONS = ("1.2", "1.3")
+#: Which local (break-glass) accounts may still sign in once a directory is configured.
+LOCAL_ACCOUNT_POLICIES = ("admins", "all")
 #: LDAP_MATCHING_RULE_IN_CHAIN: Active Directory follows nested group membership server-side.
 AD_IN_CHAIN_RULE = "1.2.840.113556.1.4.1941"
 DEFAULT_GROUP_FILTERS = {
@@ -80,6 +82,9 @@ class LdapConfig:
     role_mappings: tuple[RoleMapping, ...] = ()
     organisation_mappings: tuple[OrganisationMapping, ...] = ()
     active_directory: bool = False
+    #: "admins": only local administrators sign in with a local password (break-glass); "all": every
+    #: local account does. Enforced by the sign-in view, not by this package.
+    local_accounts: str = "admins"
 
     @property
     def direct_bind(self) -> bool:
@@ -225,6 +230,11 @@ def _parse(data: Mapping[str, Any], env: Mapping[str, str]) -> LdapConfig:
     if lookup not in GROUP_LOOKUPS:
         raise _fail("group_lookup", f"expected one of {', '.join(GROUP_LOOKUPS)}, got {lookup!r}")
     values["group_lookup"] = lookup
+    if "local_accounts" in data:
+        policy = data["local_accounts"]
+        if policy not in LOCAL_ACCOUNT_POLICIES:
+            raise _fail("local_accounts", f'expected "admins" or "all", got {policy!r}')
+        values["local_accounts"] = policy
     if lookup != "member_of" and "group_base" not in data:
         raise _fail("group_base", f'required when group_lookup = "{lookup}"')
     if "group_page_size" in data:

@@ -49,7 +49,7 @@ class InvalidCredentials(DirectoryError):
     """Unknown user, wrong password, empty password or a username no account can have: one message on the
     page so the form cannot be used to find out who has an account; :attr:`reason` tells them apart."""
 
-    user_message = N_("Wrong username or password.")
+    user_message = N_("Unknown user name or wrong password.")
     log_level = logging.WARNING
 
     def __init__(self, detail: str, *, reason: str, server: str | None = None) -> None:
