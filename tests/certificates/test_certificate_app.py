@@ -108,6 +108,7 @@ def test_hr_downloads_a_certificate_whose_qr_the_public_page_answers_valid(  # t
         factory, org, given_names="Anna Maria", family_name="Nowak-Wiśniewska", date_of_birth=date(1985, 7, 30)
     )
     hr, _ = as_role("hr", org)
+    assert 'href="/certificates"' in hr.get("/clearances").text  # in the menu
     listing = hr.get("/certificates")
     assert clearance.reference in listing.text and "Nowak-Wiśniewska" in listing.text
 
@@ -294,6 +295,7 @@ def test_hr_of_another_organisation_gets_404_and_a_requester_403(as_role, factor
 def test_an_officer_prints_for_any_clearance_but_only_a_valid_one(app, as_role, factory):  # type: ignore[no-untyped-def]
     clearance = _cleared(factory, factory.organisation())
     officer, officer_user = as_role("officer")
+    assert f"/certificates/clearances/{clearance.id}" in officer.get(f"/clearances/{clearance.id}").text
     response = _download(officer, clearance.id)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     fresh()
