@@ -183,8 +183,12 @@ def serve(context: Context, host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 @click.option("--serve/--no-serve", default=True, help="Start the web server after loading the data")
+@click.option(
+    "--scheduler/--no-scheduler", "with_scheduler", default=True,
+    help="Run the scheduled jobs inside the demo server (production runs `screening scheduler` on its own).",
+)  # fmt: skip
 @click.pass_context
-def demo(ctx: click.Context, host: str, port: int, serve: bool) -> None:
+def demo(ctx: click.Context, host: str, port: int, serve: bool, with_scheduler: bool) -> None:
     """Create the embedded default (SQLite, demo organisations, one account per role) and serve it."""
     from screening import migrate
     from screening.demo import DEMO_PASSWORD, load_demo
@@ -202,8 +206,22 @@ def demo(ctx: click.Context, host: str, port: int, serve: bool) -> None:
     for username, role, organisation in accounts:
         click.echo(f"  {username:<22} {role:<10} {organisation or ''}")
     if serve:
+        if with_scheduler:
+            _start_demo_scheduler(context.app)
         click.echo(f"Serving on http://{host}:{port}  (configuration: {Path(context.config_path).resolve()})")
         context.app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def _start_demo_scheduler(app: Any) -> None:
+    """The demo has one process: the scheduler runs in a background thread of the dev server, with the same
+    leases as in production (mail lands in the in-app outbox: the demo has no SMTP host)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from scheduler.runner import SchedulerProcess
+
+    process = SchedulerProcess(app, holder=None)
+    process.build(BackgroundScheduler).start()
+    click.echo(f"Scheduler running in the background as {process.holder} (the jobs page lists the next runs)")
 
 
 def register(command: click.Command | Callable[..., Any]) -> None:

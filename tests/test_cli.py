@@ -139,6 +139,7 @@ def test_quick_start_demo_serves(tmp_path):  # type: ignore[no-untyped-def]
         assert "Serving on" in output, output
         for role in ("requester", "hr", "officer", "admin", "auditor"):
             assert f" {role} " in output
+        assert "Scheduler running in the background" in output
         health = None
         while time.monotonic() < deadline:
             try:
