@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import require_service
+from tests.conftest import data_context, require_service
 
 CHROMIUM = os.environ.get("SCREENING_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -41,6 +41,21 @@ def browser() -> Iterator[Any]:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="session")
+def signing_pem() -> str:
+    from screening.certificates.signing import generate_keypair
+
+    return generate_keypair().private_pem.decode()
+
+
+@pytest.fixture
+def app(make_app: Any, signing_pem: str) -> Iterator[Any]:
+    """The suite's app with a certificate signing key, so HR's export page works as in production."""
+    application = make_app(certificates={"private_key": signing_pem})
+    with data_context(application):
+        yield application
 
 
 @pytest.fixture

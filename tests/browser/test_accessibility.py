@@ -86,7 +86,13 @@ def _pages(role: str, d: dict[str, Any]) -> list[str]:
             clearance,
             "/reports",
         ],
-        "hr": ["/home", "/clearances", clearance],
+        "hr": [
+            "/home",
+            "/clearances",
+            clearance,
+            "/certificates",
+            f"/certificates/clearances/{d['positive'].clearance_id}",
+        ],
         "officer": ["/home", "/queue", detail, f"/applications/{d['negative'].id}", "/clearances", clearance],
         "admin": [
             "/admin/organisations",
@@ -115,7 +121,8 @@ def test_no_serious_violation_on_public_pages(app, factory, live_server, new_pag
     waiting = factory.application("awaiting_consent")
     page = new_page(width=390, height=844)
     errors = ("/p/not-a-valid-link", "/nowhere")
-    problems = _check(page, live_server, ["/login", person_link(app, waiting.id), *errors], errors=errors)
+    paths = ["/login", person_link(app, waiting.id), "/verify", "/verify/NOT-A-CODE", *errors]
+    problems = _check(page, live_server, paths, errors=errors)
     assert not problems, "\n".join(problems)
 
 

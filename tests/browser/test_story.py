@@ -1,5 +1,7 @@
-"""The whole story of a file in a real browser: the requester's new application, the person's consent
-through the link, the officer's advice; and role isolation seen from the browser."""
+"""The whole story of a file in a real browser, as its people live it: the requester's new application, the
+person's consent through the link (on a phone), the officer's advice, HR's certificate download; a negative
+file with an appeal; and role isolation seen from the browser. Screenshots go to test-artifacts/screenshots/.
+"""
 
 from __future__ import annotations
 
@@ -9,30 +11,29 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from screening.applications.models import Application
+from screening.applications.models import Application, Clearance
 from screening.db import db
+from screening.organisations.models import Organisation
 from screening.people.identifiers import make_national_number
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import person_link, screenshot, sign_in
 from tests.conftest import PASSWORD, fresh
 
 pytestmark = pytest.mark.browser
 
 
-def _person_link(app, application_id: int) -> str:  # type: ignore[no-untyped-def]
-    from screening.people.views import link_for
-
+def _stored(application_id: int) -> Application:
     fresh()
-    application = db.session.get(Application, application_id)
-    with app.test_request_context():
-        return "/p/" + link_for(application).rsplit("/p/", 1)[1]
+    return db.session.scalar(select(Application).where(Application.id == application_id))
 
 
-def test_positive_story(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
+def test_positive_story_to_the_certificate(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
     org = factory.organisation(name="Antwerp Terminal Services NV")
     requester = factory.user("requester", org)
+    hr = factory.user("hr", org)
     officer = factory.user("officer")
     function = factory.function()
 
+    # The requester fills in the new application and submits it.
     page = new_page()
     sign_in(page, live_server, requester.username, PASSWORD)
     page.get_by_role("link", name="New application").first.click()
@@ -49,41 +50,132 @@ def test_positive_story(app, factory, live_server, new_page):  # type: ignore[no
     page.get_by_text("Awaiting consent").first.wait_for()
     application_id = int(re.search(r"/applications/(\d+)", page.url).group(1))
 
-    person = new_page(width=390, height=844, locale="nl-BE")
-    person.goto(live_server + _person_link(app, application_id))
+    # The person opens the link on a phone and consents.
+    person = new_page(width=390, height=844, locale="en-GB")
+    person.goto(live_server + person_link(app, application_id))
+    person.get_by_role("heading", name="Your security verification").wait_for()
+    consent = person.get_by_role("button", name="I consent to the verification")
+    box = consent.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, "consent button off screen"
     screenshot(person, "consent-phone")
+    consent.click()
+    person.get_by_text("Your consent was recorded").wait_for()
+
+    # The officer finds it in the queue and gives a positive advice.
+    officer_page = new_page()
+    sign_in(officer_page, live_server, officer.username, PASSWORD)
+    officer_page.get_by_role("link", name="Work queue").click()
+    screenshot(officer_page, "officer-queue")
+    officer_page.get_by_role("link", name=re.compile(r"SCR-\d{4}-\d{6}")).first.click()
+    officer_page.get_by_role("button", name="Start review").click()
+    officer_page.get_by_text("Done: Start review").wait_for()
+    officer_page.get_by_role("button", name="Positive advice", exact=True).click()
+    officer_page.get_by_text("Done: Positive advice").wait_for()
+    screenshot(officer_page, "application-detail")
+
+    # The requester sees the outcome, and HR downloads the certificate.
+    page.reload()
+    assert page.get_by_text("Positive advice").first.is_visible()
+    clearance_reference = page.get_by_role("link", name=re.compile(r"CLR-\d{4}-\d{6}")).inner_text()
+    hr_page = new_page()
+    sign_in(hr_page, live_server, hr.username, PASSWORD)
+    hr_page.get_by_role("link", name="Certificates").click()
+    row = hr_page.get_by_role("row").filter(has_text=clearance_reference)
+    assert "Nowak-Wiśniewska, Anna" in row.inner_text()
+    screenshot(hr_page, "certificate-export")
+    with hr_page.expect_download() as download_info:
+        row.get_by_role("button", name="Certificate (PDF)").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".pdf")
+    with open(download.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+
+    stored = _stored(application_id)
+    assert stored.state == "positive"
+    assert stored.clearance_id is not None
+
+
+def test_negative_story_with_appeal(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
+    org = factory.organisation(name="Rotterdam Stevedoring BV")
+    requester = factory.user("requester", org)
+    hr = factory.user("hr", org)
+    officer = factory.user("officer")
+    waiting = factory.application("awaiting_consent", requester=requester)
+    link = live_server + person_link(app, waiting.id)
+
+    person = new_page(width=390, height=844, locale="en-GB")
+    person.goto(link)
     person.get_by_role("button", name="I consent to the verification").click()
     person.get_by_text("Your consent was recorded").wait_for()
 
     officer_page = new_page()
     sign_in(officer_page, live_server, officer.username, PASSWORD)
-    officer_page.goto(f"{live_server}/queue")
-    screenshot(officer_page, "officer-queue")
-    officer_page.get_by_role("link", name=re.compile(r"SCR-\d{4}-\d{6}")).first.click()
+    officer_page.goto(f"{live_server}/applications/{waiting.id}")
     officer_page.get_by_role("button", name="Start review").click()
-    officer_page.get_by_role("button", name="Positive advice", exact=True).click()
-    officer_page.get_by_text("Done: Positive advice").wait_for()
-    screenshot(officer_page, "application-detail")
+    officer_page.locator("#advise_negative-reason").fill("Links with a criminal organisation (PV 2026/123).")
+    officer_page.get_by_role("button", name="Negative advice", exact=True).click()
+    officer_page.get_by_text("Done: Negative advice").wait_for()
+    assert officer_page.get_by_text("Links with a criminal organisation").first.is_visible()
+
+    # The requester sees the outcome and the appeal deadline as a date and "in N days", never the grounds.
+    page = new_page()
+    sign_in(page, live_server, requester.username, PASSWORD)
+    page.goto(f"{live_server}/applications/{waiting.id}")
+    assert page.get_by_text("Negative advice").first.is_visible()
+    assert page.get_by_text(re.compile(r"Appeal possible until")).is_visible()
+    assert page.get_by_text(re.compile(r"in \d+ days")).first.is_visible()
+    assert page.get_by_text("criminal organisation").count() == 0
+
+    # The person, with the same link, sees the negative advice and until when to appeal.
+    person.goto(link)
+    assert person.get_by_text(re.compile(r"You may appeal to the appeal body until")).is_visible()
+
+    # The appeal is lodged and rejected: the advice becomes final.
+    officer_page.reload()
+    officer_page.get_by_role("button", name="Record appeal").click()
+    officer_page.get_by_text("Done: Record appeal").wait_for()
+    officer_page.locator("#appeal_rejected-reason").fill("The appeal body confirmed the advice.")
+    officer_page.get_by_role("button", name="Appeal rejected").click()
+    officer_page.get_by_text("Done: Appeal rejected").wait_for()
+    assert officer_page.get_by_text("Final negative advice").first.is_visible()
 
     page.reload()
-    assert page.get_by_text("Positive advice").first.is_visible()
-    fresh()
-    stored = db.session.scalar(select(Application).where(Application.id == application_id))
-    assert stored.state == "positive"
-    assert stored.clearance_id is not None
+    assert page.get_by_text("The negative advice is final").is_visible()
+    assert page.get_by_text("confirmed the advice").count() == 0
+    hr_page = new_page()
+    sign_in(hr_page, live_server, hr.username, PASSWORD)
+    hr_page.goto(f"{live_server}/certificates")
+    assert hr_page.get_by_text("No clearance of your organisation is valid today.").is_visible()
+    assert _stored(waiting.id).state == "final_negative"
 
 
 def test_role_isolation_in_the_browser(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
-    mine = factory.application("in_review")
-    theirs = factory.application("in_review")
+    mine = factory.application("positive")
+    theirs = factory.application("positive")
     requester = db.session.get(type(mine).created_by.property.mapper.class_, mine.created_by_id)
     page = new_page()
     sign_in(page, live_server, requester.username, PASSWORD)
     page.goto(f"{live_server}/applications")
     assert page.get_by_role("link", name=mine.reference).is_visible()
     assert page.get_by_role("link", name=theirs.reference).count() == 0
+    assert page.get_by_role("link", name="Work queue").count() == 0
     response = page.goto(f"{live_server}/applications/{theirs.id}")
     assert response.status == 404
     assert page.get_by_text("not yours to see").is_visible()
     response = page.goto(f"{live_server}/queue")
     assert response.status == 403
+    assert page.get_by_text("Your role does not give access to this page.").is_visible()
+
+    # HR of the other organisation: neither its files' clearances nor their certificates.
+    fresh()
+    hr = factory.user("hr", db.session.get(Organisation, theirs.organisation_id))
+    their_clearance = db.session.get(Clearance, theirs.clearance_id).reference
+    my_clearance = db.session.get(Clearance, mine.clearance_id).reference
+    hr_page = new_page()
+    sign_in(hr_page, live_server, hr.username, PASSWORD)
+    hr_page.goto(f"{live_server}/certificates")
+    assert hr_page.get_by_role("cell", name=their_clearance, exact=True).is_visible()
+    assert hr_page.get_by_text(my_clearance).count() == 0
+    assert hr_page.goto(f"{live_server}/certificates/clearances/{mine.clearance_id}").status == 404
+    assert hr_page.goto(f"{live_server}/clearances/{mine.clearance_id}").status == 404
+    assert hr_page.goto(f"{live_server}/applications/new").status == 403
