@@ -248,8 +248,13 @@ class Factory:
         person: Any = None,
         function: Any = None,
         now: datetime | None = None,
+        mail: bool = False,
     ) -> Any:
-        """An application driven through the real transitions to ``state``."""
+        """An application driven through the real transitions to ``state``.
+
+        The mail those transitions write (consent request, advice notices) is removed unless ``mail``: a
+        test starts from its own story's outbox; tests/privacy checks that mail with ``mail=True``.
+        """
         from screening.applications import operations
         from screening.extensions import settings, vault
 
@@ -272,9 +277,29 @@ class Factory:
                 actor = Actor.system("test")
                 now = now + timedelta(days=31)
             operations.fire(application, event, actor, settings().deadlines, reason=f"text for {event}", now=now)
+        if not mail:
+            forget_transition_mail(application.id)
         self.commit()
         assert application.state == state
         return application
+
+
+#: Mail written by the transitions themselves (screening.people.notices), not by the scheduler's jobs.
+TRANSITION_TEMPLATES = ("consent_request", "advice_notice", "advice_outcome")
+
+
+def forget_transition_mail(application_id: int) -> None:
+    """Remove the outbox rows the setup transitions of one file wrote (keys name the file: ``template:id:``)."""
+    from sqlalchemy import delete
+
+    from screening.notifications.models import OutboxMessage
+
+    db.session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.template.in_(TRANSITION_TEMPLATES),
+            OutboxMessage.idempotency_key.like(f"%:{application_id}:%"),
+        )
+    )
 
 
 REQUESTER_EVENTS = {"submit", "consent", "refuse", "withdraw", "provide_info"}

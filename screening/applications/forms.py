@@ -46,6 +46,13 @@ class ApplicationForm(FlaskForm):
         validators=[Optional(), Email(check_deliverability=False), Length(max=254)],
         description=_l("Used to ask for consent and to send notices"),
     )
+    locale = SelectField(
+        _l("Language of the person"),
+        choices=[SelectChoice("nl", "Nederlands"), SelectChoice("fr", "Français"), SelectChoice("en", "English")],
+        default="nl",
+        validators=[DataRequired()],
+        description=_l("The consent request and the notices are written in this language"),
+    )
     function_id = SelectField(_l("Critical function"), coerce=int, validators=[DataRequired()])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -89,3 +96,5 @@ class TransitionForm(FlaskForm):
 
     version = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=TEXT_MAX)])
+    #: With an advice or ruling: the part of the grounds the officer decides the person may be told.
+    disclosed = TextAreaField(_l("Grounds the person may be told"), validators=[Optional(), Length(max=TEXT_MAX)])

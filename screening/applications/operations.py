@@ -23,6 +23,7 @@ from screening.clock import local_date, utcnow
 from screening.config import DeadlinesConfig
 from screening.db import db
 from screening.errors import Conflict, DomainError, InvalidInput, NotAllowed
+from screening.people.notices import notify
 from screening.people.operations import PersonDetails, find_or_create_person
 from screening.people.protection import IdentifierVault
 from workflows.application import ADVICE_EVENTS, APPLICATION
@@ -147,10 +148,14 @@ def fire(
     deadlines: DeadlinesConfig,
     *,
     reason: str | None = None,
+    disclosed_grounds: str | None = None,
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Application:
-    """Take one transition of the application machine, with its side effects and audit entry.
+    """Take one transition of the application machine, with its side effects, audit entry and mail.
+
+    ``disclosed_grounds`` (advice and appeal rulings) is what the officer decided the person may be told;
+    the person's notice carries it, the employer's never does (see :mod:`screening.people.notices`).
 
     ``expected_version`` is the version the user saw: if someone else acted meanwhile, the user gets a
     conflict instead of acting on a state they have not seen. The version column makes the UPDATE itself
@@ -163,7 +168,7 @@ def fire(
     _lock(application)
     if expected_version is not None and expected_version != application.version:
         raise Conflict("Someone else changed this application meanwhile. Review its current state and try again.")
-    _step(application, event, actor, deadlines, reason, now)
+    _step(application, event, actor, deadlines, reason, now, disclosed_grounds)
     try:
         db.session.flush()
     except StaleDataError:
@@ -194,7 +199,13 @@ def fire_many(
 
 
 def _step(
-    application: Application, event: str, actor: Actor, deadlines: DeadlinesConfig, reason: str | None, now: datetime
+    application: Application,
+    event: str,
+    actor: Actor,
+    deadlines: DeadlinesConfig,
+    reason: str | None,
+    now: datetime,
+    disclosed_grounds: str | None = None,
 ) -> None:
     """Resolve ``event`` against the machine for the locked ``application`` and apply it, unflushed."""
     today = local_date(now)
@@ -216,12 +227,15 @@ def _step(
         raise InvalidInput("Please give the reason or text for this step.", field="reason")
     source = application.state
     _apply(application, event, step.target, reason, deadlines, now, today, actor)
+    if event in ADVICE_EVENTS or event in ("appeal_upheld", "appeal_rejected"):
+        application.disclosed_grounds = (disclosed_grounds or "").strip() or None
     application.state = step.target
     application.state_changed_at = now
     record(
         actor, event, "application", application.id, organisation_id=application.organisation_id,
         from_state=source, to_state=step.target, reason=_audit_reason(event, reason), now=now,
     )  # fmt: skip
+    notify(application, event, step.target, now)
 
 
 def _guard_message(event: str) -> str:

@@ -37,6 +37,8 @@ REASON_LABELS = {
     "appeal_rejected": "Grounds of the ruling (authority only)",
     "withdraw": "Reason for withdrawal",
 }
+#: Events whose form also asks which grounds the person may be told (never shown to the employer).
+DISCLOSABLE_EVENTS = frozenset({"advise_positive_with_warning", "advise_negative", "appeal_rejected"})
 
 
 def _actor() -> Actor:
@@ -105,6 +107,7 @@ def new() -> str | Response | tuple[str, int]:
             national_number=form.national_number.data or None,
             document_number=form.document_number.data or None,
             email=form.email.data or None,
+            locale=form.locale.data or "nl",
         )
         try:
             application = operations.create_application(
@@ -150,6 +153,7 @@ def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
         events=events,
         transitions={t.event: t for t in APPLICATION.transitions},
         reason_labels=REASON_LABELS,
+        disclosable_events=DISCLOSABLE_EVENTS,
         overdue=queries.is_overdue(application, today()),
         authority=current_user.role in ("officer", "auditor"),
     )
@@ -176,6 +180,7 @@ def transition(application_id: int, event: str) -> Response | tuple[str, int]:
     try:
         operations.fire(
             application, event, _actor(), settings().deadlines, reason=form.reason.data,
+            disclosed_grounds=form.disclosed.data if event in DISCLOSABLE_EVENTS else None,
             expected_version=int(version),
         )  # fmt: skip
     except DomainError as error:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from screening.actors import Actor
 from screening.audit.models import AuditEntry
 from screening.clock import utcnow
-from screening.db import db
+from screening.db import db, writing_session
 
 
 def record(
@@ -51,7 +49,7 @@ def record_read(
     should not turn its read transaction into a write (on SQLite that would queue every reader behind
     every writer).
     """
-    with Session(bind=db.engine) as session, session.begin():
+    with writing_session() as session:
         session.add(
             AuditEntry(
                 at=utcnow(),

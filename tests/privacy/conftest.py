@@ -37,3 +37,41 @@ def cli(config_file: Path) -> Any:
         return CliRunner().invoke(main, ["--config", str(config_file), *args], catch_exceptions=False)
 
     return run
+
+
+def act(client: Any, application_id: int, event: str, **fields: str) -> Any:
+    """Press an action's button on the detail page, with its form fields (``reason=``, ``disclosed=``)."""
+    from tests.conftest import csrf_token
+
+    page = client.get(f"/applications/{application_id}")
+    assert page.status_code == 200, page.text[:300]
+    version = page.text.split(f'id="{event}-version"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+    data = {f"{event}-csrf_token": csrf_token(page.text), f"{event}-version": version}
+    data.update({f"{event}-{name}": value for name, value in fields.items()})
+    return client.post(f"/applications/{application_id}/{event}", data=data)
+
+
+def new_application(client: Any, function_id: int, **overrides: str) -> Any:
+    """Create a draft through the requester's form, as a user would."""
+    from datetime import date
+
+    from screening.people.identifiers import make_national_number
+    from tests.conftest import csrf_token
+
+    born = date(1985, 7, 30)
+    data = {
+        "given_names": "Mehmet",
+        "family_name": "Çelik",
+        "date_of_birth": born.isoformat(),
+        "nationality": "BE",
+        "national_number": make_national_number(born, 33),
+        "document_number": "",
+        "email": "mehmet@example.org",
+        "locale": "nl",
+        "function_id": str(function_id),
+    }
+    data.update(overrides)
+    page = client.get("/applications/new")
+    response = client.post("/applications/new", data={**data, "csrf_token": csrf_token(page.text)})
+    assert response.status_code == 302, response.text[:500]
+    return int(response.headers["Location"].rsplit("/", 1)[1])

@@ -25,7 +25,7 @@ from screening.db import db
 from screening.extensions import settings
 from screening.notifications.models import OutboxMessage
 from screening.organisations.models import Organisation
-from tests.conftest import REQUESTER_EVENTS, Factory, data_context, fresh
+from tests.conftest import REQUESTER_EVENTS, Factory, data_context, forget_transition_mail, fresh
 
 #: A Monday morning in Brussels (09:00 UTC is 10:00 local), far from any midnight.
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -168,6 +168,7 @@ class World:
             actor = Actor(label="officer-x", role="officer")
         reason = reason or f"text for {event_name}"
         operations.fire(current, event_name, actor, settings().deadlines, reason=reason, now=now)
+        forget_transition_mail(current.id)  # the transition's own notices are tested in tests/privacy
         db.session.commit()
         return current
 
