@@ -1,17 +1,25 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
+
+
+def printable(_form: Any, field: Any) -> None:
+    """No user name holds control characters; NUL would even be refused by PostgreSQL (a 500)."""
+    if any(ord(character) < 32 or ord(character) == 127 for character in field.data or ""):
+        raise ValidationError(_l("A user name cannot contain control characters."))
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=120)])
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=120), printable])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
 
 
 class DirectoryLookupForm(FlaskForm):
     """The administrator's look-up of one directory user (no password: the service account reads)."""
 
-    username = StringField(_l("User name in the directory"), validators=[DataRequired(), Length(max=256)])
+    username = StringField(_l("User name in the directory"), validators=[DataRequired(), Length(max=256), printable])

@@ -259,7 +259,7 @@ def test_unknown_user_and_wrong_password_read_the_same_and_log_apart(
     assert not any("whatever-pw" in line or "pw-bob" in line for line in lines)
 
 
-@pytest.mark.parametrize("typed", ["*", "al*", ")(uid=*", "*)(|(uid=*", "alice)(uid=*", "\\00", "al\x00ice", "ålice"])
+@pytest.mark.parametrize("typed", ["*", "al*", ")(uid=*", "*)(|(uid=*", "alice)(uid=*", "\\00", "\\2a", "ålice"])
 def test_injection_strings_never_widen_the_search(
     ldap_app: Flask, typed: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -269,6 +269,16 @@ def test_injection_strings_never_widen_the_search(
     assert response.status_code == 200
     assert WRONG in response.text
     assert any("reason: no such user" in r.getMessage() for r in caplog.records), "the search found nobody"
+    fresh()
+    assert db.session.scalar(select(User.id)) is None
+
+
+@pytest.mark.parametrize("typed", ["al\x00ice", "*\x00", "alice\n"])
+def test_control_characters_are_refused_at_the_field(ldap_app: Flask, typed: str) -> None:
+    """NUL and friends never reach the directory or the database (PostgreSQL refuses NUL in text)."""
+    response = attempt(ldap_app.test_client(), typed, password_for("alice"))
+    assert response.status_code == 200
+    assert "A user name cannot contain control characters." in response.text
     fresh()
     assert db.session.scalar(select(User.id)) is None
 
@@ -461,6 +471,7 @@ def test_admin_page_shows_the_directory_entry_and_is_audited(ldap_app: Flask, fa
     client = sign_in(ldap_app.test_client(), admin)
     page = client.get("/admin/directory")
     assert page.status_code == 200
+    assert 'href="/admin/directory"' in page.text, "the admin's menu links the page"
     response = client.post("/admin/directory", data={"csrf_token": csrf_token(page.text), "username": "sam"})
     assert response.status_code == 200
     text = response.text

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from screening.auth.directory import LdapConfig, OrganisationMapping, RoleMapping
+from screening.auth.directory import AttributeNames, LdapConfig, OrganisationMapping, RoleMapping
 from screening.config import ConfigError
 
 pytestmark = pytest.mark.nodb  # no database: run once, not again in the PostgreSQL pass
 
 GROUP = "cn=acme-requesters,ou=groups,dc=example,dc=org"
-EXAMPLE = Path(__file__).parents[2] / "docs" / "ldap-config-example.toml"
+EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 
 
 def minimal(**changes: Any) -> dict[str, Any]:
@@ -43,12 +44,30 @@ def test_defaults_are_safe_and_documented() -> None:
     assert "file-secret" not in repr(config)
 
 
+def documented_ldap_table() -> str:
+    """The ``[ldap]`` part of config.example.toml with its settings uncommented, as an administrator
+    turns it on: settings are commented "#key", explanations "# text"."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    block = text[text.index("\n#[ldap]\n") :]
+    return "\n".join(
+        line[1:] if line.startswith("#") and line[1:2] not in (" ", "#", "") else line for line in block.splitlines()
+    )
+
+
 def test_the_documented_example_parses() -> None:
-    """docs/ldap-config-example.toml is what administrators copy: it must stay valid."""
-    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))["ldap"]
+    """config.example.toml's [ldap] is what administrators copy: it must stay valid once uncommented."""
+    data = tomllib.loads(documented_ldap_table())["ldap"]
     config = LdapConfig.from_mapping(data, env={"SCREENING_LDAP_BIND_PASSWORD": "from-env"})
     assert config.bind_password == "from-env"
     assert config.organisation_mappings[0] == OrganisationMapping(config.organisation_mappings[0].group, "0202.239.951")
+    assert config.local_accounts == "admins"
+
+
+def test_every_ldap_setting_is_documented() -> None:
+    text = documented_ldap_table()
+    for field in (*fields(LdapConfig), *fields(AttributeNames)):
+        spellings = (f"\n{field.name} =", f"# {field.name} =", f"[ldap.{field.name}]", f"[[ldap.{field.name}]]")
+        assert any(spelling in text for spelling in spellings), f"ldap.{field.name} is not documented"
 
 
 def test_password_from_the_environment_wins() -> None:
@@ -106,6 +125,7 @@ def test_nested_mode_defaults_to_the_in_chain_rule() -> None:
         (minimal(group_lookup="nested"), "ldap.group_lookup: expected one of member_of, search, ad_nested"),
         (minimal(group_lookup="search"), 'ldap.group_base: required when group_lookup = "search"'),
         (minimal(group_page_size=0), "ldap.group_page_size: expected a whole number"),
+        (minimal(local_accounts="everyone"), 'ldap.local_accounts: expected "admins" or "all"'),
         (minimal(role_mappings=None), "ldap.role_mappings: at least one"),
         (minimal(role_mappings=[]), "ldap.role_mappings: at least one"),
         (minimal(role_mappings=[{"group": GROUP}]), "ldap.role_mappings[0].role: required setting is missing"),

@@ -1,7 +1,7 @@
 """The ``[ldap]`` table of the configuration file, checked and frozen.
 
 Administrators write it once and the application refuses to start on a mistake, naming the key, rather
-than failing at the first sign-in. ``docs/ldap-config-example.toml`` documents every key and default.
+than failing at the first sign-in. ``config.example.toml`` (its ``[ldap]`` part) documents every key and default.
 """
 
 from __future__ import annotations
