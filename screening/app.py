@@ -15,6 +15,7 @@ from screening.config import Config
 from screening.db import init_db
 from screening.extensions import babel, bootstrap, csrf, login_manager
 from screening.people.protection import IdentifierVault
+from screening.sessions import init_sessions
 from screening.web import init_errors, init_security_headers, init_template_helpers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,7 @@ TEMPLATES = ROOT / "templates"
 def create_app(config: Config) -> Flask:
     app = Flask("screening", template_folder=str(TEMPLATES), static_folder=str(Path(__file__).parent / "static"))
     init_settings(app, config)
+    init_sessions(app)
     init_db(app, config.database.url, echo=config.database.echo, pool_size=config.database.pool_size)
     init_extensions(app, config)
     init_directory(app, config)
@@ -92,6 +94,9 @@ def init_blueprints(app: Flask) -> None:
 
     for blueprint in (core_bp, auth_bp, applications_bp, clearances_bp, admin_bp, audit_bp, person_bp):
         app.register_blueprint(blueprint)
+    from screening.people.subject_views import bp as subjects_bp
+
+    app.register_blueprint(subjects_bp)  # data subject tools for officers (issue 6)
     from screening.jobs.views import bp as jobs_bp
     from screening.notifications.views import bp as outbox_bp
     from screening.reports.views import bp as reports_bp

@@ -26,7 +26,7 @@ from screening.config import RetentionConfig
 from screening.db import db
 from screening.jobs.models import JobRun
 from screening.notifications.models import OutboxMessage
-from screening.people.models import Person
+from screening.people.models import ConsentDocument, Person
 from screening.reports.models import Report
 
 #: Closed without an advice: withdrawn, consent refused, consent expired.
@@ -41,27 +41,37 @@ class Erased:
     persons: int
 
 
-def erase_files(application_ids: Sequence[int], actor: Actor, now: datetime) -> Erased:
-    """Erase the personal data of these files, and of their persons once no other file needs them."""
+def erase_files(
+    application_ids: Sequence[int], actor: Actor, now: datetime, *, reason: str = REASON, persons: Sequence[int] = ()
+) -> Erased:
+    """Erase the personal data of these files, and of their persons (and of ``persons``) once no other file
+    needs them. Paper consent forms of the files are deleted."""
     files = db.session.execute(
         select(Application.id, Application.organisation_id, Application.person_id).where(
             Application.id.in_(application_ids), Application.erased_at.is_(None)
         )
     ).all()
-    if not files:
+    if not files and not persons:
         return Erased(0, 0)
-    table = Application.__table__
-    db.session.execute(
-        update(table)
-        .where(table.c.id.in_([f.id for f in files]))
-        .values(
-            grounds=None, officer_notes=None, info_request=None, info_response=None, withdrawal_reason=None,
-            erased_at=now,
+    if files:
+        ids = [f.id for f in files]
+        table = Application.__table__
+        db.session.execute(
+            update(table)
+            .where(table.c.id.in_(ids))
+            .values(
+                grounds=None, disclosed_grounds=None, officer_notes=None, info_request=None, info_response=None,
+                withdrawal_reason=None, erased_at=now,
+            )
+        )  # fmt: skip
+        db.session.execute(
+            delete(ConsentDocument)
+            .where(ConsentDocument.application_id.in_(ids))
+            .execution_options(synchronize_session=False)
         )
-    )  # fmt: skip
     for f in files:
-        record(actor, "erase", "application", f.id, organisation_id=f.organisation_id, reason=REASON, now=now)
-    candidates = {f.person_id for f in files}
+        record(actor, "erase", "application", f.id, organisation_id=f.organisation_id, reason=reason, now=now)
+    candidates = {f.person_id for f in files} | set(persons)
     still_needed = set(
         db.session.scalars(
             select(Application.person_id)
@@ -88,7 +98,7 @@ def erase_files(application_ids: Sequence[int], actor: Actor, now: datetime) -> 
             ],
         )  # fmt: skip
         for p in persons:
-            record(actor, "erase", "person", p.id, reason=REASON, now=now)
+            record(actor, "erase", "person", p.id, reason=reason, now=now)
     db.session.flush()
     return Erased(len(files), len(persons))
 

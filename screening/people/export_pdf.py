@@ -1,0 +1,83 @@
+"""The data subject export as a PDF: plain data in, bytes out, no Flask (like the reports' builder)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from screening.reports.build import _fonts
+
+#: Section titles of the export, in order, with the record's key.
+SECTIONS = (
+    ("applications", "Applications"),
+    ("clearances", "Clearances"),
+    ("paper_consent_forms", "Paper consent forms"),
+    ("mail_sent", "Mail sent to the person"),
+    ("audit_trail", "Audit trail of the files"),
+)
+
+
+class SubjectExportDocument:
+    """Everything held about one person (the output of ``subject_record``), one table per item."""
+
+    def __init__(
+        self,
+        record: dict[str, Any],
+        *,
+        title: str = "Personal data held by the screening service",
+        generated_at: str = "",
+    ) -> None:
+        self.record = record
+        self.title = title
+        self.generated_at = generated_at
+
+    def _styles(self) -> Any:
+        regular, bold = _fonts()
+        styles = getSampleStyleSheet()
+        for name in ("Normal", "BodyText"):
+            styles[name].fontName = regular
+        for name in ("Title", "Heading2", "Heading3"):
+            styles[name].fontName = bold
+        return styles, regular
+
+    def _table(self, item: dict[str, Any], styles: Any, font: str) -> Table:
+        rows = [
+            [Paragraph(escape(str(key).replace("_", " ")), styles["BodyText"]),
+             Paragraph(escape("" if value is None else str(value)).replace("\n", "<br/>"), styles["BodyText"])]
+            for key, value in item.items()
+        ]  # fmt: skip
+        table = Table(rows, colWidths=[50 * mm, 120 * mm])
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), font),
+                    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
+        return table
+
+    def build(self) -> bytes:
+        styles, font = self._styles()
+        buffer = io.BytesIO()
+        document = SimpleDocTemplate(buffer, pagesize=A4, title=self.title, leftMargin=20 * mm, rightMargin=20 * mm)
+        story: list[Any] = [Paragraph(escape(self.title), styles["Title"])]
+        if self.generated_at:
+            story.append(Paragraph(escape(self.generated_at), styles["Normal"]))
+        story += [Spacer(1, 4 * mm), Paragraph("Person", styles["Heading2"])]
+        story.append(self._table(self.record["person"], styles, font))
+        for key, heading in SECTIONS:
+            items = self.record.get(key) or []
+            story += [Spacer(1, 4 * mm), Paragraph(f"{heading} ({len(items)})", styles["Heading2"])]
+            for item in items:
+                story += [self._table(item, styles, font), Spacer(1, 2 * mm)]
+        document.build(story)
+        return buffer.getvalue()

@@ -1,0 +1,193 @@
+"""Data subject tools for officers: everything held about one person (export), and erasure on request.
+
+The export gathers, in a fixed number of queries, the person's record (identifiers decrypted: the export is
+for the person), their files with every text the authority holds, their clearances, paper consent forms
+(described, not embedded), the mail sent to them and the audit trail of their files. Erasure reuses the
+retention code: the rows stay for the statistics, what identifies or concerns the person goes; it is refused
+while a file is open (an appeal window running included) or a clearance still covers the person.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from screening.actors import Actor
+from screening.applications.models import Application, Clearance
+from screening.audit.models import AuditEntry
+from screening.audit.operations import record
+from screening.catalogue.models import CriticalFunction
+from screening.db import db
+from screening.errors import Conflict, NotAllowed
+from screening.notifications.models import OutboxMessage
+from screening.organisations.models import Organisation
+from screening.people.models import ConsentDocument, Person
+from screening.people.protection import IdentifierVault
+from workflows.application import OPEN_STATES
+from workflows.clearance import COVERING_STATES
+
+ERASURE_REASON = "erasure at the person's request"
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def subject_record(person: Person, vault: IdentifierVault) -> dict[str, Any]:
+    """Everything held about ``person``, as plain JSON-ready data."""
+    files = db.session.execute(
+        select(Application, Organisation.name, CriticalFunction.name_en)
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .join(CriticalFunction, CriticalFunction.id == Application.function_id)
+        .where(Application.person_id == person.id)
+        .order_by(Application.created_at)
+    ).all()
+    file_ids = [application.id for application, _org, _function in files]
+    clearances = db.session.scalars(
+        select(Clearance).where(Clearance.person_id == person.id).order_by(Clearance.valid_from)
+    ).all()
+    documents = db.session.execute(
+        select(ConsentDocument.application_id, ConsentDocument.media_type, ConsentDocument.size,
+               ConsentDocument.sha256, ConsentDocument.uploaded_at)
+        .where(ConsentDocument.application_id.in_(file_ids))
+    ).all()  # fmt: skip
+    mail = (
+        db.session.execute(
+            select(OutboxMessage.created_at, OutboxMessage.subject, OutboxMessage.state)
+            .where(OutboxMessage.recipient == person.email)
+            .order_by(OutboxMessage.id)
+        ).all()
+        if person.email
+        else []
+    )
+    trail = db.session.scalars(
+        select(AuditEntry)
+        .where(
+            or_(
+                (AuditEntry.object_type == "application") & AuditEntry.object_id.in_(file_ids),
+                (AuditEntry.object_type == "person") & (AuditEntry.object_id == person.id),
+                (AuditEntry.object_type == "clearance") & AuditEntry.object_id.in_([c.id for c in clearances]),
+            )
+        )
+        .order_by(AuditEntry.id)
+    ).all()
+    return {
+        "person": {
+            "id": person.id,
+            "given_names": person.given_names,
+            "family_name": person.family_name,
+            "date_of_birth": _iso(person.date_of_birth),
+            "nationality": person.nationality,
+            "national_number": vault.decrypt(person.national_number_encrypted)
+            if person.national_number_encrypted
+            else None,
+            "document_number": vault.decrypt(person.document_number_encrypted)
+            if person.document_number_encrypted
+            else None,
+            "email": person.email,
+            "language": person.locale,
+            "recorded_at": _iso(person.created_at),
+            "erased_at": _iso(person.erased_at),
+        },
+        "applications": [
+            {
+                "reference": a.reference,
+                "organisation": organisation,
+                "critical_function": function,
+                "state": a.state,
+                "created_at": _iso(a.created_at),
+                "submitted_at": _iso(a.submitted_at),
+                "decided_at": _iso(a.decided_at),
+                "advice_type": a.advice_type,
+                "grounds": a.grounds,
+                "grounds_disclosed_to_the_person": a.disclosed_grounds,
+                "officer_notes": a.officer_notes,
+                "information_requested": a.info_request,
+                "information_provided": a.info_response,
+                "withdrawal_reason": a.withdrawal_reason,
+                "appeal_deadline": _iso(a.appeal_deadline),
+                "appealed_at": _iso(a.appealed_at),
+                "erased_at": _iso(a.erased_at),
+            }
+            for a, organisation, function in files
+        ],
+        "clearances": [
+            {
+                "reference": c.reference,
+                "advice_type": c.advice_type,
+                "state": c.state,
+                "valid_from": _iso(c.valid_from),
+                "valid_until": _iso(c.valid_until),
+                "revoked_at": _iso(c.revoked_at),
+            }
+            for c in clearances
+        ],
+        "paper_consent_forms": [
+            {
+                "application": next(a.reference for a, _o, _f in files if a.id == d.application_id),
+                "media_type": d.media_type,
+                "size": d.size,
+                "sha256": d.sha256,
+                "uploaded_at": _iso(d.uploaded_at),
+            }
+            for d in documents
+        ],
+        "mail_sent": [{"at": _iso(m.created_at), "subject": m.subject, "state": m.state} for m in mail],
+        "audit_trail": [
+            {
+                "at": _iso(e.at),
+                "action": e.action,
+                "object": f"{e.object_type} {e.object_id}",
+                "role": e.role,
+                "actor": e.actor,
+                "from_state": e.from_state,
+                "to_state": e.to_state,
+            }
+            for e in trail
+        ],
+    }
+
+
+def check_erasable(person: Person) -> None:
+    """Raise :class:`Conflict` saying why the law does not allow erasing ``person`` now."""
+    if person.erased_at is not None:
+        raise Conflict("This person's data were already erased.")
+    open_file = db.session.scalar(
+        select(Application.reference)
+        .where(Application.person_id == person.id, Application.state.in_(OPEN_STATES))
+        .limit(1)
+    )
+    if open_file is not None:
+        raise Conflict(
+            "File %(reference)s is still open (an appeal window may be running): it cannot be erased yet.",
+            reference=open_file,
+        )
+    covering = db.session.scalar(
+        select(Clearance.reference)
+        .where(Clearance.person_id == person.id, Clearance.state.in_(COVERING_STATES))
+        .limit(1)
+    )
+    if covering is not None:
+        raise Conflict(
+            "Clearance %(reference)s still covers this person: it must end before their data can be erased.",
+            reference=covering,
+        )
+
+
+def erase_person(person: Person, actor: Actor, now: datetime) -> int:
+    """Erase the person's data on request, leaving anonymised statistics; returns the files erased."""
+    from screening.retention.operations import erase_files
+
+    if actor.role != "officer":
+        raise NotAllowed("Only a security officer can erase a person's data.")
+    check_erasable(person)
+    ids = list(db.session.scalars(select(Application.id).where(Application.person_id == person.id)))
+    table = Clearance.__table__
+    db.session.execute(
+        update(table).where(table.c.person_id == person.id, table.c.erased_at.is_(None)).values(erased_at=now)
+    )
+    erased = erase_files(ids, actor, now, reason=ERASURE_REASON, persons=[person.id])
+    record(actor, "erase_on_request", "person", person.id, reason=ERASURE_REASON, now=now)
+    return erased.applications
