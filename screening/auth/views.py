@@ -15,6 +15,7 @@ from screening.audit.operations import record
 from screening.auth import operations
 from screening.auth.access import public, roles, signed_in
 from screening.auth.directory import (
+    Directory,
     DirectoryError,
     DirectoryTLSError,
     DirectoryUnavailable,
@@ -130,7 +131,7 @@ def directory_lookup() -> str | tuple[str, int]:
     username = (form.username.data or "").strip()
     actor = Actor.of(current_user, request.remote_addr)
     try:
-        found = lookup(directory(), username)  # type: ignore[arg-type]
+        found = lookup(directory() or _unreachable(), username)
     except DirectoryError as error:
         current_app.logger.warning("directory look-up of %r by %s failed: %s", username, actor.label, error.log_message)
         record(actor, "directory_lookup", "directory", None, reason=f"{username!r}: {error.log_message}"[:1000])
@@ -141,3 +142,7 @@ def directory_lookup() -> str | tuple[str, int]:
     outcome = f"refused: {found.problem}" if found.problem else f"allowed as {found.inspection.role}"
     record(actor, "directory_lookup", "directory", None, reason=f"{username!r}: {outcome}"[:1000])
     return render_template("admin/directory.html", form=form, configured=True, found=found)
+
+
+def _unreachable() -> Directory:
+    raise RuntimeError("directory_config() is set, so directory() is too")
