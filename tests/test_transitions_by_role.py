@@ -1,0 +1,82 @@
+"""Every transition of the declaration, fired through the web by every account role.
+
+The machine's own tests (test_workflows.py) prove the declaration; these prove the server enforces it: the
+permitted role moves the file, every other role is refused, the file stays where it was and the audit trail
+holds no trace of the attempt. Events only the person (signed link) or the system (scheduler) may fire are
+refused for every account.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from screening.applications.models import Application
+from screening.audit.models import AuditEntry
+from screening.db import db
+from tests.conftest import csrf_token, fresh
+from workflows.application import ACCOUNT_ROLES, APPLICATION
+
+CASES = [
+    (t.event, source, t.target, tuple(sorted(set(t.roles) & set(ACCOUNT_ROLES))))
+    for t in APPLICATION.transitions
+    for source in t.sources
+    # submit -> covered needs a clearance; submit -> awaiting_consent is the same event from the same state
+    if not (t.event == "submit" and t.target == "covered")
+]
+
+
+def _audit_count(application_id: int, event: str) -> int:
+    return db.session.scalar(
+        select(func.count()).where(
+            AuditEntry.object_type == "application", AuditEntry.object_id == application_id, AuditEntry.action == event
+        )
+    )
+
+
+def _post(client: Any, application: Any, event: str) -> Any:
+    page = client.get(f"/applications/{application.id}")
+    if page.status_code != 200:  # a role that may not see the file still gets a valid token of its own session
+        page = client.get("/", follow_redirects=True)
+    return client.post(
+        f"/applications/{application.id}/{event}",
+        data={
+            f"{event}-csrf_token": csrf_token(page.text),
+            f"{event}-version": str(application.version),
+            f"{event}-reason": f"reason for {event}",
+        },
+    )
+
+
+def _state(application_id: int) -> str:
+    fresh()
+    return db.session.scalar(select(Application.state).where(Application.id == application_id))
+
+
+@pytest.mark.parametrize(("event", "source", "target", "allowed"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_transition_through_the_web(as_role, factory, event, source, target, allowed):  # type: ignore[no-untyped-def]
+    requester_client, requester = as_role("requester", None)
+    application = factory.application(source, requester=requester)
+    clients = {role: requester_client if role == "requester" else as_role(role)[0] for role in ACCOUNT_ROLES}
+
+    for role in (r for r in ACCOUNT_ROLES if r not in allowed):
+        response = _post(clients[role], application, event)
+        assert response.status_code in (400, 403, 404, 409, 422), (role, response.status_code)
+        assert _state(application.id) == source, role
+        assert _audit_count(application.id, event) == 0, role
+
+    for role in allowed:  # at most one account role may fire any event
+        response = _post(clients[role], application, event)
+        assert response.status_code == 302, (role, response.text[:400])
+        assert _state(application.id) == target
+        assert _audit_count(application.id, event) == 1
+
+
+def test_every_transition_is_covered():
+    fired_by_accounts = {t.event for t in APPLICATION.transitions if set(t.roles) & set(ACCOUNT_ROLES)}
+    covered = {event for event, *_rest in CASES}
+    assert fired_by_accounts <= covered
+    assert {"expire_consent", "close_appeal_window"} <= covered  # system events: refused for every account
+    assert all(len(allowed) <= 1 for *_rest, allowed in CASES)
