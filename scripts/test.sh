@@ -43,6 +43,7 @@ as_postgres "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='screening_tes
 # -- lint and tests --------------------------------------------------------------------------
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy                      # strict on workflows/ (pyproject [tool.mypy])
 mkdir -p test-artifacts
 echo "== tests on SQLite"
 .venv/bin/python -m pytest --db sqlite -q
