@@ -95,8 +95,10 @@ def init_blueprints(app: Flask) -> None:
     for blueprint in (core_bp, auth_bp, applications_bp, clearances_bp, admin_bp, audit_bp, person_bp):
         app.register_blueprint(blueprint)
     from screening.people.subject_views import bp as subjects_bp
+    from screening.people.views import paper_bp
 
     app.register_blueprint(subjects_bp)  # data subject tools for officers (issue 6)
+    app.register_blueprint(paper_bp)  # the requester's signed paper consent form (issue 6)
     from screening.jobs.views import bp as jobs_bp
     from screening.notifications.views import bp as outbox_bp
     from screening.reports.views import bp as reports_bp
