@@ -73,9 +73,12 @@ def login() -> str | Response | tuple[str, int]:
         except DirectoryError as error:  # logged, precisely, where it was raised
             return _refused(form, error, username, address, now)
         operations.clear_failures(username)
+        chosen = session.get("locale")  # picked on the sign-in page (checked by language()): the user's choice
         session.clear()
         login_user(user)
         session.permanent = True
+        if chosen:
+            session["locale"] = user.locale = chosen
         operations.note_sign_in(user, Actor.of(user, address))
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
