@@ -26,6 +26,8 @@ LOCALES = ("nl", "fr")
 #: The extra keywords the code uses: lazy strings and the domain errors (screening/errors.py).
 KEYWORDS = ("lazy_gettext", "_l", "Conflict", "NotAllowed", "InvalidInput", "DomainError")
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+#: Words that are the same in every language (file formats), allowed as plain template text.
+SAME_IN_EVERY_LANGUAGE = frozenset({"PDF", "CSV", "ZIP", "QR"})
 
 
 def _extracted() -> dict[str, tuple[tuple[str, ...], str]]:
@@ -109,6 +111,26 @@ def test_the_compiled_catalogue_matches_the_po_file(locale) -> None:  # type: ig
         str(key) for key in expected.keys() & compiled.keys() if expected[key] != compiled[key]
     )
     assert not stale, f"{locale}: messages.mo is out of date with messages.po (run scripts/i18n.sh compile): {stale}"
+
+
+def test_no_template_shows_text_outside_gettext() -> None:
+    """Text written straight into a page's HTML (or in a placeholder, aria-label, title or alt) never reaches
+    a catalogue: every word a user reads must come through ``_()``."""
+    from jinja2 import Environment
+
+    lexer = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    tag, entity = re.compile(r"<[^>]*>", re.S), re.compile(r"&#?\w+;")
+    attribute = re.compile(r'\b(?:placeholder|aria-label|title|alt)="([^"]*)"')
+    word = re.compile(r"[A-Za-zÀ-ÿ]{2,}")
+    problems = []
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        html = "".join(value for _line, kind, value in lexer.lex(path.read_text()) if kind == "data")
+        texts = [*attribute.findall(html), *entity.sub(" ", tag.sub("\n", html)).splitlines()]
+        for text in texts:
+            words = set(word.findall(text)) - SAME_IN_EVERY_LANGUAGE
+            if words:
+                problems.append(f"{path.relative_to(ROOT)}: {text.strip()!r}")
+    assert not problems, "text not translatable (wrap it in _()):\n" + "\n".join(problems)
 
 
 def test_every_mail_exists_in_every_language() -> None:
