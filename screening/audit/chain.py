@@ -2,12 +2,15 @@
 
 ``entry_hash = SHA-256(previous entry's hash || canonical content)``, the canonical content being the
 entry's fields as compact JSON in a fixed order (the id is left out: the order of the chain is the order of
-ids). Editing, removing or inserting an entry afterwards breaks the chain at that entry; cutting entries off
-the end leaves the chain head (one row, ``audit_chain_head``) pointing past the last entry.
+ids). The two fields that may hold personal data, the free-text ``reason`` and the ``client_address``, enter
+the chain through their digest (``redactable_digest``): erasure sets both to NULL and the chain still
+verifies, while any other change to them is caught by the digest. Editing, removing or inserting an entry
+afterwards breaks the chain at that entry; cutting entries off the end leaves the chain head (one row,
+``audit_chain_head``) pointing past the last entry.
 
 Hashes are computed when the entries are flushed, with the chain head locked (``SELECT ... FOR UPDATE`` on
-PostgreSQL; on SQLite the transaction already holds the database's single write lock), so two writers
-queue instead of forking the chain, and the head moves with the transaction: a rollback leaves it where it was.
+PostgreSQL; on SQLite the transaction already holds the database's single write lock), so two writers queue
+instead of forking the chain, and the head moves with the transaction: a rollback leaves it where it was.
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from screening.audit.models import GENESIS_HASH, AuditChainHead, AuditEntry
 #: The hashed fields, in their hashed order.
 FIELDS = (
     "at", "actor_user_id", "actor", "role", "action", "object_type", "object_id", "organisation_id",
-    "from_state", "to_state", "reason", "client_address",
+    "from_state", "to_state", "redactable_digest",
 )  # fmt: skip
+#: Fields that erasure may remove (together); the chain covers their digest instead of their text.
+REDACTABLE = ("reason", "client_address")
 HEAD_ID = 1
 
 
@@ -46,6 +51,10 @@ def canonical(entry: Mapping[str, Any]) -> bytes:
     """The entry's content as it is hashed: a JSON array of :data:`FIELDS`, compact, UTF-8."""
     values = [_value(entry[name]) for name in FIELDS]
     return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def redactable_digest(reason: str | None, client_address: str | None) -> str:
+    return hashlib.sha256(json.dumps([reason, client_address], ensure_ascii=False).encode()).hexdigest()
 
 
 def chain_hash(previous: str, entry: Mapping[str, Any]) -> str:
@@ -87,6 +96,7 @@ def _chain_new_entries(session: Session, _context: Any, _instances: Any) -> None
     connection = session.connection()
     previous, entries = lock_head(connection)
     for entry in new:
+        entry.redactable_digest = redactable_digest(entry.reason, entry.client_address)
         previous = entry.entry_hash = chain_hash(previous, _fields(entry))
     move_head(connection, previous, entries + len(new))
 
@@ -107,7 +117,7 @@ class Verdict:
 
 def _batches(connection: Connection, size: int) -> Iterator[list[Any]]:
     table = AuditEntry.__table__
-    columns = [table.c.id, table.c.entry_hash, *(table.c[name] for name in FIELDS)]
+    columns = [table.c.id, table.c.entry_hash, *(table.c[name] for name in (*FIELDS, *REDACTABLE))]
     last = 0
     while True:
         rows = connection.execute(select(*columns).where(table.c.id > last).order_by(table.c.id).limit(size)).all()
@@ -122,6 +132,9 @@ def verify(connection: Connection, *, batch_size: int = 1000) -> Verdict:
     previous, count = GENESIS_HASH, 0
     for rows in _batches(connection, batch_size):
         for row in rows:
+            erased = row.reason is None and row.client_address is None
+            if not erased and redactable_digest(row.reason, row.client_address) != row.redactable_digest:
+                return Verdict(count, row.id, "its reason or address was changed")
             expected = chain_hash(previous, row._mapping)
             if row.entry_hash != expected:
                 return Verdict(count, row.id, "its content or its place in the chain was changed")

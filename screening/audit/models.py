@@ -38,6 +38,10 @@ class AuditEntry(Base):
     to_state: Mapped[str | None] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
     client_address: Mapped[str | None] = mapped_column(String(45))
+    #: SHA-256 of ``reason`` and ``client_address``: the chain covers this digest, so the two may be erased
+    #: (set to NULL together, when the file's personal data go) without breaking the chain, and any other edit
+    #: of them is detected.
+    redactable_digest: Mapped[str] = mapped_column(String(64))
     #: SHA-256 (hex) of the previous entry's hash followed by this entry's canonical content.
     entry_hash: Mapped[str] = mapped_column(String(64))
 

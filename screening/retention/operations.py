@@ -1,13 +1,14 @@
 """Retention: the personal data of closed files is erased after the configured period; statistics stay.
 
 Erasing keeps every row (state, dates, advice type, organisation, function) so counts, throughput and
-turnaround stay true, and removes what identifies or concerns the person: names become "erased",
-identifiers and e-mail are removed, the date of birth keeps only its year, grounds, notes and the texts
-exchanged with the requester are removed. A person is erased once no file of theirs still needs them
-(an open file, or a closed one still inside its period). Every erasure is in the audit trail.
+turnaround stay true, and removes what identifies or concerns the person: names become "erased", identifiers
+and e-mail are removed, the date of birth keeps only its year, grounds, notes and the texts exchanged with
+the requester are removed, and so are the free texts and client addresses of the file's audit entries (the
+hash chain covers their digest, so it still verifies). A person is erased once no file of theirs still needs
+them (an open file, or a closed one still inside its period). Every erasure is in the audit trail.
 
-:func:`erase_files` is the reusable core (a future "right to erasure" request can call it); :func:`purge_due`
-picks what the retention periods make due. Neither commits.
+:func:`erase_files` is the reusable core (a future "right to erasure" request can call it);
+:func:`purge_due` picks what the retention periods make due. Neither commits.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import delete, select, update
 
 from screening.actors import Actor
 from screening.applications.models import Application, Clearance
+from screening.audit.models import AuditEntry
 from screening.audit.operations import record
 from screening.clock import local_date
 from screening.config import RetentionConfig
@@ -55,6 +57,14 @@ def erase_files(
         return Erased(0, 0)
     if files:
         ids = [f.id for f in files]
+        # The trail keeps who did what and when; the texts typed into it (reasons, answers) and the addresses
+        # acted from go with the file. The hash chain covers their digest, so it still verifies.
+        trail = AuditEntry.__table__
+        db.session.execute(
+            update(trail)
+            .where(trail.c.object_type == "application", trail.c.object_id.in_(ids))
+            .values(reason=None, client_address=None)
+        )
         table = Application.__table__
         db.session.execute(
             update(table)

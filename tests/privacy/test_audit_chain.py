@@ -44,33 +44,62 @@ def test_verify_names_the_entry_edited_in_the_database(factory, cli, admin_engin
 
 
 def test_verify_notices_a_rehashed_edit_and_a_removed_entry(factory, cli, admin_engine):  # type: ignore[no-untyped-def]
-    factory.application("in_review")
+    factory.application("withdrawn")
+    factory.application("draft")  # entries after the one edited
     entries = _entries()
-    # someone who edits a row and recomputes its hash still breaks the next one
-    victim, following = entries[1], entries[2]
-    from screening.audit.chain import FIELDS, chain_hash
+    position = next(i for i, e in enumerate(entries) if e.action == "withdraw")
+    victim, before, following = entries[position], entries[position - 1], entries[position + 1]
+    assert victim.reason
+    # an edit of a reason alone breaks its digest
+    with admin_engine.begin() as connection:
+        connection.execute(text("UPDATE audit_entries SET reason = 'nothing' WHERE id = :id"), {"id": victim.id})
+    result = cli("audit", "verify")
+    assert result.exit_code == 1 and f"audit entry {victim.id} is broken" in result.output
+    # someone who also recomputes the digest and the entry's hash still breaks the next entry
+    from screening.audit.chain import FIELDS, chain_hash, redactable_digest
 
-    forged = {name: getattr(victim, name) for name in FIELDS} | {"reason": "nothing happened"}
+    digest = redactable_digest("nothing", victim.client_address)
+    forged = {name: getattr(victim, name) for name in FIELDS} | {"redactable_digest": digest}
     with admin_engine.begin() as connection:
         connection.execute(
-            text("UPDATE audit_entries SET reason = :reason, entry_hash = :hash WHERE id = :id"),
-            {"reason": "nothing happened", "hash": chain_hash(entries[0].entry_hash, forged), "id": victim.id},
+            text("UPDATE audit_entries SET redactable_digest = :d, entry_hash = :h WHERE id = :id"),
+            {"d": digest, "h": chain_hash(before.entry_hash, forged), "id": victim.id},
         )
     result = cli("audit", "verify")
-    assert result.exit_code == 1
-    assert f"audit entry {following.id} is broken" in result.output
-    # removing the newest entry leaves the chain head pointing past the end
+    assert result.exit_code == 1 and f"audit entry {following.id} is broken" in result.output
+    # put it back: intact again; then removing the newest entry leaves the head pointing past the end
     with admin_engine.begin() as connection:
         connection.execute(
-            text("UPDATE audit_entries SET reason = :r WHERE id = :id"), {"r": victim.reason, "id": victim.id}
+            text("UPDATE audit_entries SET reason = :r, redactable_digest = :d, entry_hash = :h WHERE id = :id"),
+            {"r": victim.reason, "d": victim.redactable_digest, "h": victim.entry_hash, "id": victim.id},
         )
-        connection.execute(
-            text("UPDATE audit_entries SET entry_hash = :h WHERE id = :id"), {"h": victim.entry_hash, "id": victim.id}
-        )
+    assert cli("audit", "verify").exit_code == 0
+    with admin_engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_entries WHERE id = :id"), {"id": entries[-1].id})
     result = cli("audit", "verify")
     assert result.exit_code == 1
     assert "entries were removed" in result.output
+
+
+def test_erasing_reasons_and_addresses_keeps_the_chain_verifiable(app, factory, cli):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from screening.clock import utcnow
+    from screening.extensions import settings
+    from screening.retention.operations import purge_due
+
+    application = factory.application("withdrawn")
+    purge_due(utcnow() + timedelta(days=400), settings().retention)
+    db.session.commit()
+    reasons = [
+        (e.action, e.reason, e.client_address)
+        for e in _entries()
+        if e.object_type == "application" and e.object_id == application.id
+    ]
+    assert ("withdraw", None, None) in reasons  # "text for withdraw" is gone from the trail
+    assert not any(reason and "text for" in reason for _a, reason, _c in reasons)
+    result = cli("audit", "verify")
+    assert result.exit_code == 0, result.output
 
 
 def test_rolled_back_entries_leave_the_chain_intact(app, factory):  # type: ignore[no-untyped-def]

@@ -22,14 +22,15 @@ BATCH = 1000
 
 
 def _chain_existing_entries() -> None:
-    from screening.audit.chain import FIELDS, GENESIS_HASH, HEAD_ID, chain_hash
+    from screening.audit.chain import FIELDS, GENESIS_HASH, HEAD_ID, REDACTABLE, chain_hash, redactable_digest
 
     connection = op.get_bind()
     entries = sa.table(
         "audit_entries",
         sa.column("id", sa.Integer),
         sa.column("at", UTCDateTime),
-        *(sa.column(name) for name in FIELDS if name != "at"),
+        *(sa.column(name) for name in (*FIELDS, *REDACTABLE) if name not in ("at", "redactable_digest")),
+        sa.column("redactable_digest", sa.String),
         sa.column("entry_hash", sa.String),
     )
     previous, count, last = GENESIS_HASH, 0, 0
@@ -41,10 +42,13 @@ def _chain_existing_entries() -> None:
             break
         updates = []
         for row in rows:
-            previous = chain_hash(previous, row._mapping)
-            updates.append({"row_id": row.id, "hash": previous})
+            digest = redactable_digest(row.reason, row.client_address)
+            previous = chain_hash(previous, {**row._mapping, "redactable_digest": digest})
+            updates.append({"row_id": row.id, "digest": digest, "hash": previous})
         connection.execute(
-            entries.update().where(entries.c.id == sa.bindparam("row_id")).values(entry_hash=sa.bindparam("hash")),
+            entries.update()
+            .where(entries.c.id == sa.bindparam("row_id"))
+            .values(redactable_digest=sa.bindparam("digest"), entry_hash=sa.bindparam("hash")),
             updates,
         )
         count += len(rows)
@@ -62,9 +66,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_chain_head")),
     )
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("redactable_digest", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("entry_hash", sa.String(length=64), nullable=True))
     _chain_existing_entries()
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
+        batch_op.alter_column("redactable_digest", existing_type=sa.String(length=64), nullable=False)
         batch_op.alter_column("entry_hash", existing_type=sa.String(length=64), nullable=False)
 
     with op.batch_alter_table("applications", schema=None) as batch_op:
@@ -97,4 +103,5 @@ def downgrade() -> None:
         batch_op.drop_column("disclosed_grounds")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         batch_op.drop_column("entry_hash")
+        batch_op.drop_column("redactable_digest")
     op.drop_table("audit_chain_head")
