@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -29,13 +29,13 @@ bp = Blueprint("applications", __name__)
 
 #: Events whose form asks for a text, with the label of that text.
 REASON_LABELS = {
-    "request_info": "Question to the employer",
-    "provide_info": "Your answer",
-    "advise_positive_with_warning": "Grounds (authority only)",
-    "advise_negative": "Grounds (authority only)",
-    "appeal_upheld": "Grounds of the ruling (authority only)",
-    "appeal_rejected": "Grounds of the ruling (authority only)",
-    "withdraw": "Reason for withdrawal",
+    "request_info": lazy_gettext("Question to the employer"),
+    "provide_info": lazy_gettext("Your answer"),
+    "advise_positive_with_warning": lazy_gettext("Grounds (authority only)"),
+    "advise_negative": lazy_gettext("Grounds (authority only)"),
+    "appeal_upheld": lazy_gettext("Grounds of the ruling (authority only)"),
+    "appeal_rejected": lazy_gettext("Grounds of the ruling (authority only)"),
+    "withdraw": lazy_gettext("Reason for withdrawal"),
 }
 #: Events whose form also asks which grounds the person may be told (never shown to the employer).
 DISCLOSABLE_EVENTS = frozenset({"advise_positive_with_warning", "advise_negative", "appeal_rejected"})
