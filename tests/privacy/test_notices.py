@@ -106,3 +106,17 @@ def test_positive_advice_tells_both_the_validity(factory):  # type: ignore[no-un
     assert notice.subject.startswith("Positief veiligheidsadvies")
     assert outcome.language == "fr" and "positif" in outcome.subject
     assert "valable jusqu'au" in outcome.body
+
+
+def test_the_persons_page_shows_the_disclosable_grounds_only(as_role, factory, app):  # type: ignore[no-untyped-def]
+    officer_client, _ = as_role("officer")
+    application = factory.application("in_review")
+    assert (
+        act(officer_client, application.id, "advise_negative", reason=GROUNDS, disclosed=DISCLOSED).status_code == 302
+    )
+    (notice,) = _outbox("advice_notice")
+    link = re.search(r"https?://\S+(/p/\S+)", notice.body).group(1)
+    page = app.test_client().get(link)
+    assert page.status_code == 200
+    assert DISCLOSED in page.text and GROUNDS not in page.text
+    assert "You may appeal to the appeal body until" in page.text
