@@ -179,3 +179,25 @@ def test_role_isolation_in_the_browser(app, factory, live_server, new_page):  # 
     assert hr_page.goto(f"{live_server}/certificates/clearances/{mine.clearance_id}").status == 404
     assert hr_page.goto(f"{live_server}/clearances/{mine.clearance_id}").status == 404
     assert hr_page.goto(f"{live_server}/applications/new").status == 403
+
+
+def test_paper_consent_instead_of_the_link(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
+    requester = factory.user("requester")
+    waiting = factory.application("awaiting_consent", requester=requester)
+    page = new_page()
+    sign_in(page, live_server, requester.username, PASSWORD)
+    page.goto(f"{live_server}/applications/{waiting.id}")
+    page.get_by_role("link", name="Record a signed paper consent form").click()
+    upload = page.get_by_label("Scan of the signed consent form (PDF, JPEG or PNG)")
+
+    # A file that is not a scan is refused at the field, and nothing changes.
+    upload.set_input_files({"name": "consent.pdf", "mimeType": "application/pdf", "buffer": b"just some text"})
+    page.get_by_role("button", name="Record the consent").click()
+    assert page.get_by_text("Upload a PDF, JPEG or PNG scan of the signed form.").is_visible()
+    assert _stored(waiting.id).state == "awaiting_consent"
+
+    upload.set_input_files({"name": "consent.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"})
+    page.get_by_role("button", name="Record the consent").click()
+    page.get_by_text("The signed consent form was recorded. The verification can start.").wait_for()
+    assert page.get_by_text("Submitted").first.is_visible()
+    assert _stored(waiting.id).state == "submitted"
