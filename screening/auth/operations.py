@@ -103,17 +103,6 @@ def create_user(
     return user
 
 
-def authenticate_local(username: str, password: str) -> User | None:
-    """The active local account with this password, or None (same time either way)."""
-    user = db.session.scalar(select(User).where(User.username == username.strip().lower(), User.source == "local"))
-    if user is None or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        return None
-    return user
-
-
 def too_many_failures(username: str, address: str | None, *, limit: int, window: timedelta, now: datetime) -> bool:
     since = now - window
     conditions = [LoginAttempt.username == username.strip().lower()]
