@@ -6,6 +6,9 @@ once at the end (see :func:`init_db`), or rolls back on any error.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,8 +92,31 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
 
 def _may_write() -> bool:
     """A web request that may write (POST...) queues for SQLite's write lock at BEGIN, so two people
-    acting at once are serialised instead of failing half-way; reads, jobs and the CLI begin deferred."""
+    acting at once are serialised instead of failing half-way; reads, jobs and the CLI begin deferred,
+    except a :func:`writing_session`."""
+    if _WRITING.get():
+        return True
     return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+#: Set while a :func:`writing_session` begins its transaction.
+_WRITING: ContextVar[bool] = ContextVar("screening_writing", default=False)
+
+
+@contextmanager
+def writing_session() -> Iterator[Session]:
+    """A short transaction of its own that writes, committed on leaving (rolled back on an error).
+
+    On SQLite it begins ``IMMEDIATE``, taking the write lock at BEGIN: a deferred transaction that reads
+    first (the audit chain's head) and writes afterwards cannot upgrade its snapshot once another writer
+    committed, and fails at once instead of waiting; IMMEDIATE waits its turn in the busy handler.
+    """
+    token = _WRITING.set(True)
+    try:
+        with Session(bind=db.engine) as session, session.begin():
+            yield session
+    finally:
+        _WRITING.reset(token)
 
 
 def _scope() -> int:

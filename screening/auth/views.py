@@ -14,6 +14,7 @@ from screening.actors import Actor
 from screening.audit.operations import record
 from screening.auth import operations
 from screening.auth.access import public, roles, signed_in
+from screening.auth.current import SignedInUser, load_signed_in, set_locale
 from screening.auth.directory import (
     Directory,
     DirectoryError,
@@ -23,19 +24,16 @@ from screening.auth.directory import (
 )
 from screening.auth.forms import DirectoryLookupForm, LoginForm
 from screening.auth.ldap import directory, directory_config
-from screening.auth.models import User
 from screening.auth.queries import lookup
 from screening.clock import utcnow
-from screening.db import db
 from screening.extensions import login_manager, settings
 
 bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def _load_user(user_id: str) -> SignedInUser | None:
+    return load_signed_in(user_id)  # one Core query, read fresh each request (screening.auth.current)
 
 
 def _safe_next(target: str | None) -> str:
@@ -115,7 +113,7 @@ def language() -> Response:
     if choice in settings().app.languages:
         session["locale"] = choice
         if current_user.is_authenticated:
-            current_user.locale = choice
+            set_locale(current_user.id, choice)
     return redirect(_safe_next(request.form.get("next")))
 
 

@@ -1,0 +1,110 @@
+"""The signed-in user of a request: one Core query per request, no ORM object.
+
+Flask-Login loads the user on every request. Loading the ORM ``User`` with its organisation cost about
+twice a plain query returning the same row (docs/benchmarks-pages.md), and a request only reads the
+user: who it is, its role and organisation, its language. :class:`SignedInUser` holds that row, read
+fresh on every request, so an account deactivated or given another role is refused or restricted from
+its very next request (nothing is cached between requests). Code that changes an account loads the ORM
+``User`` itself (``db.session.get(User, current_user.id)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select, update
+
+from screening.auth.models import User
+from screening.db import db
+from screening.organisations.models import Organisation
+
+_users = User.__table__.c
+_organisations = Organisation.__table__.c
+
+#: Plain table columns (no ORM entity), so the statement runs as Core on the request's connection.
+_LOAD = (
+    select(
+        _users.id, _users.username, _users.display_name, _users.email, _users.role, _users.organisation_id,
+        _users.source, _users.active, _users.locale,
+        _organisations.name.label("organisation_name"), _organisations.code.label("organisation_code"),
+        _organisations.enterprise_number.label("organisation_enterprise_number"),
+        _organisations.active.label("organisation_active"),
+    )
+    .select_from(User.__table__.outerjoin(Organisation.__table__, _organisations.id == _users.organisation_id))
+    .where(_users.id == bindparam("user_id"))
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInOrganisation:
+    id: int
+    name: str
+    code: str
+    enterprise_number: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInUser:
+    """What a request knows of its signed-in account; the Flask-Login protocol and ``User``'s helpers."""
+
+    id: int
+    username: str
+    display_name: str
+    email: str | None
+    role: str
+    organisation_id: int | None
+    source: str
+    active: bool
+    locale: str | None
+    organisation: SignedInOrganisation | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_employer(self) -> bool:
+        return self.role in ("requester", "hr")
+
+    @property
+    def is_authority(self) -> bool:
+        return self.role in ("officer", "auditor")
+
+
+def load_signed_in(user_id: str) -> SignedInUser | None:
+    """The active account ``user_id`` (the session's), or None: then the request is not signed in."""
+    if not user_id.isdigit():
+        return None
+    row = db.session.connection().execute(_LOAD, {"user_id": int(user_id)}).first()
+    if row is None or not row.active:
+        return None
+    organisation = None
+    if row.organisation_id is not None:
+        organisation = SignedInOrganisation(
+            row.organisation_id,
+            row.organisation_name,
+            row.organisation_code,
+            row.organisation_enterprise_number,
+            bool(row.organisation_active),
+        )
+    return SignedInUser(
+        row.id, row.username, row.display_name, row.email, row.role, row.organisation_id, row.source,
+        bool(row.active), row.locale, organisation,
+    )  # fmt: skip
+
+
+def set_locale(user_id: int, locale: str) -> None:
+    """Remember the account's language choice (the signed-in user is read-only)."""
+    db.session.execute(update(User).where(User.id == user_id).values(locale=locale))

@@ -1,0 +1,104 @@
+"""What the per-request savings must not change: who is signed in, for how long, and the audited read."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from screening.audit.models import AuditEntry
+from screening.auth.models import User
+from screening.db import db
+from tests.conftest import csrf_token, fresh
+
+COOKIE = "screening_session"
+
+
+def _sets_cookie(response) -> bool:  # type: ignore[no-untyped-def]
+    return any(header.startswith(f"{COOKIE}=") for header in response.headers.getlist("Set-Cookie"))
+
+
+def test_the_session_cookie_is_not_resent_on_every_page(as_role):  # type: ignore[no-untyped-def]
+    client, _user = as_role("officer")
+    assert client.get("/queue").status_code == 200
+    second = client.get("/queue")
+    assert second.status_code == 200
+    assert not _sets_cookie(second)
+
+
+def test_an_active_session_is_renewed_and_an_idle_one_ends(app, as_role):  # type: ignore[no-untyped-def]
+    lifetime = app.permanent_session_lifetime
+    client, _user = as_role("officer")
+    start = datetime.now(UTC)
+    # Working for longer than the lifetime, a request every half lifetime: the cookie is renewed.
+    with time_machine.travel(start + lifetime / 2, tick=False):
+        response = client.get("/queue")
+        assert response.status_code == 200
+        assert _sets_cookie(response)
+    with time_machine.travel(start + lifetime * 0.9, tick=False):
+        assert client.get("/queue").status_code == 200
+    with time_machine.travel(start + lifetime * 1.2, tick=False):
+        assert client.get("/queue").status_code == 200
+    # Idle for the whole lifetime after the last renewal: signed out.
+    with time_machine.travel(start + lifetime * 1.2 + lifetime + timedelta(minutes=2), tick=False):
+        response = client.get("/queue")
+        assert response.status_code == 302
+        assert "/login" in response.headers["Location"]
+
+
+def test_a_role_change_applies_on_the_next_request(as_role):  # type: ignore[no-untyped-def]
+    client, user = as_role("officer")
+    assert client.get("/queue").status_code == 200
+    stored = db.session.get(User, user.id)
+    stored.role = "auditor"
+    db.session.commit()
+    assert client.get("/queue").status_code == 403
+    assert client.get("/audit").status_code == 200
+
+
+def test_the_layout_names_the_user_and_organisation(as_role, factory):  # type: ignore[no-untyped-def]
+    organisation = factory.organisation()
+    client, user = as_role("requester", organisation)
+    page = client.get("/applications").text
+    assert user.display_name in page
+    assert organisation.name in page
+
+
+def test_the_language_choice_is_kept_for_the_account(as_role):  # type: ignore[no-untyped-def]
+    client, user = as_role("officer")
+    page = client.get("/queue")
+    response = client.post("/language", data={"csrf_token": csrf_token(page.text), "locale": "nl", "next": "/queue"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "nl"
+    assert 'lang="nl"' in client.get("/queue").text
+
+
+def test_grounds_read_at_the_same_moment_by_two_officers_are_both_recorded(as_role, factory):  # type: ignore[no-untyped-def]
+    from tests.test_visibility import GROUNDS, _negative_file
+
+    application = _negative_file(factory, factory.user("requester"))
+    clients = [as_role("officer")[0] for _ in range(2)]
+    barrier = threading.Barrier(len(clients))
+    statuses: list[list[int]] = [[] for _ in clients]
+    pages: list[str] = ["" for _ in clients]
+
+    def read(index: int) -> None:
+        barrier.wait()
+        for _ in range(5):
+            response = clients[index].get(f"/applications/{application.id}")
+            statuses[index].append(response.status_code)
+            pages[index] = response.text
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [[200] * 5, [200] * 5]
+    assert all(GROUNDS in page for page in pages)
+    fresh()
+    statement = select(AuditEntry).where(AuditEntry.action == "read_grounds", AuditEntry.object_id == application.id)
+    assert len(db.session.scalars(statement).all()) == 10
