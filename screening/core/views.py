@@ -110,8 +110,9 @@ def _employer_tiles() -> list[Tile]:
         _tile(
             lazy_gettext("Valid clearances"),
             valid,
-            url_for("clearances.index", state="valid"),
-            show,
+            # HR comes to print certificates: the tile leads straight there.
+            url_for("certificates.export") if current_user.role == "hr" else url_for("clearances.index", state="valid"),
+            lazy_gettext("Certificates") if current_user.role == "hr" else show,
             "success",
         ),
         _tile(
