@@ -25,6 +25,7 @@ TEMPLATES = ROOT / "templates"
 def create_app(config: Config) -> Flask:
     app = Flask("screening", template_folder=str(TEMPLATES), static_folder=str(Path(__file__).parent / "static"))
     init_settings(app, config)
+    init_proxies(app, config)
     init_sessions(app)
     init_db(app, config.database.url, echo=config.database.echo, pool_size=config.database.pool_size)
     init_extensions(app, config)
@@ -56,6 +57,15 @@ def init_settings(app: Flask, config: Config) -> None:
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
     )
+
+
+def init_proxies(app: Flask, config: Config) -> None:
+    """Behind N trusted reverse proxies, take the client's address and scheme from their headers."""
+    count = config.app.trusted_proxies
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
 
 def _select_locale() -> str | None:

@@ -43,6 +43,8 @@ class AppConfig:
     languages: tuple[str, ...] = ("en", "nl", "fr")
     demo: bool = False
     page_size: int = 50
+    #: Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host headers are trusted (0: none).
+    trusted_proxies: int = 0
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,8 @@ class RetentionConfig:
     report_days: int = 1095
     #: Job run history is deleted after this many days.
     job_run_days: int = 90
+    #: The public verification page's check log (time, address, outcome) is deleted after this many days.
+    check_log_days: int = 180
 
 
 @dataclass(frozen=True)

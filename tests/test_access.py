@@ -8,7 +8,7 @@ from sqlalchemy import select
 from screening.auth.access import endpoint_policies
 from screening.auth.models import LoginAttempt
 from screening.db import db
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, csrf_token, fresh
 
 PUBLIC = {
     "core.index",
@@ -170,3 +170,19 @@ def test_language_choice(client):  # type: ignore[no-untyped-def]
     response = client.post("/language", data={"csrf_token": csrf_token(page.text), "locale": "nl", "next": "/login"})
     assert response.status_code == 302
     assert '<html lang="nl">' in client.get("/login").text
+
+
+def test_the_client_address_behind_a_trusted_proxy(make_app, factory):  # type: ignore[no-untyped-def]
+    """Throttling and the audit trail see the client's address: the proxy's header is trusted only when
+    the configuration says a proxy is there."""
+    for proxies, expected in ((0, "127.0.0.1"), (1, "203.0.113.9")):
+        client = make_app(app={"trusted_proxies": proxies}).test_client()
+        page = client.get("/login")
+        client.post(
+            "/login",
+            data={"csrf_token": csrf_token(page.text), "username": "nobody", "password": "wrong"},
+            headers={"X-Forwarded-For": "203.0.113.9"},
+        )
+        fresh()
+        addresses = db.session.scalars(select(LoginAttempt.client_address).order_by(LoginAttempt.id.desc())).all()
+        assert addresses[0] == expected

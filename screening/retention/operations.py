@@ -23,6 +23,7 @@ from screening.actors import Actor
 from screening.applications.models import Application, Clearance
 from screening.audit.models import AuditEntry
 from screening.audit.operations import record
+from screening.certificates.models import CertificateCheck
 from screening.clock import local_date
 from screening.config import RetentionConfig
 from screening.db import db
@@ -160,19 +161,23 @@ def purge_due(now: datetime, retention: RetentionConfig, *, limit: int = 500) ->
 
 
 def purge_records(now: datetime, retention: RetentionConfig, *, limit: int = 5000) -> int:
-    """Delete delivered or abandoned mail, old reports and old job runs past their periods (up to ``limit``
-    rows of each); the rows hold names and addresses that outlive their use."""
+    """Delete delivered or abandoned mail, old reports, old job runs and old certificate checks past their
+    periods (up to ``limit`` rows of each); the rows hold names and addresses that outlive their use."""
     mail = select(OutboxMessage.id).where(
         OutboxMessage.state.in_(("sent", "captured", "failed")),
         OutboxMessage.created_at < now - timedelta(days=retention.outbox_days),
     )
     reports = select(Report.id).where(Report.created_at < now - timedelta(days=retention.report_days))
     runs = select(JobRun.id).where(JobRun.finished_at < now - timedelta(days=retention.job_run_days))  # not running
+    checks = select(CertificateCheck.id).where(
+        CertificateCheck.checked_at < now - timedelta(days=retention.check_log_days)
+    )
     deleted = 0
     for statement in (
         delete(OutboxMessage).where(OutboxMessage.id.in_(mail.limit(limit))),
         delete(Report).where(Report.id.in_(reports.limit(limit))),
         delete(JobRun).where(JobRun.id.in_(runs.limit(limit))),
+        delete(CertificateCheck).where(CertificateCheck.id.in_(checks.limit(limit))),
     ):
         result = db.session.execute(statement.execution_options(synchronize_session=False))
         deleted += int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -105,3 +105,17 @@ def test_periods_come_from_the_configuration(make_app):  # type: ignore[no-untyp
         withdrawn = world.application("withdrawn")
         run(app, "retention_purge", T0 + days(31))
         assert _application(withdrawn.id).erased_at is not None
+
+
+def test_the_certificate_check_log_is_pruned_after_its_period(make_app):  # type: ignore[no-untyped-def]
+    from screening.certificates.models import CertificateCheck
+    from tests.conftest import data_context
+
+    app = make_app(retention={"check_log_days": 30})
+    with data_context(app):
+        for age in (31, 29):
+            db.session.add(CertificateCheck(checked_at=T0 - days(age), client_address="192.0.2.7", outcome="unknown"))
+        db.session.commit()
+        run(app, "retention_purge", T0)
+        kept = db.session.scalars(select(CertificateCheck.checked_at)).all()
+        assert [T0 - moment for moment in kept] == [days(29)]
