@@ -23,7 +23,7 @@ pytestmark = pytest.mark.nodb
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "screening" / "translations"
 LOCALES = ("nl", "fr")
-#: The extra keywords the code uses: lazy strings and the domain errors (screening/errors.py).
+#: The extra keywords the code uses (beyond Babel's defaults, N_ included): lazy strings and the domain errors.
 KEYWORDS = ("lazy_gettext", "_l", "Conflict", "NotAllowed", "InvalidInput", "DomainError")
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 #: Words that are the same in every language (file formats), allowed as plain template text.

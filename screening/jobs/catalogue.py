@@ -13,19 +13,26 @@ from apscheduler.triggers.cron import CronTrigger
 
 from screening.config import JOB_SCHEDULES, SchedulerConfig
 
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
+    """Marks a string for the catalogues without translating it: the CLI prints English, the admin page
+    translates it with ``_()`` (N_ is one of Babel's default extraction keywords)."""
+    return message
+
+
 DESCRIPTIONS = {
-    "deliver_mail": "Send pending mail from the outbox, with retries and back-off.",
-    "consent_reminders": "Remind the person who has not consented after the reminder period.",
-    "consent_expiry": "End applications without consent after the consent period (consent expired).",
-    "info_reminders": "Remind the requester of an unanswered request for information.",
-    "overdue_reviews": "Mail officers the files past their advice date.",
-    "appeal_windows": "Close ended appeal windows (final negative) and tell the employer.",
-    "appeal_ruling_reminders": "Remind officers of appeals without a ruling.",
-    "clearance_expiry_notices": "Tell relying organisations that a clearance ends in 180, 90 or 30 days.",
-    "clearance_expiry": "Expire clearances after their last valid day and tell relying organisations.",
-    "retention_purge": "Erase personal data of closed files past their period; delete old mail, reports, runs.",
-    "weekly_report": "Build and announce the weekly operations report.",
-    "monthly_reports": "Build and announce each organisation's monthly report.",
+    "deliver_mail": N_("Send pending mail from the outbox, with retries and back-off."),
+    "consent_reminders": N_("Remind the person who has not consented after the reminder period."),
+    "consent_expiry": N_("End applications without consent after the consent period (consent expired)."),
+    "info_reminders": N_("Remind the requester of an unanswered request for information."),
+    "overdue_reviews": N_("Mail officers the files past their advice date."),
+    "appeal_windows": N_("Close ended appeal windows (final negative) and tell the employer."),
+    "appeal_ruling_reminders": N_("Remind officers of appeals without a ruling."),
+    "clearance_expiry_notices": N_("Tell relying organisations that a clearance ends in 180, 90 or 30 days."),
+    "clearance_expiry": N_("Expire clearances after their last valid day and tell relying organisations."),
+    "retention_purge": N_("Erase personal data of closed files past their period; delete old mail, reports, runs."),
+    "weekly_report": N_("Build and announce the weekly operations report."),
+    "monthly_reports": N_("Build and announce each organisation's monthly report."),
 }
 assert DESCRIPTIONS.keys() == JOB_SCHEDULES.keys()
 
