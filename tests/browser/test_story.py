@@ -79,7 +79,7 @@ def test_positive_story_to_the_certificate(app, factory, live_server, new_page):
     clearance_reference = page.get_by_role("link", name=re.compile(r"CLR-\d{4}-\d{6}")).inner_text()
     hr_page = new_page()
     sign_in(hr_page, live_server, hr.username, PASSWORD)
-    hr_page.get_by_role("link", name="Certificates").click()
+    hr_page.get_by_role("link", name="Certificates", exact=True).click()
     row = hr_page.get_by_role("row").filter(has_text=clearance_reference)
     assert "Nowak-Wiśniewska, Anna" in row.inner_text()
     screenshot(hr_page, "certificate-export")
