@@ -108,6 +108,7 @@ def _pages(role: str, d: dict[str, Any]) -> list[str]:
             "/admin/organisations",
             "/admin/organisations/new",
             "/admin/functions",
+            "/admin/functions/new",
             "/admin/users",
             "/admin/users/new",
             "/admin/jobs",
@@ -129,9 +130,17 @@ def test_no_serious_violation_on_the_pages_of(role, app, factory, live_server, n
 
 def test_no_serious_violation_on_public_pages(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
     waiting = factory.application("awaiting_consent")
+    negative = factory.application("negative")
     page = new_page(width=390, height=844)
     errors = ("/p/not-a-valid-link", "/nowhere")
-    paths = ["/login", person_link(app, waiting.id), "/verify", "/verify/NOT-A-CODE", *errors]
+    paths = [
+        "/login",
+        person_link(app, waiting.id),
+        person_link(app, negative.id),
+        "/verify",
+        "/verify/NOT-A-CODE",
+        *errors,
+    ]
     problems = _check(page, live_server, paths, errors=errors)
     assert not problems, "\n".join(problems)
 
