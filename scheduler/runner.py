@@ -28,7 +28,7 @@ from flask import Flask
 from scheduler.jobs import JOBS
 from screening.clock import utcnow
 from screening.config import Config
-from screening.db import db
+from screening.db import db, writer
 from screening.jobs import leases
 from screening.jobs.models import JobRun
 
@@ -69,7 +69,7 @@ def run_job(
     if name not in JOBS:
         raise UnknownJob(f"unknown job {name!r}; known jobs: {', '.join(JOBS)}")
     config: Config = app.extensions["screening.config"]
-    with app.app_context():
+    with app.app_context(), writer():
         engine = db.engine
         if require_active and not leases.acquire(
             engine, leases.SCHEDULER, holder, clock(), config.scheduler.lease_seconds

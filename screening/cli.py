@@ -45,9 +45,9 @@ class Context:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One transaction for one command: committed at the end, rolled back on any error."""
-        from screening.db import db
+        from screening.db import db, writer
 
-        with self.app.app_context():
+        with self.app.app_context(), writer():
             try:
                 yield
                 db.session.commit()

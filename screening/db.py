@@ -111,10 +111,18 @@ def writing_session() -> Iterator[Session]:
     first (the audit chain's head) and writes afterwards cannot upgrade its snapshot once another writer
     committed, and fails at once instead of waiting; IMMEDIATE waits its turn in the busy handler.
     """
+    with writer(), Session(bind=db.engine) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def writer() -> Iterator[None]:
+    """Every transaction begun inside takes SQLite's write lock at BEGIN (``IMMEDIATE``): for the scheduler's
+    jobs and the CLI, which read what is due and then write it, and would otherwise fail at once with
+    "database is locked" when a request committed in between, instead of waiting their turn."""
     token = _WRITING.set(True)
     try:
-        with Session(bind=db.engine) as session, session.begin():
-            yield session
+        yield
     finally:
         _WRITING.reset(token)
 
