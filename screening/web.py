@@ -6,7 +6,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from flask import Flask, g, has_request_context, jsonify, render_template, request, url_for
+from flask import Flask, current_app, g, has_request_context, jsonify, render_template, request, url_for
 from flask_babel import get_locale, get_translations, gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
@@ -223,8 +223,8 @@ def _install_fast_gettext(app: Flask) -> None:
     )
 
 
-#: Links without parameters (the navigation's, static files') per script root: a page builds a dozen.
-_STATIC_URLS: dict[tuple[str, str, str | None], str] = {}
+#: Where each app keeps its links without parameters (the navigation's, static files'): a page builds a dozen.
+_URLS_KEY = "screening.parameterless_urls"
 
 
 def _cached_url_for(endpoint: str, **values: Any) -> str:
@@ -237,12 +237,13 @@ def _cached_url_for(endpoint: str, **values: Any) -> str:
         or (values and "filename" not in values)
     ):
         return url_for(endpoint, **values)
+    cache: dict[tuple[str, str, str | None], str] = current_app.extensions.setdefault(_URLS_KEY, {})
     key = (request.script_root, endpoint, values.get("filename"))
-    found = _STATIC_URLS.get(key)
+    found = cache.get(key)
     if found is None:
         found = url_for(endpoint, **values)
-        if len(_STATIC_URLS) < 1024:
-            _STATIC_URLS[key] = found
+        if len(cache) < 1024:
+            cache[key] = found
     return found
 
 
