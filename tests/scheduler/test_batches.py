@@ -60,3 +60,24 @@ def test_a_file_that_cannot_move_is_skipped_not_retried_for_ever(make_app, monke
         states = dict(db.session.execute(select(Application.id, Application.state)).all())
         assert states[stuck] == "submitted"
         assert [s for i, s in states.items() if i != stuck] == ["consent_expired", "consent_expired"]
+
+
+def test_a_batched_transition_bumps_the_version_and_is_chained_in_the_trail(make_app):  # type: ignore[no-untyped-def]
+    """The batch writes its rows itself (one statement for all): the version still moves, so a page loaded
+    before gets its conflict, and each file's audit entry is in the hash chain."""
+    from screening.audit.chain import verify
+    from screening.audit.models import AuditEntry
+
+    app = make_app()
+    with data_context(app):
+        world = World(app)
+        files = [world.application("negative") for _ in range(3)]
+        versions = {a.id: a.version for a in files}
+        run(app, "appeal_windows", T0 + days(20))
+        rows = db.session.execute(select(Application.id, Application.state, Application.version)).all()
+        assert {(i, s, v - versions[i]) for i, s, v in rows} == {(a.id, "final_negative", 1) for a in files}
+        closing = db.session.scalars(select(AuditEntry.object_id).where(AuditEntry.action == "close_appeal_window"))
+        assert sorted(closing) == sorted(versions)
+        with db.engine.connect() as connection:
+            verdict = verify(connection)
+        assert verdict.ok, verdict
