@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 PYBABEL=".venv/bin/pybabel"
 TRANSLATIONS="screening/translations"
 # Keep in step with KEYWORDS in tests/test_translations.py (the test checks it).
-KEYWORDS=(-k lazy_gettext -k _l -k Conflict -k NotAllowed -k InvalidInput -k DomainError)
+KEYWORDS=(-k lazy_gettext -k _l -k Conflict -k NotAllowed -k InvalidInput -k DomainError -k IdentifierError)
 
 if [ "${1:-}" != "compile" ]; then
   "$PYBABEL" -q extract -F babel.cfg "${KEYWORDS[@]}" --no-location --sort-output \

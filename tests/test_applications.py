@@ -87,6 +87,21 @@ def test_bad_input_is_answered_at_the_field_and_stores_nothing(as_role, factory,
     assert (_count(Application), _count(Person), _count(AuditEntry)) == before
 
 
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [("nl", "Het controlegetal van dit rijksregisternummer klopt niet."),
+     ("fr", "Le nombre de contrôle de ce numéro de registre national est incorrect.")],
+)  # fmt: skip
+def test_a_bad_number_is_explained_in_the_users_language(as_role, factory, locale, message):  # type: ignore[no-untyped-def]
+    client, _user = as_role("requester")
+    function = factory.function()
+    home = client.get("/", follow_redirects=True)
+    client.post("/language", data={"locale": locale, "csrf_token": csrf_token(home.text)})
+    response = _post_new(client, _form(function.id, national_number="85.07.30-033.29"))
+    assert response.status_code == 422
+    assert message in response.text
+
+
 def test_foreign_worker_with_document_number(as_role, factory):  # type: ignore[no-untyped-def]
     client, _user = as_role("requester")
     function = factory.function()

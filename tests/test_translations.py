@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "screening" / "translations"
 LOCALES = ("nl", "fr")
 #: The extra keywords the code uses (beyond Babel's defaults, N_ included): lazy strings and the domain errors.
-KEYWORDS = ("lazy_gettext", "_l", "Conflict", "NotAllowed", "InvalidInput", "DomainError")
+KEYWORDS = ("lazy_gettext", "_l", "Conflict", "NotAllowed", "InvalidInput", "DomainError", "IdentifierError")
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 #: Words that are the same in every language (file formats), allowed as plain template text.
 SAME_IN_EVERY_LANGUAGE = frozenset({"PDF", "CSV", "ZIP", "QR"})
