@@ -290,5 +290,8 @@ def test_officer_queue_oldest_first_and_overdue(as_role, factory):  # type: igno
     factory.application("draft")
     page = officer_client.get("/queue").text
     assert page.index(old.reference) < page.index(new.reference)
-    assert page.count("overdue") == 1
+    assert page.count('text-bg-danger">overdue<') == 1
     assert "2 results" in page
+    overdue = officer_client.get("/queue?overdue=1").text  # where the dashboard's Overdue tile leads
+    assert old.reference in overdue and new.reference not in overdue
+    assert "1 result" in overdue

@@ -73,12 +73,15 @@ def index() -> str:
 @roles("officer")
 def queue() -> str:
     state = request.args.get("state") or None
+    overdue = request.args.get("overdue") == "1"
     page = queries.officer_queue(
-        current_user, page=_page(), per_page=settings().app.page_size, state=state, locale=_locale()
-    )
+        current_user, page=_page(), per_page=settings().app.page_size, state=state, locale=_locale(),
+        overdue_on=today() if overdue else None,
+    )  # fmt: skip
     return render_template(
-        "applications/queue.html", page=page, state=state, queue_states=sorted(QUEUE_STATES), today=today()
-    )
+        "applications/queue.html", page=page, state=state, overdue_only=overdue, queue_states=sorted(QUEUE_STATES),
+        today=today(),
+    )  # fmt: skip
 
 
 def _function_choices() -> list[SelectChoice]:

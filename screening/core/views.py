@@ -65,7 +65,7 @@ def _officer_tiles() -> list[Tile]:
         _tile(
             lazy_gettext("Overdue"),
             applications.where(Application.state.in_(sorted(QUEUE_STATES)), Application.due_on < today()),
-            url_for(queue),
+            url_for(queue, overdue=1),
             lazy_gettext("Oldest first"),
             "danger",
         ),
