@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select, update
 
-from screening.auth.models import User
+from screening.auth.models import AccountMixin, User
 from screening.db import db
 from screening.organisations.models import Organisation
 
@@ -45,7 +45,7 @@ class SignedInOrganisation:
 
 
 @dataclass(frozen=True, slots=True)
-class SignedInUser:
+class SignedInUser(AccountMixin):
     """What a request knows of its signed-in account; the Flask-Login protocol and ``User``'s helpers."""
 
     id: int
@@ -58,29 +58,6 @@ class SignedInUser:
     active: bool
     locale: str | None
     organisation: SignedInOrganisation | None
-
-    @property
-    def is_active(self) -> bool:
-        return self.active
-
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
-
-    def get_id(self) -> str:
-        return str(self.id)
-
-    @property
-    def is_employer(self) -> bool:
-        return self.role in ("requester", "hr")
-
-    @property
-    def is_authority(self) -> bool:
-        return self.role in ("officer", "auditor")
 
 
 def load_signed_in(user_id: str) -> SignedInUser | None:

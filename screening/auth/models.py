@@ -12,7 +12,38 @@ from workflows.application import ACCOUNT_ROLES
 _ROLES = ", ".join(f"'{role}'" for role in ACCOUNT_ROLES)
 
 
-class User(Base):
+class AccountMixin:
+    """The Flask-Login protocol and the role helpers, shared by the ORM :class:`User` and the request's
+    read-only :class:`~screening.auth.current.SignedInUser` (no annotations here: they would become columns
+    of the one and fields of the other)."""
+
+    __slots__ = ()
+
+    @property
+    def is_active(self) -> bool:
+        return self.active  # type: ignore[attr-defined]
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)  # type: ignore[attr-defined]
+
+    @property
+    def is_employer(self) -> bool:
+        return self.role in ("requester", "hr")  # type: ignore[attr-defined]
+
+    @property
+    def is_authority(self) -> bool:
+        return self.role in ("officer", "auditor")  # type: ignore[attr-defined]
+
+
+class User(AccountMixin, Base):
     """A signed-in account: local (hashed password) or synced from the directory at each sign-in."""
 
     __tablename__ = "users"
@@ -38,30 +69,6 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
-
-    # Flask-Login protocol
-    @property
-    def is_active(self) -> bool:
-        return self.active
-
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
-
-    def get_id(self) -> str:
-        return str(self.id)
-
-    @property
-    def is_employer(self) -> bool:
-        return self.role in ("requester", "hr")
-
-    @property
-    def is_authority(self) -> bool:
-        return self.role in ("officer", "auditor")
 
 
 class LoginAttempt(Base):
