@@ -67,11 +67,23 @@ def _note_issues(
 ) -> None:
     """Insert the codes not yet on file (re-exporting the same day with the same key gives the same code)."""
     known = queries.existing_codes([data.verification_code for _, data in items])
+    db.session.add_all(_new_issues(items, settings, known, now, actor.user_id))
+
+
+def _new_issues(
+    items: Sequence[tuple[Clearance, CertificateData]],
+    settings: IssueSettings,
+    known: set[str],
+    now: datetime,
+    issued_by_id: int | None,
+) -> list[CertificateIssue]:
+    """One row per code not in ``known`` (a selection may name a clearance twice: one row still)."""
+    rows = []
     for clearance, data in items:
         if data.verification_code in known:
             continue
         known.add(data.verification_code)
-        db.session.add(
+        rows.append(
             CertificateIssue(
                 code=data.verification_code,
                 clearance_id=clearance.id,
@@ -79,9 +91,10 @@ def _note_issues(
                 issue_date=settings.issue_date,
                 languages=settings.languages,
                 issued_at=now,
-                issued_by_id=actor.user_id,
+                issued_by_id=issued_by_id,
             )
         )
+    return rows
 
 
 def issue_one(actor: Actor, clearance: Clearance, settings: IssueSettings, *, today: date) -> CertificateData:
@@ -148,20 +161,7 @@ def _record_late_codes(
     codes = [data.verification_code for _, data in items]
     with Session(bind=engine) as session, session.begin():
         known = set(session.scalars(select(CertificateIssue.code).where(CertificateIssue.code.in_(codes))))
-        now = utcnow()
-        session.add_all(
-            CertificateIssue(
-                code=data.verification_code,
-                clearance_id=clearance.id,
-                kid=settings.keys.kid,
-                issue_date=settings.issue_date,
-                languages=settings.languages,
-                issued_at=now,
-                issued_by_id=None,
-            )  # fmt: skip
-            for clearance, data in items
-            if data.verification_code not in known
-        )
+        session.add_all(_new_issues(items, settings, known, utcnow(), None))
 
 
 def record_register_export(actor: Actor, organisation_id: int | None, rows: int, file_format: str) -> None:

@@ -94,6 +94,18 @@ def _not_reminded() -> ColumnElement[bool]:
     return or_(Application.reminded_at.is_(None), Application.reminded_at < Application.state_changed_at)
 
 
+def _due_for_reminder(state: str, days: int, today: date, skip: Collection[int]) -> tuple[ColumnElement[bool], ...]:
+    """Files in ``state`` for ``days`` days or more, not erased, not yet reminded: one range of the index
+    ``(state, erased_at, state_changed_at)``, read oldest first."""
+    return (
+        Application.state == state,
+        Application.erased_at.is_(None),
+        Application.state_changed_at < entered_before(today, days),
+        _not_reminded(),
+        _excluding(Application.id, skip),
+    )
+
+
 def _mark_reminded(ids: Sequence[int], now: datetime) -> None:
     # A plain UPDATE: a reminder is not a change of the file, so it does not bump the version an officer's
     # open page was built on.
@@ -128,12 +140,8 @@ def remind_consent(now: datetime, deadlines: DeadlinesConfig, *, skip: Collectio
         .join(Person, Person.id == Application.person_id)
         .join(Organisation, Organisation.id == Application.organisation_id)
         .where(
-            Application.state == "awaiting_consent",
-            Application.erased_at.is_(None),
-            Application.state_changed_at < entered_before(today, deadlines.consent_reminder_days),
+            *_due_for_reminder("awaiting_consent", deadlines.consent_reminder_days, today, skip),
             Application.state_changed_at >= entered_before(today, deadlines.consent_expiry_days),
-            _not_reminded(),
-            _excluding(Application.id, skip),
         )
         .order_by(Application.state_changed_at, Application.id)
         .limit(limit)
@@ -253,11 +261,7 @@ def remind_info_requests(
         )
         .join(Person, Person.id == Application.person_id)
         .where(
-            Application.state == "info_requested",
-            Application.erased_at.is_(None),
-            Application.state_changed_at < entered_before(today, deadlines.info_reminder_days),
-            _not_reminded(),
-            _excluding(Application.id, skip),
+            *_due_for_reminder("info_requested", deadlines.info_reminder_days, today, skip),
         )
         .order_by(Application.state_changed_at, Application.id)
         .limit(limit)
@@ -341,11 +345,7 @@ def remind_appeal_rulings(
     rows = db.session.execute(
         select(Application.id, Application.reference, Application.appealed_at)
         .where(
-            Application.state == "appealed",
-            Application.erased_at.is_(None),
-            Application.state_changed_at < entered_before(today, deadlines.appeal_ruling_days),
-            _not_reminded(),
-            _excluding(Application.id, skip),
+            *_due_for_reminder("appealed", deadlines.appeal_ruling_days, today, skip),
         )
         .order_by(Application.state_changed_at, Application.id)
         .limit(limit)
