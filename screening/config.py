@@ -119,8 +119,9 @@ class SchedulerConfig:
     timezone: str = "Europe/Brussels"
     #: The active scheduler renews its lease every third of this; a standby takes over when it lapses.
     lease_seconds: int = 60
-    #: A job's own lease: no second process starts the same job while it runs (or for this long after a crash).
-    job_lease_seconds: int = 1800
+    #: A job's own lease, renewed by the heartbeat while the job runs: no second process starts the same job
+    #: meanwhile. After a crash a standby's takeover frees it; otherwise it lapses after this long.
+    job_lease_seconds: int = 120
     #: Rows handled per transaction by a job: a crash loses at most one batch, which the next run redoes.
     batch_size: int = 500
     deliver_mail: str = JOB_SCHEDULES["deliver_mail"]

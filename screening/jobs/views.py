@@ -30,12 +30,14 @@ def index() -> str:
     jobs = job_table(config, now)
     latest = select(func.max(JobRun.id)).group_by(JobRun.job)
     last = {run.job: run for run in db.session.scalars(select(JobRun).where(JobRun.id.in_(latest)))}
-    lease = leases.current(db.engine, leases.SCHEDULER)
-    active = lease if lease is not None and lease[1] > now else None
+    held = {name: lease for name, lease in leases.everyone(db.engine).items() if lease.held(now)}
+    scheduler = held.get(leases.SCHEDULER)
+    active = (scheduler.holder, scheduler.expires_at) if scheduler is not None else None
+    job_leases = {job.name: held.get(leases.job_lease(job.name)) for job in jobs}
     runs = paginate(
         select(JobRun).order_by(JobRun.id.desc()), request.args.get("page", 1, type=int) or 1, settings().app.page_size
     )
     return render_template(
-        "admin/jobs.html", jobs=jobs, last=last, active=active, runs=runs, zone=ZoneInfo(config.timezone),
-        timezone=config.timezone,
+        "admin/jobs.html", jobs=jobs, last=last, active=active, leases=job_leases, runs=runs,
+        zone=ZoneInfo(config.timezone), timezone=config.timezone,
     )  # fmt: skip

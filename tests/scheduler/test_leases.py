@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from scheduler import jobs as job_functions
 from scheduler.jobs import JOBS
@@ -119,7 +119,7 @@ def test_a_job_never_runs_twice_at_once(make_app, monkeypatch):  # type: ignore[
     second = run_job(apps[1], "overdue_reviews", holder="two", now=T0)
     release.set()
     thread.join(30)
-    assert second.status == "skipped" and second.error == "running in another process"
+    assert second.status == "skipped" and second.error.startswith("running in another process: one, lease until")
     assert results["first"].status == "done"
     assert run_job(apps[1], "overdue_reviews", holder="two", now=T0).status == "done"  # free again
     assert job_functions.overdue_reviews is not slow
@@ -138,3 +138,142 @@ def test_the_process_schedules_every_job_from_the_configuration(make_app):  # ty
     assert table["weekly_report"].next_run is None
     assert table["deliver_mail"].next_run == WALL + timedelta(minutes=5)
     assert table["monthly_reports"].next_run == datetime(2026, 12, 1, 4, 0, tzinfo=UTC)  # 05:00 in Brussels
+
+
+# -- job leases that follow their holder (issue 14) -------------------------------------------------------
+def _engine(process: SchedulerProcess) -> Engine:
+    return process.app.extensions["screening.engine"]
+
+
+def _blocking_job(monkeypatch, name: str = "overdue_reviews") -> tuple[threading.Event, threading.Event]:  # type: ignore[no-untyped-def]
+    started, release = threading.Event(), threading.Event()
+
+    def slow(_now: datetime) -> int:
+        started.set()
+        assert release.wait(30)
+        return 0
+
+    monkeypatch.setitem(JOBS, name, slow)
+    return started, release
+
+
+def test_the_heartbeat_renews_the_lease_of_a_job_running_past_it(make_app, monkeypatch, caplog):  # type: ignore[no-untyped-def]
+    """A job running three job leases long keeps its lease through the heartbeats: nobody starts it twice."""
+    clock = {"now": WALL}
+    active = SchedulerProcess(make_app(), holder="node-1", clock=lambda: clock["now"])
+    other = make_app()
+    started, release = _blocking_job(monkeypatch)
+    assert active.heartbeat()
+    results: dict[str, RunResult] = {}
+    thread = threading.Thread(target=lambda: results.setdefault("run", active.tick("overdue_reviews", T0)))
+    thread.start()
+    try:
+        assert started.wait(30)
+        job_lease = active.config.scheduler.job_lease_seconds
+        for _ in range(3 * job_lease // 20):  # a heartbeat every 20 s of (moved) time
+            clock["now"] += timedelta(seconds=20)
+            assert active.heartbeat()
+        assert leases.current(_engine(active), "job:overdue_reviews") == (
+            "node-1",
+            clock["now"] + timedelta(seconds=job_lease),
+        )
+        caplog.set_level("INFO", logger="screening.scheduler")
+        second = run_job(other, "overdue_reviews", holder="cli-x", now=T0, clock=lambda: clock["now"])
+        assert second.status == "skipped" and second.error.startswith("running in another process: node-1, lease until")
+        assert f"job overdue_reviews skipped: {second.error}" in caplog.text  # skipped runs say why
+    finally:
+        release.set()
+        thread.join(30)
+    assert results["run"].status == "done"
+    assert active.held.names() == set()  # the finished job's lease is no longer renewed...
+    assert run_job(other, "overdue_reviews", holder="cli-x", now=T0, clock=lambda: clock["now"]).status == "done"
+
+
+def test_a_takeover_frees_the_job_leases_of_the_dead_scheduler(make_app, caplog):  # type: ignore[no-untyped-def]
+    """The active scheduler dies inside deliver_mail (its job lease still valid for minutes): the standby
+    sends mail at its first tick after the scheduler lease lapsed, not when the dead one's job lease would."""
+    clock = {"now": WALL}
+    dead = SchedulerProcess(make_app(), holder="node-1", clock=lambda: clock["now"])
+    standby = SchedulerProcess(make_app(), holder="node-2", clock=lambda: clock["now"])
+    settings = dead.config.scheduler
+    assert dead.heartbeat() and not standby.heartbeat()
+    # node-1 is killed in the middle of a delivery: it holds job:deliver_mail and never releases it.
+    assert leases.acquire(_engine(dead), "job:deliver_mail", "node-1", clock["now"], settings.job_lease_seconds)
+    assert leases.acquire(_engine(dead), "job:monthly_reports", "node-1", clock["now"], settings.job_lease_seconds)
+    assert leases.acquire(_engine(dead), "job:weekly_report", "cli-y", clock["now"], settings.job_lease_seconds)
+    died = clock["now"]
+    clock["now"] += timedelta(seconds=settings.lease_seconds // 2)
+    assert standby.tick("deliver_mail").status == "skipped"  # node-1's lease still runs: standby
+    clock["now"] = died + timedelta(seconds=settings.lease_seconds + 1)
+    caplog.set_level("WARNING", logger="screening.scheduler")
+    assert standby.heartbeat()
+    assert "node-2 took over from node-1; released its job leases: job:deliver_mail, job:monthly_reports" in caplog.text
+    result = standby.tick("deliver_mail")
+    assert result.status == "done"
+    assert clock["now"] - died < timedelta(seconds=settings.lease_seconds + 60)  # scheduler lease + one tick
+    assert clock["now"] - died < timedelta(seconds=settings.job_lease_seconds)  # before the job lease lapsed
+    # A manual run's lease is another holder's: a takeover leaves it alone.
+    assert leases.current(_engine(dead), "job:weekly_report")[0] == "cli-y"
+    assert (
+        run_job(standby.app, "weekly_report", holder="node-2", now=T0, clock=lambda: clock["now"]).status == "skipped"
+    )
+
+
+def test_a_takeover_by_a_scheduled_run_also_frees_the_dead_schedulers_jobs(make_app):  # type: ignore[no-untyped-def]
+    """The standby's job tick may come before its heartbeat: taking the scheduler lease there frees them too."""
+    clock = {"now": WALL}
+    dead = SchedulerProcess(make_app(), holder="node-1", clock=lambda: clock["now"])
+    standby = SchedulerProcess(make_app(), holder="node-2", clock=lambda: clock["now"])
+    assert dead.heartbeat()
+    assert leases.acquire(_engine(dead), "job:deliver_mail", "node-1", clock["now"], 3600)
+    clock["now"] += timedelta(seconds=dead.config.scheduler.lease_seconds + 1)
+    assert standby.tick("deliver_mail").status == "done"
+
+
+def test_a_manual_run_renews_its_lease_without_a_scheduler(make_app, monkeypatch):  # type: ignore[no-untyped-def]
+    """``screening jobs run`` has no heartbeat: a thread of the run renews the job lease (every third of it)."""
+    clock = {"now": WALL}
+    app = make_app(scheduler={"job_lease_seconds": 3})
+    renewed = threading.Event()
+
+    def long_job(_now: datetime) -> int:
+        clock["now"] += timedelta(hours=1)  # the job runs for an hour of (moved) time...
+        engine = app.extensions["screening.engine"]
+        for _ in range(100):  # ...and within about a second of real time the run's thread renewed its lease
+            if renewed.wait(0.1) or leases.current(engine, "job:overdue_reviews")[1] > clock["now"]:
+                renewed.set()
+                break
+        return 1
+
+    monkeypatch.setitem(JOBS, "overdue_reviews", long_job)
+    result = run_job(app, "overdue_reviews", holder="cli-z", now=T0, clock=lambda: clock["now"])
+    assert result.status == "done" and renewed.is_set()
+
+
+def test_a_heartbeat_without_a_database_makes_the_process_standby(make_app, caplog):  # type: ignore[no-untyped-def]
+    process = SchedulerProcess(
+        make_app(database={"url": "postgresql+psycopg://nobody:x@127.0.0.1:1/none"}), holder="node-9",
+        clock=lambda: WALL,
+    )  # fmt: skip
+    process.active = True
+    caplog.set_level("WARNING", logger="screening.scheduler")
+    assert process.heartbeat() is False and process.active is False
+    assert "scheduler node-9: heartbeat failed: OperationalError" in caplog.text
+
+
+def test_the_jobs_page_shows_who_holds_each_lease_and_until_when(make_app, factory):  # type: ignore[no-untyped-def]
+    from tests.conftest import sign_in
+
+    web = make_app()
+    with data_context(web):
+        admin = factory.user("admin")
+    now, engine = datetime.now(UTC), web.extensions["screening.engine"]
+    assert leases.acquire(engine, "scheduler", "scheduler:node-a:1:abc", now, 60)
+    assert leases.acquire(engine, "job:deliver_mail", "scheduler:node-a:1:abc", now, 120)
+    assert leases.acquire(engine, "job:retention_purge", "cli:node-b:2:def", now - timedelta(hours=1), 60)
+    page = sign_in(web.test_client(), admin).get("/admin/jobs")
+    assert page.status_code == 200
+    row = page.text[page.text.index("<strong>deliver_mail</strong>") :].split("</tr>")[0]
+    assert "scheduler:node-a:1:abc" in row and "until" in row
+    purge = page.text[page.text.index("<strong>retention_purge</strong>") :].split("</tr>")[0]
+    assert "cli:node-b:2:def" not in purge  # expired: nobody holds it
