@@ -39,6 +39,8 @@ class AppConfig:
     base_url: str = "http://127.0.0.1:5000"
     session_cookie_secure: bool = True
     session_lifetime_minutes: int = 480
+    #: A session ends this long after its sign-in however active it is (the idle limit is the line above).
+    session_absolute_minutes: int = 720
     default_locale: str = "en"
     languages: tuple[str, ...] = ("en", "nl", "fr")
     demo: bool = False

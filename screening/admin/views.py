@@ -11,10 +11,9 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from screening.actors import Actor
-from screening.audit.operations import record
 from screening.auth.access import roles
 from screening.auth.models import User
-from screening.auth.operations import create_user
+from screening.auth.operations import create_user, set_active
 from screening.catalogue.models import CriticalFunction
 from screening.catalogue.operations import save_function
 from screening.db import db
@@ -155,8 +154,6 @@ def toggle_user(user_id: int) -> Response:
     if user.id == current_user.id:
         flash(_("You cannot deactivate your own account."), "danger")
         return redirect(url_for("admin.users"))
-    user.active = not user.active
-    record(_actor(), "activate_user" if user.active else "deactivate_user", "user", user.id,
-           organisation_id=user.organisation_id)  # fmt: skip
+    set_active(_actor(), user, not user.active)
     flash(_("Account %(name)s updated.", name=user.username), "success")
     return redirect(url_for("admin.users"))

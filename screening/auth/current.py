@@ -6,12 +6,21 @@ user: who it is, its role and organisation, its language. :class:`SignedInUser` 
 fresh on every request, so an account deactivated or given another role is refused or restricted from
 its very next request (nothing is cached between requests). Code that changes an account loads the ORM
 ``User`` itself (``db.session.get(User, current_user.id)``).
+
+The session cookie carries the account's *session generation* and the moment of sign-in beside the
+account id (:func:`open_session`). Logout, a password change, a deactivation or a role change raise the
+generation (:func:`screening.auth.operations.end_sessions`), so every cookie issued before stops reading
+anything at its next request, wherever it was saved; a session older than ``session_absolute_minutes``
+ends however active it is; an employer's session ends when its organisation is deactivated.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
+from flask import flash, session
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 
 from screening.auth.models import AccountMixin, User
@@ -25,7 +34,7 @@ _organisations = Organisation.__table__.c
 _LOAD = (
     select(
         _users.id, _users.username, _users.display_name, _users.email, _users.role, _users.organisation_id,
-        _users.source, _users.active, _users.locale,
+        _users.source, _users.active, _users.locale, _users.session_generation,
         _organisations.name.label("organisation_name"), _organisations.code.label("organisation_code"),
         _organisations.enterprise_number.label("organisation_enterprise_number"),
         _organisations.active.label("organisation_active"),
@@ -60,12 +69,41 @@ class SignedInUser(AccountMixin):
     organisation: SignedInOrganisation | None
 
 
-def load_signed_in(user_id: str) -> SignedInUser | None:
-    """The active account ``user_id`` (the session's), or None: then the request is not signed in."""
-    if not user_id.isdigit():
+#: The session's keys beside Flask-Login's: the account's session generation and when it signed in.
+GENERATION, SIGNED_IN_AT = "_generation", "_signed_in_at"
+
+
+def open_session(generation: int) -> None:
+    """Mark the (just cleared) session as signed in now, at the account's current generation."""
+    session[GENERATION] = generation
+    session[SIGNED_IN_AT] = int(time.time())
+
+
+def _end(reason: str | None) -> None:
+    """The session's sign-in is over: forget it (the next page is the sign-in page) and say why."""
+    for key in ("_user_id", "_fresh", "_id", GENERATION, SIGNED_IN_AT):
+        session.pop(key, None)
+    if reason:
+        flash(reason, "warning")
+
+
+def load_signed_in(user_id: str, absolute_minutes: int) -> SignedInUser | None:
+    """The active account ``user_id`` (the session's), or None: then the request is not signed in.
+
+    None too when the session was issued before the account's sessions were ended, when it is older
+    than ``absolute_minutes``, or when the account's organisation is deactivated (the page says why)."""
+    if not user_id.isdigit() or len(user_id) > 18:
         return None
     row = db.session.connection().execute(_LOAD, {"user_id": int(user_id)}).first()
-    if row is None or not row.active:
+    if row is None or not row.active or session.get(GENERATION) != row.session_generation:
+        _end(None)
+        return None
+    signed_in_at = session.get(SIGNED_IN_AT)
+    if not isinstance(signed_in_at, int) or time.time() - signed_in_at >= absolute_minutes * 60:
+        _end(_("Your session has ended. Please sign in again."))
+        return None
+    if row.organisation_id is not None and not row.organisation_active:
+        _end(_("Your organisation's access has been deactivated. Please contact the screening authority."))
         return None
     organisation = None
     if row.organisation_id is not None:

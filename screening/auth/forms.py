@@ -23,3 +23,10 @@ class DirectoryLookupForm(FlaskForm):
     """The administrator's look-up of one directory user (no password: the service account reads)."""
 
     username = StringField(_l("User name in the directory"), validators=[DataRequired(), Length(max=256), printable])
+
+
+class PasswordChangeForm(FlaskForm):
+    """A local account's new password; the current one proves it is the owner at the keyboard."""
+
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])

@@ -67,6 +67,9 @@ class User(AccountMixin, Base):
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Raised to end every session of the account at once (logout, password or role change, deactivation):
+    #: a session cookie is honoured only while it carries the current value (screening.auth.current).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
 

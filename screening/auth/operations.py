@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from screening.actors import Actor
@@ -126,6 +126,39 @@ def clear_failures(username: str) -> None:
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.username == username.strip().lower()))
 
 
+def end_sessions(user_id: int) -> int:
+    """End every session of the account at once (each cookie carries the generation it was issued at,
+    screening.auth.current); returns the new generation, for the session that stays, if any."""
+    db.session.execute(update(User).where(User.id == user_id).values(session_generation=User.session_generation + 1))
+    return db.session.scalar(select(User.session_generation).where(User.id == user_id)) or 0
+
+
+def set_active(actor: Actor, user: User, active: bool) -> None:
+    """Activate or deactivate an account; a deactivation ends its sessions at once."""
+    user.active = active
+    db.session.flush()
+    if not active:
+        end_sessions(user.id)
+    record(actor, "activate_user" if active else "deactivate_user", "user", user.id,
+           organisation_id=user.organisation_id)  # fmt: skip
+
+
+def change_password(actor: Actor, user: User, current: str, new: str) -> int:
+    """A local account's new password (the current one checked first); every session of the account
+    ends, and the new generation is returned so the session that asked may stay signed in."""
+    if user.source != "local" or not user.password_hash:
+        raise InvalidInput("This account signs in with the directory's password.", field="password")
+    if not check_password_hash(user.password_hash, current):
+        raise InvalidInput("The current password is not right.", field="current_password")
+    check_password_strength(new)
+    if new == current:
+        raise InvalidInput("Choose a password other than the current one.", field="password")
+    user.password_hash = hash_password(new)
+    db.session.flush()
+    record(actor, "change_password", "user", user.id, organisation_id=user.organisation_id)
+    return end_sessions(user.id)
+
+
 def note_sign_in(user: User, actor: Actor) -> None:
     user.last_login_at = utcnow()
     record(actor, "sign_in", "user", user.id, organisation_id=user.organisation_id)
@@ -158,6 +191,13 @@ class UnknownOrganisation(NotMapped):
     log_level = logging.ERROR
 
 
+class OrganisationInactive(DirectoryError):
+    """The password is right, but the account's organisation is deactivated: its people stay out."""
+
+    user_message = N_("Your organisation's access has been deactivated. Please contact the screening authority.")
+    log_level = logging.WARNING
+
+
 class NameClash(DirectoryError):
     """The directory's username is a local account's name: never merged, an account takeover otherwise."""
 
@@ -184,6 +224,7 @@ def sign_in(
             user = _check_local(local, name, password)
             if directory is not None and local_accounts != "all" and user.role != ADMIN:
                 raise LocalAccountsOff(f"local account {name!r} ({user.role}) refused: ldap.local_accounts = admins")
+            _check_organisation(user)
             log.info("local sign-in of %r (%s) from %s", name, user.role, address)
             return user
     except DirectoryError as error:
@@ -195,10 +236,17 @@ def sign_in(
         check_password_hash(_DUMMY_HASH, password)  # as long as a local refusal: names stay unguessable
         raise
     try:
-        return sync_directory_user(account, address)
+        user = sync_directory_user(account, address)
+        _check_organisation(user)
+        return user
     except DirectoryError as error:
         log.log(error.log_level, "directory sign-in of %r from %s refused: %s", name, address, error.log_message)
         raise
+
+
+def _check_organisation(user: User) -> None:
+    if user.organisation is not None and not user.organisation.active:
+        raise OrganisationInactive(f"{user.username!r}: organisation {user.organisation.code!r} is deactivated")
 
 
 def _check_local(user: User | None, name: str, password: str) -> User:
@@ -265,10 +313,13 @@ def sync_directory_user(account: DirectoryAccount, address: str | None) -> User:
         f"{key} {getattr(user, key)!r} -> {value!r}" for key, value in wanted.items() if getattr(user, key) != value
     ]
     if changes:
+        role_changed = user.role != wanted["role"] or user.organisation_id != wanted["organisation_id"]
         for key, value in wanted.items():
             setattr(user, key, value)
         user.organisation = organisation
         db.session.flush()
+        if role_changed:  # sessions opened under the old role or organisation end
+            end_sessions(user.id)
         record(
             Actor.of(user, address), "sync_user", "user", user.id, organisation_id=user.organisation_id,
             reason=f"from the directory ({account.dn}): {'; '.join(changes)}"[:1000],

@@ -14,7 +14,7 @@ from screening.actors import Actor
 from screening.audit.operations import record
 from screening.auth import operations
 from screening.auth.access import public, roles, signed_in
-from screening.auth.current import SignedInUser, load_signed_in, set_locale
+from screening.auth.current import SignedInUser, load_signed_in, open_session, set_locale
 from screening.auth.directory import (
     Directory,
     DirectoryError,
@@ -33,7 +33,8 @@ bp = Blueprint("auth", __name__)
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> SignedInUser | None:
-    return load_signed_in(user_id)  # one Core query, read fresh each request (screening.auth.current)
+    # One Core query, read fresh each request; the session's generation and age checked (screening.auth.current).
+    return load_signed_in(user_id, settings().app.session_absolute_minutes)
 
 
 def _safe_next(target: str | None) -> str:
@@ -74,6 +75,7 @@ def login() -> str | Response | tuple[str, int]:
         chosen = session.get("locale")  # picked on the sign-in page (checked by language()): the user's choice
         session.clear()
         login_user(user)
+        open_session(user.session_generation)
         session.permanent = True
         if chosen:
             session["locale"] = user.locale = chosen
@@ -100,6 +102,10 @@ def _refused(
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout() -> Response:
+    """Signing out ends every session of the account, wherever its cookie was kept."""
+    operations.end_sessions(current_user.id)
+    record(Actor.of(current_user, request.remote_addr), "sign_out", "user", current_user.id,
+           organisation_id=current_user.organisation_id)  # fmt: skip
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")

@@ -1,0 +1,70 @@
+"""The signed-in user's own account page: sessions and password (the second factor: screening.auth.factors)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from screening.actors import Actor
+from screening.audit.operations import record
+from screening.auth import operations
+from screening.auth.access import signed_in
+from screening.auth.current import GENERATION
+from screening.auth.forms import PasswordChangeForm
+from screening.auth.models import User
+from screening.db import db
+from screening.errors import DomainError
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+def _actor() -> Actor:
+    return Actor.of(current_user, request.remote_addr)
+
+
+def _page(password_form: PasswordChangeForm | None = None, status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "auth/account.html", password_form=password_form or PasswordChangeForm(), sessions_form=FlaskForm()
+    ), status
+
+
+@bp.route("")
+@signed_in
+def index() -> tuple[str, int]:
+    return _page()
+
+
+@bp.route("/sessions", methods=["POST"])
+@signed_in
+def end_other_sessions() -> Response:
+    """Sign out everywhere else: every other session of the account ends; this one stays."""
+    if not FlaskForm().validate_on_submit():
+        return redirect(url_for("account.index"))
+    session[GENERATION] = operations.end_sessions(current_user.id)
+    record(_actor(), "end_sessions", "user", current_user.id, organisation_id=current_user.organisation_id)
+    flash(_("Every other session of your account has ended."), "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/password", methods=["POST"])
+@signed_in
+def change_password() -> Response | tuple[str, int]:
+    form = PasswordChangeForm()
+    if not form.validate_on_submit():
+        return _page(form, 422)
+    user = db.session.get(User, current_user.id)
+    assert user is not None  # noqa: S101 - the signed-in account exists (read this request)
+    try:
+        generation = operations.change_password(
+            _actor(), user, form.current_password.data or "", form.password.data or ""
+        )
+    except DomainError as error:
+        db.session.rollback()
+        getattr(form, error.field or "password").errors.append(error.localized())
+        return _page(form, 422)
+    session[GENERATION] = generation  # this session stays; every other one ended
+    flash(_("Your password is changed. Every other session of your account has ended."), "success")
+    return redirect(url_for("account.index"))
