@@ -126,6 +126,8 @@ class SchedulerConfig:
     job_lease_seconds: int = 120
     #: Rows handled per transaction by a job: a crash loses at most one batch, which the next run redoes.
     batch_size: int = 500
+    #: Readiness (/readyz, /healthz) also needs some scheduler to hold the scheduler lease (for a monitor).
+    readiness_requires_scheduler: bool = False
     deliver_mail: str = JOB_SCHEDULES["deliver_mail"]
     consent_reminders: str = JOB_SCHEDULES["consent_reminders"]
     consent_expiry: str = JOB_SCHEDULES["consent_expiry"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -13,7 +14,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from screening.clock import today
-from screening.errors import DomainError
+from screening.errors import RETRY_AFTER_SECONDS, DomainError, database_unavailable
 from screening.formats import day_filter, day_formatter, moment_filter, moment_formatter
 from workflows.application import APPLICATION
 from workflows.clearance import CLEARANCE
@@ -51,6 +52,27 @@ def _error_page(status: int, title: str, message: str) -> Any:
     return render_template("error.html", status=status, title=title, message=message), status
 
 
+def _unavailable() -> Any:
+    """The database cannot serve: 503 with Retry-After and a short page that says nothing was lost.
+
+    The page is drawn as for a signed-out visitor (the user cannot be read now, and drawing the menu must not
+    ask the database again); the request's transaction was rolled back, so a change sent now was not saved."""
+    from flask_login import AnonymousUserMixin
+
+    from screening.db import db
+
+    g._login_user = AnonymousUserMixin()  # flask-login's per-request user: no second trip to the database
+    with suppress(Exception):  # the connection may be gone already: nothing to roll back then
+        db.session.rollback()
+    message = gettext("The service is temporarily unavailable. Nothing was lost. Please try again in a minute.")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        message += " " + gettext("What you just sent was not saved: please send it again then.")
+    response, status = _error_page(503, gettext("Temporarily unavailable"), message)
+    response = current_app.make_response((response, status))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def init_errors(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Any:
@@ -77,12 +99,19 @@ def init_errors(app: Flask) -> None:
             429: lazy_gettext("Too many attempts. Please wait a few minutes and try again."),
         }
         status = error.code or 500
+        original = getattr(error, "original_exception", None)  # an error raised while finishing the response
+        if status == 500 and original is not None and database_unavailable(original):
+            app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, original)
+            return _unavailable()
         return _error_page(
             status, str(titles.get(status, error.name)), str(messages.get(status, error.description or ""))
         )
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:
+        if database_unavailable(error):
+            app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+            return _unavailable()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         from screening.db import db
 

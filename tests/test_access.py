@@ -13,6 +13,8 @@ from tests.conftest import PASSWORD, csrf_token, fresh
 PUBLIC = {
     "core.index",
     "core.healthz",
+    "core.livez",
+    "core.readyz",
     "auth.login",
     "auth.language",
     "static",

@@ -1,4 +1,4 @@
-"""Home (a dashboard per role) and the health check."""
+"""Home (a dashboard per role) and the health endpoints (what each proves: screening/core/health.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from datetime import timedelta
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_babel import lazy_gettext
 from flask_login import current_user
-from sqlalchemy import Select, text
+from sqlalchemy import Select
 from werkzeug.wrappers import Response
 
 from screening.applications.models import Application, Clearance
 from screening.applications.queries import visible, visible_clearances
 from screening.auth.access import public, signed_in
-from screening.clock import today
+from screening.clock import today, utcnow
+from screening.core import health
 from screening.db import db
+from screening.errors import RETRY_AFTER_SECONDS
 from screening.extensions import settings
 from screening.pagination import COUNT_LIMIT, count_up_to
 from workflows.application import QUEUE_STATES
@@ -167,11 +169,34 @@ def home() -> str | Response:
     return render_template("core/home.html", tiles=tiles, count_limit=COUNT_LIMIT)
 
 
+@bp.route("/livez")
+@public
+def livez() -> tuple[Response, int]:
+    """Liveness: the process answers (no database: see screening/core/health.py)."""
+    return jsonify(status="ok"), 200
+
+
+@bp.route("/readyz")
+@public
+def readyz() -> Response:
+    """Readiness: the database accepts a write (rolled back) and, where configured, a scheduler is active."""
+    result = health.readiness(db.engine, utcnow(), require_scheduler=settings().scheduler.readiness_requires_scheduler)
+    return _health_answer(result.ready, status="ok" if result.ready else "error", **result.checks)
+
+
 @bp.route("/healthz")
 @public
-def healthz() -> tuple[Response, int]:
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any database failure means unhealthy
-        return jsonify(status="error", database="unreachable"), 503
-    return jsonify(status="ok", database="ok"), 200
+def healthz() -> Response:
+    """The health check of earlier releases, same shape (``{"status": "ok", "database": "ok"}``), now with the
+    readiness write probe: 503 ``"database": "unreachable"`` or ``"refuses writes"``."""
+    problem = health.database_accepts_write(db.engine, utcnow())
+    database = "ok" if problem is None else problem.split(" (")[0]
+    return _health_answer(problem is None, status="ok" if problem is None else "error", database=database)
+
+
+def _health_answer(ready: bool, **body: object) -> Response:
+    response = jsonify(**body)
+    response.status_code = 200 if ready else 503
+    if not ready:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
