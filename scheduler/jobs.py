@@ -14,7 +14,7 @@ from screening.extensions import settings
 from screening.jobs import deadlines
 from screening.jobs.catalogue import JOB_NAMES
 from screening.jobs.deadlines import Batch
-from screening.notifications import mailer
+from screening.notifications import alerts, mailer
 from screening.notifications.operations import capture_mode
 from screening.reports import operations as reports
 from screening.retention import operations as retention
@@ -65,7 +65,10 @@ def deliver_mail(now: datetime) -> int:
             db.session.commit()
             sent += error is None
         if len(messages) < config.batch_size:
-            return sent
+            break
+    alerts.warn_operator(now)  # mail failing for over an hour: once per incident (sent when SMTP takes it)
+    db.session.commit()
+    return sent
 
 
 def consent_reminders(now: datetime) -> int:

@@ -190,16 +190,21 @@ def serve(context: Context, host: str, port: int) -> None:
 @click.pass_context
 def demo(ctx: click.Context, host: str, port: int, serve: bool, with_scheduler: bool) -> None:
     """Create the embedded default (SQLite, demo organisations, one account per role) and serve it."""
+    from sqlalchemy.exc import OperationalError
+
     from screening import migrate
-    from screening.demo import DEMO_PASSWORD, load_demo
+    from screening.demo import DEMO_PASSWORD, demo_not_writable, load_demo
 
     context: Context = ctx.obj
-    if context.config_path is None:
-        context.config_path = str(write_demo_config())
-    with context.app.app_context():
-        from screening.db import db as database
+    try:
+        if context.config_path is None:
+            context.config_path = str(write_demo_config())
+        with context.app.app_context():
+            from screening.db import db as database
 
-        migrate.upgrade(database.engine)
+            migrate.upgrade(database.engine)
+    except (OSError, OperationalError) as error:
+        fail(demo_not_writable(error))
     with context.transaction():
         accounts = load_demo()
     click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
@@ -355,6 +360,15 @@ def _register_privacy() -> None:
 
 
 _register_privacy()
+
+
+def _register_mail() -> None:
+    from screening.notifications.cli import mail
+
+    register(mail)  # failed mail sent again in bulk (issue 14)
+
+
+_register_mail()
 
 
 # -- the employers' directory (issue 4) --------------------------------------------------------

@@ -90,10 +90,14 @@ class MailConfig:
     password: str = field(default="", metadata=_env("SCREENING_MAIL_PASSWORD"))
     from_address: str = "screening@example.org"
     timeout_seconds: int = 30
-    #: Delivery attempts before a message is marked failed; the wait doubles after each failure.
-    max_attempts: int = 8
+    #: A message is retried (the wait doubling from the base up to the maximum) until it is this old, then
+    #: marked failed: a duration, so a long SMTP outage does not fail every message after a few attempts.
+    give_up_hours: int = 72
     retry_base_seconds: int = 60
-    retry_max_seconds: int = 21600
+    retry_max_seconds: int = 900
+    #: Who hears (besides the banner on the admin pages) when mail has been failing for warn_after_minutes.
+    operator_address: str = ""
+    warn_after_minutes: int = 60
     #: Messages the delivery job claims at once; it goes on until nothing is due.
     batch_size: int = 200
 

@@ -14,6 +14,7 @@ from screening.auth.models import User
 from screening.auth.operations import create_user
 from screening.catalogue.operations import save_function
 from screening.clock import utcnow
+from screening.config import DEMO_DIR
 from screening.db import db
 from screening.extensions import settings, vault
 from screening.organisations.models import Organisation
@@ -85,6 +86,15 @@ TEXTS = {
     "appeal_upheld": "The appeal body found the facts insufficiently established.",
     "withdraw": "The candidate accepted another job.",
 }
+
+
+def demo_not_writable(error: BaseException) -> str:
+    """The one line ``screening demo`` prints when it cannot write its files (a read-only directory)."""
+    reason = getattr(error, "strerror", None) or str(getattr(error, "orig", error)).strip() or error.__class__.__name__
+    return (
+        f"cannot write the demo's files in {DEMO_DIR.resolve()} ({reason}): run `screening demo` in a directory "
+        "you can write to, or pass --config with a configuration of your own"
+    )
 
 
 def _demo_accounts() -> list[tuple[str, str, str | None]]:

@@ -157,15 +157,24 @@ def backoff(attempts: int, config: MailConfig) -> timedelta:
     return timedelta(seconds=min(seconds, config.retry_max_seconds))
 
 
+#: The start of ``last_error`` of a message failed because it outlived ``mail.give_up_hours`` (an outage, as
+#: opposed to a permanent refusal): these are the ones a bulk retry is for, and they keep the admin warned.
+GAVE_UP = "gave up after"
+
+
 def record_outcome(message: OutboxMessage, error: DeliveryError | None, now: datetime, config: MailConfig) -> None:
-    """Sent once accepted; otherwise due again after the back-off, or failed for good."""
+    """Sent once accepted; otherwise due again after the back-off, or failed for good: at once for a permanent
+    refusal, else once the message is ``give_up_hours`` old (however many attempts that took)."""
     if error is None:
         message.state = "sent"
         message.sent_at = now
         message.last_error = None
-    elif error.permanent or message.attempts >= config.max_attempts:
+    elif error.permanent:
         message.state = "failed"
         message.last_error = error.reason
+    elif now - message.created_at >= timedelta(hours=config.give_up_hours):
+        message.state = "failed"
+        message.last_error = f"{GAVE_UP} {config.give_up_hours} hours and {message.attempts} attempts: {error.reason}"
     else:
         message.next_attempt_at = now + backoff(message.attempts, config)
         message.last_error = error.reason
@@ -178,3 +187,22 @@ def retry(message: OutboxMessage, now: datetime) -> None:
     message.attempts = 0
     message.next_attempt_at = now
     db.session.flush()
+
+
+def retry_failed(
+    now: datetime, *, template: str | None = None, written_from: datetime | None = None,
+    written_before: datetime | None = None,
+) -> int:  # fmt: skip
+    """Send failed messages again, in one statement: all of them, or those of one kind (``template``) and/or
+    written in ``[written_from, written_before)``. Returns how many. The caller audits it."""
+    statement = update(OutboxMessage).where(OutboxMessage.state == "failed")
+    if template:
+        statement = statement.where(OutboxMessage.template == template)
+    if written_from is not None:
+        statement = statement.where(OutboxMessage.created_at >= written_from)
+    if written_before is not None:
+        statement = statement.where(OutboxMessage.created_at < written_before)
+    result = db.session.execute(
+        statement.values(state="pending", attempts=0, next_attempt_at=now).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from screening.db import Base, UTCDateTime
 
 #: pending: waiting for (another) attempt; sent: the SMTP server accepted it; failed: gave up after
-#: ``mail.max_attempts`` or a permanent refusal; captured: kept in the app instead of sent (demo, no SMTP host).
+#: ``mail.give_up_hours`` or a permanent refusal; captured: kept in the app instead of sent (demo, no SMTP host).
 OUTBOX_STATES = ("pending", "sent", "failed", "captured")
 
 

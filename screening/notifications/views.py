@@ -22,8 +22,11 @@ from screening.clock import utcnow
 from screening.db import db
 from screening.extensions import settings
 from screening.notifications import mailer
+from screening.notifications.alerts import MailTrouble, mail_trouble
+from screening.notifications.forms import BulkRetryForm
 from screening.notifications.models import OUTBOX_STATES, OutboxMessage
 from screening.notifications.operations import capture_mode
+from screening.notifications.retry import RetryFilter, failed_kinds, retry_failed_mail
 from screening.pagination import paginate
 
 bp = Blueprint("outbox", __name__, url_prefix="/admin/outbox")
@@ -41,8 +44,40 @@ def index() -> str:
     counts.update(db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
     return render_template(
         "admin/outbox.html", page=page, state=state, states=OUTBOX_STATES, counts=counts, capture=capture_mode(),
-        show_content=settings().app.demo,
+        show_content=settings().app.demo, retry_form=_retry_form() if counts["failed"] else None,
     )  # fmt: skip
+
+
+def _retry_form() -> BulkRetryForm:
+    form = BulkRetryForm()
+    form.template.choices = [("", _("Every kind")), *((kind, kind) for kind in failed_kinds())]
+    return form
+
+
+@bp.route("/retry", methods=["POST"])
+@roles("admin")
+def retry_many() -> Response:
+    """Send failed messages again in bulk (all, or by kind and the days they were written), audited."""
+    form = _retry_form()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "danger")
+        return redirect(url_for("outbox.index", state="failed"))
+    which = RetryFilter(
+        form.template.data or None, form.first_day.data, form.last_day.data, settings().scheduler.timezone
+    )
+    count = retry_failed_mail(Actor.of(current_user, request.remote_addr), which, utcnow())
+    flash(_("%(count)d messages will be sent again at the next delivery run.", count=count), "success")
+    return redirect(url_for("outbox.index", state="pending"))
+
+
+@bp.app_template_global()
+def mail_warning() -> MailTrouble | None:
+    """For the banner on administrators' pages (base.html asks only for a signed-in admin)."""
+    return mail_trouble(utcnow())
 
 
 @bp.route("/<int:message_id>")

@@ -142,18 +142,24 @@ def test_smtp_down_keeps_mail_pending_with_back_off_until_it_returns(world: Worl
     assert len(smtp_server.messages) == 1
 
 
-def test_gives_up_after_max_attempts(make_app, smtp_port: int):  # type: ignore[no-untyped-def]
-    app = make_app(mail=mail_settings(smtp_port, max_attempts=2, retry_base_seconds=10))
+def test_gives_up_after_a_duration_not_a_count_of_attempts(make_app, smtp_port: int):  # type: ignore[no-untyped-def]
+    app = make_app(mail=mail_settings(smtp_port, give_up_hours=1, retry_base_seconds=10, retry_max_seconds=60))
     with data_context(app):
         World(app).application("awaiting_consent")
         now = T0 + days(7)
         run(app, "consent_reminders", now)
-        run(app, "deliver_mail", now)
-        run(app, "deliver_mail", now + timedelta(seconds=11))
+        for minute in range(0, 60, 2):  # SMTP down: tried again and again within the hour, never given up
+            run(app, "deliver_mail", now + timedelta(minutes=minute))
         (message,) = outbox()
-        assert (message.state, message.attempts) == ("failed", 2)
+        assert message.state == "pending" and message.attempts >= 20
+        run(app, "deliver_mail", now + timedelta(minutes=61))
+        (message,) = outbox()
+        assert message.state == "failed"
+        assert (message.last_error or "").startswith(
+            f"gave up after 1 hours and {message.attempts} attempts: cannot reach"
+        )
         run(app, "deliver_mail", now + timedelta(days=1))
-        assert outbox()[0].attempts == 2
+        assert outbox()[0].attempts == message.attempts
 
 
 def test_a_permanent_refusal_is_not_retried_and_the_others_still_go(world: World, smtp: SMTPServer):  # type: ignore[no-untyped-def]
