@@ -173,6 +173,21 @@ class World:
         return current
 
 
+@pytest.fixture
+def config_file(world: World, tmp_path, smtp_port: int):  # type: ignore[no-untyped-def]
+    config = world.app.extensions["screening.config"]
+    path = tmp_path / "screening.toml"
+    path.write_text(
+        f'[app]\nsecret_key = "{config.app.secret_key}"\n'
+        f'[database]\nurl = "{config.database.url}"\n'
+        f'[security]\nidentifier_keys = ["{config.security.identifier_keys[0]}"]\n'
+        f'lookup_key = "{config.security.lookup_key}"\n'
+        f'[mail]\nhost = "127.0.0.1"\nport = {smtp_port}\nstarttls = false\n',
+        encoding="utf-8",
+    )
+    return path
+
+
 def run(app: Flask, name: str, now: datetime, **kwargs: Any) -> RunResult:
     result = run_job(app, name, holder="test", now=now, **kwargs)
     assert result.status == "done", result

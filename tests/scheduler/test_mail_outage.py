@@ -78,15 +78,8 @@ def test_failed_mail_is_sent_again_in_bulk_from_the_outbox_page(world: World):  
     assert {(m.attempts, m.next_attempt_at > T0 + days(30)) for m in retried} == {(0, True)}  # due now, afresh
 
 
-def test_failed_mail_is_sent_again_from_the_command_line(world: World, tmp_path, smtp_port: int):  # type: ignore[no-untyped-def]
-    config = world.app.extensions["screening.config"]
-    path = tmp_path / "screening.toml"
-    path.write_text(
-        f'[app]\nsecret_key = "{config.app.secret_key}"\n[database]\nurl = "{config.database.url}"\n'
-        f'[security]\nidentifier_keys = ["{config.security.identifier_keys[0]}"]\n'
-        f'lookup_key = "{config.security.lookup_key}"\n',
-        encoding="utf-8",
-    )
+def test_failed_mail_is_sent_again_from_the_command_line(world: World, config_file):  # type: ignore[no-untyped-def]
+    path = config_file
     _failed("a", T0, "consent_reminder")
     _failed("b", T0 + days(1), "report_ready")
     runner = CliRunner()

@@ -77,21 +77,6 @@ def test_in_the_demo_the_outbox_is_the_developers_mailbox(make_app):  # type: ig
 
 
 # -- command line ----------------------------------------------------------------------------------------
-@pytest.fixture
-def config_file(world: World, tmp_path, smtp_port: int):  # type: ignore[no-untyped-def]
-    config = world.app.extensions["screening.config"]
-    path = tmp_path / "screening.toml"
-    path.write_text(
-        f'[app]\nsecret_key = "{config.app.secret_key}"\n'
-        f'[database]\nurl = "{config.database.url}"\n'
-        f'[security]\nidentifier_keys = ["{config.security.identifier_keys[0]}"]\n'
-        f'lookup_key = "{config.security.lookup_key}"\n'
-        f'[mail]\nhost = "127.0.0.1"\nport = {smtp_port}\nstarttls = false\n',
-        encoding="utf-8",
-    )
-    return path
-
-
 def cli(*args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
