@@ -12,7 +12,6 @@ from datetime import datetime
 from screening.db import db
 from screening.extensions import settings
 from screening.jobs import deadlines
-from screening.jobs.catalogue import JOB_NAMES
 from screening.jobs.deadlines import Batch
 from screening.notifications import alerts, mailer
 from screening.notifications.operations import capture_mode
@@ -167,4 +166,3 @@ JOBS: dict[str, Job] = {
     "weekly_report": weekly_report,
     "monthly_reports": monthly_reports,
 }
-assert tuple(JOBS) == JOB_NAMES, "every job of the configuration has a function, in the same order"

@@ -1,6 +1,6 @@
 """The directory inside the application: one :class:`Directory` per process, built on first use.
 
-``[ldap]`` is checked when the app is created (a mistake stops the start, naming the key), but nothing
+``[ldap]`` is checked when the configuration is loaded (a mistake stops the start, naming the key), but nothing
 touches the network until the first sign-in, lookup or ``screening ldap test``. The same object then
 serves every request of the process, so the service account's connection is reused between sign-ins;
 :class:`Directory` serialises its own use of that connection, and the lock here only makes sure two
@@ -9,7 +9,6 @@ threads of a gunicorn worker racing to the first sign-in build one object, not t
 
 from __future__ import annotations
 
-import os
 import threading
 
 from flask import Flask, current_app
@@ -46,12 +45,11 @@ class DirectoryHolder:
 
 
 def init_directory(app: Flask, config: Config) -> None:
-    """Check ``[ldap]`` now, when it is there; the service password may come from the environment."""
-    if not config.ldap:
+    """Keep the ``[ldap]`` section (checked by the loader), when there is one, and its lazy directory."""
+    if config.ldap is None:
         return
-    ldap_config = LdapConfig.from_mapping(config.ldap, os.environ)
-    app.extensions[_CONFIG] = ldap_config
-    app.extensions[_HOLDER] = DirectoryHolder(ldap_config)
+    app.extensions[_CONFIG] = config.ldap
+    app.extensions[_HOLDER] = DirectoryHolder(config.ldap)
 
 
 def directory_config(app: Flask | None = None) -> LdapConfig | None:

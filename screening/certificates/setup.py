@@ -9,7 +9,6 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from screening.certificates.signing import (
-    PRIVATE_KEY_ENV,
     CertificateKeys,
     KeyConfigurationError,
     generate_keypair,
@@ -38,7 +37,7 @@ def _demo_key(config: Config) -> CertificateKeys:
             handle.write(pair.private_pem)
         (path.parent / f"certificate-{pair.kid}.pub.pem").write_bytes(pair.public_pem)
         log.info("demo: generated certificate signing key %s in %s", pair.kid, path)
-    return CertificateKeys.from_config(path, config.certificates.public_key_files, environ={})
+    return CertificateKeys.from_config(path, config.certificates.public_key_files)
 
 
 def load_keys(config: Config) -> CertificateKeys | None:
@@ -50,7 +49,7 @@ def load_keys(config: Config) -> CertificateKeys | None:
             return CertificateKeys.from_config(
                 settings.private_key_file or None,
                 settings.public_key_files,
-                environ={PRIVATE_KEY_ENV: settings.private_key},
+                private_key=settings.private_key,
             )
         if config.app.demo:
             return _demo_key(config)

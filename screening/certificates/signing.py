@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 import re
 import struct
 from collections.abc import Iterable, Mapping
@@ -232,12 +231,12 @@ class CertificateKeys:
         cls,
         private_key_file: str | Path | None,
         public_key_files: Iterable[str | Path] = (),
-        environ: Mapping[str, str] | None = None,
+        private_key: str = "",
     ) -> CertificateKeys:
-        """Keys as configured: the private key from ``$SCREENING_CERTIFICATE_PRIVATE_KEY`` (PEM text)
-        when set, else from ``private_key_file``; the environment wins so a secret store can inject it."""
-        environ = os.environ if environ is None else environ
-        pem_text = environ.get(PRIVATE_KEY_ENV, "").strip()
+        """Keys as configured: the private key's PEM text (``certificates.private_key``, which the loader
+        fills from ``$SCREENING_CERTIFICATE_PRIVATE_KEY``) when given, else ``private_key_file``; the text
+        wins so a secret store can inject it."""
+        pem_text = private_key.strip()
         if pem_text:
             private_pem: bytes | str = pem_text
         elif private_key_file:

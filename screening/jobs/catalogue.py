@@ -34,8 +34,6 @@ DESCRIPTIONS = {
     "weekly_report": N_("Build and announce the weekly operations report."),
     "monthly_reports": N_("Build and announce each organisation's monthly report."),
 }
-assert DESCRIPTIONS.keys() == JOB_SCHEDULES.keys()
-
 JOB_NAMES = tuple(JOB_SCHEDULES)
 
 

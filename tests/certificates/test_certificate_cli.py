@@ -208,7 +208,7 @@ def test_keygen_writes_a_private_key_for_the_owner_only_and_never_overwrites(tmp
     (private,) = (path for path in (tmp_path / "keys").glob("certificate-*.pem") if path != public)
     kid = private.name.removeprefix("certificate-").removesuffix(".pem")
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
-    keys = CertificateKeys.from_config(private, [public], environ={})
+    keys = CertificateKeys.from_config(private, [public])
     assert keys.kid == kid
     assert _lines(result) == [
         f"key {kid}: private {private} (keep secret)",

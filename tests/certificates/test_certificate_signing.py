@@ -32,6 +32,7 @@ from screening.certificates.signing import (
     verify_token,
     verify_url,
 )
+from screening.config import parse_config
 
 pytestmark = pytest.mark.nodb
 
@@ -150,11 +151,11 @@ def test_keys_from_config_files_and_from_the_environment(tmp_path: Path) -> None
     (tmp_path / "retired.pub.pem").write_bytes(retired.public_pem)
 
     retired_file = tmp_path / "retired.pub.pem"
-    from_files = CertificateKeys.from_config(tmp_path / "active.pem", [retired_file], environ={})
+    from_files = CertificateKeys.from_config(tmp_path / "active.pem", [retired_file])
+    # The loader alone reads the environment; the PEM text reaches the keys as certificates.private_key.
+    settings = parse_config({}, env={PRIVATE_KEY_ENV: injected.private_pem.decode()}).certificates
     from_env = CertificateKeys.from_config(
-        tmp_path / "active.pem",
-        [str(tmp_path / "retired.pub.pem")],
-        environ={PRIVATE_KEY_ENV: injected.private_pem.decode()},
+        tmp_path / "active.pem", [str(tmp_path / "retired.pub.pem")], private_key=settings.private_key
     )
 
     assert from_files.kid == active.kid
@@ -174,9 +175,9 @@ def test_bad_key_configuration_names_the_problem(tmp_path: Path) -> None:
     )
 
     with pytest.raises(KeyConfigurationError, match="no certificate signing key"):
-        CertificateKeys.from_config(None, environ={})
+        CertificateKeys.from_config(None)
     with pytest.raises(KeyConfigurationError, match="missing.pem"):
-        CertificateKeys.from_config(tmp_path / "missing.pem", environ={})
+        CertificateKeys.from_config(tmp_path / "missing.pem")
     with pytest.raises(KeyConfigurationError, match="not an Ed25519 private key"):
         CertificateKeys.from_pem(ec_pem)
     with pytest.raises(KeyConfigurationError, match="not a readable"):

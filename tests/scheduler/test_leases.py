@@ -128,7 +128,7 @@ def test_a_job_never_runs_twice_at_once(make_app, monkeypatch):  # type: ignore[
 def test_the_process_schedules_every_job_from_the_configuration(make_app):  # type: ignore[no-untyped-def]
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    app = make_app(scheduler={"weekly_report": "", "deliver_mail": "*/5 * * * *"})
+    app = make_app(scheduler={"schedules": {"weekly_report": "", "deliver_mail": "*/5 * * * *"}})
     process = SchedulerProcess(app, holder="node-1", clock=lambda: WALL)
     scheduler = process.build(BackgroundScheduler)
     ids = {job.id for job in scheduler.get_jobs()}

@@ -114,8 +114,8 @@ def test_unknown_job_and_bad_date_are_one_line_errors(config_file):  # type: ign
 
 # -- configuration ---------------------------------------------------------------------------------------
 def test_a_bad_schedule_or_time_zone_is_named():
-    with pytest.raises(ConfigError, match=r"scheduler\.consent_expiry: not a crontab schedule"):
-        parse_config({"scheduler": {"consent_expiry": "every day"}}, env={})
+    with pytest.raises(ConfigError, match=r"scheduler\.schedules\.consent_expiry: not a crontab schedule"):
+        parse_config({"scheduler": {"schedules": {"consent_expiry": "every day"}}}, env={})
     with pytest.raises(ConfigError, match=r"scheduler\.timezone: unknown time zone"):
         parse_config({"scheduler": {"timezone": "Mars/Olympus"}}, env={})
     config = parse_config({"mail": {"host": "smtp.example.org"}}, env={"SCREENING_MAIL_PASSWORD": "s3cret"})

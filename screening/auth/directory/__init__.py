@@ -1,6 +1,6 @@
 """Sign-in through the employers' directory (LDAP / Active Directory), without Flask.
 
-Build a :class:`Directory` once per process from ``LdapConfig.from_mapping(config.ldap, os.environ)``;
+Build a :class:`Directory` once per process from ``config.ldap`` (the checked ``[ldap]`` section);
 call :meth:`Directory.authenticate` from the sign-in view and :meth:`Directory.inspect` from the operator
 tools. Every failure is a :class:`DirectoryError` with a ``user_message`` safe to show.
 """
@@ -14,12 +14,6 @@ with warnings.catch_warnings():
     import ldap3  # noqa: F401
 
 from screening.auth.directory.client import Directory  # noqa: E402
-from screening.auth.directory.config import (  # noqa: E402
-    AttributeNames,
-    LdapConfig,
-    OrganisationMapping,
-    RoleMapping,
-)
 from screening.auth.directory.errors import (  # noqa: E402
     AccountDisabled,
     DirectoryError,
@@ -29,6 +23,12 @@ from screening.auth.directory.errors import (  # noqa: E402
     NotMapped,
 )
 from screening.auth.directory.mapping import DirectoryAccount, DirectoryInspection  # noqa: E402
+from screening.config.ldap import (  # noqa: E402
+    AttributeNames,
+    LdapConfig,
+    OrganisationMapping,
+    RoleMapping,
+)
 
 __all__ = [
     "AccountDisabled",

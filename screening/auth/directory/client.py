@@ -28,7 +28,6 @@ from ldap3.core.exceptions import (
     LDAPStartTLSError,
 )
 
-from screening.auth.directory.config import LdapConfig
 from screening.auth.directory.errors import (
     AMBIGUOUS_USERNAME,
     EMPTY_PASSWORD,
@@ -54,6 +53,7 @@ from screening.auth.directory.mapping import (
     mapping_problem,
     user_filter,
 )
+from screening.config.ldap import LdapConfig
 
 log = logging.getLogger("screening.auth.ldap")
 

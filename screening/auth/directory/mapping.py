@@ -15,7 +15,6 @@ from ldap3.core.exceptions import LDAPInvalidDnError
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn, parse_dn
 
-from screening.auth.directory.config import EMPLOYER_ROLES, LdapConfig, OrganisationMapping, RoleMapping
 from screening.auth.directory.errors import (
     INVALID_USERNAME,
     NO_SUCH_USER,
@@ -24,6 +23,7 @@ from screening.auth.directory.errors import (
     DirectoryError,
     InvalidCredentials,
 )
+from screening.config.ldap import EMPLOYER_ROLES, LdapConfig, OrganisationMapping, RoleMapping
 
 #: userAccountControl ACCOUNTDISABLE: set by "Disable account" in Active Directory Users and Computers.
 UAC_ACCOUNT_DISABLED = 0x2

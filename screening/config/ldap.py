@@ -1,22 +1,29 @@
-"""The ``[ldap]`` table of the configuration file, checked and frozen.
+"""The ``[ldap]`` section of the configuration, checked and frozen.
 
 Administrators write it once and the application refuses to start on a mistake, naming the key, rather
 than failing at the first sign-in. ``config.example.toml`` (its ``[ldap]`` part) documents every key and default.
+It is a section of :class:`screening.config.Config` like the others, but with its own parser: its checks
+(URLs, DNs, filters, mappings, the service account) go beyond the types the generic loader coerces. The
+directory client (:mod:`screening.auth.directory`) reads it and stays free of Flask.
 """
 
 from __future__ import annotations
 
-import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ldap3.core.exceptions import LDAPInvalidDnError
-from ldap3.utils.dn import parse_dn
+with warnings.catch_warnings():
+    # ldap3 2.9.1 imports names that pyasn1 >= 0.6 deprecates: harmless, and not ours to fix. The loader
+    # imports this module first, before screening.auth.directory, so the warning is kept out here too.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from ldap3.core.exceptions import LDAPInvalidDnError
+    from ldap3.utils.dn import parse_dn
 
-from screening.config import ConfigError
+from screening.config.errors import ConfigError
 from workflows.application import ACCOUNT_ROLES, HR, REQUESTER
 
 GROUP_LOOKUPS = ("member_of", "search", "ad_nested")
@@ -99,9 +106,11 @@ class LdapConfig:
     def from_mapping(cls, data: Mapping[str, Any], env: Mapping[str, str] | None = None) -> LdapConfig:
         """Check a parsed ``[ldap]`` table; the service password may come from ``env`` instead of the file.
 
-        Raises :class:`~screening.config.ConfigError` (a ``ValueError``) naming the first bad key.
+        The loader (:func:`screening.config.parse_config`) passes the process environment; nothing else
+        reads it, so without ``env`` only the file counts. Raises
+        :class:`~screening.config.ConfigError` (a ``ValueError``) naming the first bad key.
         """
-        return _parse(data, os.environ if env is None else env)
+        return _parse(data, {} if env is None else env)
 
 
 def _fail(key: str, problem: str) -> ConfigError:

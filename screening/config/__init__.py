@@ -16,17 +16,17 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from cryptography.fernet import Fernet
 
+from screening.config.errors import ConfigError
+from screening.config.ldap import LdapConfig
+
 #: Where ``screening demo`` keeps its generated configuration and SQLite database.
 DEMO_DIR = Path("var")
 DEMO_CONFIG = DEMO_DIR / "screening.toml"
-
-
-class ConfigError(ValueError):
-    """A configuration problem, named by its dotted key."""
 
 
 def _env(name: str) -> dict[str, str]:
@@ -132,18 +132,9 @@ class SchedulerConfig:
     batch_size: int = 500
     #: Readiness (/readyz, /healthz) also needs some scheduler to hold the scheduler lease (for a monitor).
     readiness_requires_scheduler: bool = False
-    deliver_mail: str = JOB_SCHEDULES["deliver_mail"]
-    consent_reminders: str = JOB_SCHEDULES["consent_reminders"]
-    consent_expiry: str = JOB_SCHEDULES["consent_expiry"]
-    info_reminders: str = JOB_SCHEDULES["info_reminders"]
-    overdue_reviews: str = JOB_SCHEDULES["overdue_reviews"]
-    appeal_windows: str = JOB_SCHEDULES["appeal_windows"]
-    appeal_ruling_reminders: str = JOB_SCHEDULES["appeal_ruling_reminders"]
-    clearance_expiry_notices: str = JOB_SCHEDULES["clearance_expiry_notices"]
-    clearance_expiry: str = JOB_SCHEDULES["clearance_expiry"]
-    retention_purge: str = JOB_SCHEDULES["retention_purge"]
-    weekly_report: str = JOB_SCHEDULES["weekly_report"]
-    monthly_reports: str = JOB_SCHEDULES["monthly_reports"]
+    #: ``[scheduler.schedules]``: job name -> crontab expression; jobs not named keep their default
+    #: (:data:`JOB_SCHEDULES`), an empty expression switches a job off, an unknown name fails at start.
+    schedules: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict(JOB_SCHEDULES)))
 
     def __post_init__(self) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -154,18 +145,23 @@ class SchedulerConfig:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"scheduler.timezone: unknown time zone {self.timezone!r}") from None
-        for name in JOB_SCHEDULES:
-            expression = self.schedule(name)
+        for name in self.schedules:
+            if name not in JOB_SCHEDULES:
+                known = ", ".join(JOB_SCHEDULES)
+                raise ConfigError(f"scheduler.schedules.{name}: unknown job; known jobs: {known}")
+        merged = {name: str(self.schedules.get(name, default)).strip() for name, default in JOB_SCHEDULES.items()}
+        object.__setattr__(self, "schedules", MappingProxyType(merged))
+        for name, expression in merged.items():
             if not expression:
                 continue  # an empty schedule switches the job off
             try:
                 CronTrigger.from_crontab(expression, timezone=self.timezone)
             except ValueError as error:
-                raise ConfigError(f"scheduler.{name}: not a crontab schedule ({error})") from None
+                raise ConfigError(f"scheduler.schedules.{name}: not a crontab schedule ({error})") from None
 
     def schedule(self, job: str) -> str:
         """The crontab expression of ``job``; empty when the job is switched off."""
-        return str(getattr(self, job)).strip()
+        return self.schedules[job]
 
 
 @dataclass(frozen=True)
@@ -223,8 +219,8 @@ class Config:
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     certificates: CertificatesConfig = field(default_factory=CertificatesConfig)
-    #: Raw ``[ldap]`` table, parsed by :mod:`screening.auth.ldap` when a directory is configured.
-    ldap: Mapping[str, Any] = field(default_factory=dict)
+    #: ``[ldap]``: sign-in through a directory; None (no table) keeps every account local.
+    ldap: LdapConfig | None = None
     source: str = "<defaults>"
 
     def check(self) -> Config:
@@ -257,7 +253,8 @@ _SECTIONS: dict[str, type] = {
     "retention": RetentionConfig,
     "certificates": CertificatesConfig,
 }
-_RAW_SECTIONS = {"ldap"}
+#: The job schedules used to be keys of ``[scheduler]`` itself: name the new place when an old file has them.
+_MOVED = {f"scheduler.{name}": "[scheduler.schedules]" for name in JOB_SCHEDULES}
 
 
 def _coerce(key: str, kind: Any, value: Any) -> Any:
@@ -281,6 +278,13 @@ def _coerce(key: str, kind: Any, value: Any) -> Any:
             value = [part.strip() for part in value.split(",") if part.strip()]
         if isinstance(value, list):
             return tuple(_coerce(key, item_kind, item) for item in value)
+    elif origin is Mapping:
+        (key_kind, item_kind) = typing.get_args(kind)
+        if isinstance(value, Mapping):
+            return {
+                _coerce(f"{key}.{name}", key_kind, name): _coerce(f"{key}.{name}", item_kind, item)
+                for name, item in value.items()
+            }
     elif origin in (types.UnionType, typing.Union):
         return _coerce(key, next(a for a in typing.get_args(kind) if a is not type(None)), value)
     raise ConfigError(f"{key}: expected {getattr(kind, '__name__', kind)}, got {value!r}")
@@ -293,7 +297,8 @@ def _section(name: str, cls: type, data: Mapping[str, Any], env: Mapping[str, st
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for key in data:
         if key not in fields:
-            raise ConfigError(f"{name}.{key}: unknown setting")
+            moved = _MOVED.get(f"{name}.{key}")
+            raise ConfigError(f"{name}.{key}: unknown setting" + (f" (now in {moved})" if moved else ""))
     values: dict[str, Any] = {}
     for key, f in fields.items():
         env_name = f.metadata.get("env")
@@ -308,11 +313,11 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str] | None = None, 
     """Build a :class:`Config` from a parsed TOML mapping and environment overrides."""
     env = os.environ if env is None else env
     for key in data:
-        if key not in _SECTIONS and key not in _RAW_SECTIONS:
+        if key not in _SECTIONS and key != "ldap":
             raise ConfigError(f"{key}: unknown section")
     sections = {name: _section(name, cls, data.get(name, {}), env) for name, cls in _SECTIONS.items()}
-    raw = {name: dict(data.get(name, {})) for name in _RAW_SECTIONS}
-    return Config(**sections, **raw, source=source or "<mapping>")
+    ldap = LdapConfig.from_mapping(data["ldap"], env) if "ldap" in data else None
+    return Config(**sections, ldap=ldap, source=source or "<mapping>")
 
 
 def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
