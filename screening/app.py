@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, request, session
 from flask_login import current_user
 
+from screening.audit.setup import init_audit
 from screening.auth.access import init_access
 from screening.auth.ldap import init_directory
 from screening.certificates.setup import init_certificates
@@ -28,6 +29,7 @@ def create_app(config: Config) -> Flask:
     init_proxies(app, config)
     init_sessions(app)
     init_db(app, config.database.url, echo=config.database.echo, pool_size=config.database.pool_size)
+    init_audit(app)
     init_extensions(app, config)
     init_directory(app, config)
     init_access(app)

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
@@ -111,8 +111,33 @@ def writing_session() -> Iterator[Session]:
     first (the audit chain's head) and writes afterwards cannot upgrade its snapshot once another writer
     committed, and fails at once instead of waiting; IMMEDIATE waits its turn in the busy handler.
     """
-    with writer(), Session(bind=db.engine) as session, session.begin():
+    with writer(), session_factory(current_app)() as session, session.begin():
         yield session
+
+
+def session_factory(app: Flask) -> sessionmaker[Session]:
+    """The app's own session factory: every session of a request, job or :func:`writing_session` comes from
+    it, so listeners attached to it at start-up (``init_audit``) see all of them."""
+    return app.extensions["screening.sessionmaker"]
+
+
+def write_at_request_end(*rows: Any) -> None:
+    """Queue rows (audited reads) that the request writes when it ends, whatever its outcome, in a short
+    transaction of its own after the request's own commit or rollback: a read is a fact once it happened,
+    and a page that only reads keeps a read transaction while it renders. Outside a request they are
+    written at once."""
+    if has_request_context():
+        g.setdefault("_screening_deferred_rows", []).extend(rows)
+        return
+    with writing_session() as session:
+        session.add_all(rows)
+
+
+def _write_deferred_rows() -> None:
+    rows = g.pop("_screening_deferred_rows", None)
+    if rows:
+        with writing_session() as session:
+            session.add_all(rows)
 
 
 @contextmanager
@@ -132,7 +157,7 @@ def _scope() -> int:
 
 
 def _new_session() -> Session:
-    return Session(bind=current_app.extensions["screening.engine"], expire_on_commit=False)
+    return session_factory(current_app)()
 
 
 #: The session of the current request or job. Use ``db.session`` inside an application context.
@@ -150,7 +175,8 @@ db = _Database()
 
 def init_db(app: Flask, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
     """Bind an engine to the app and commit once per request: on success, never on error."""
-    app.extensions["screening.engine"] = make_engine(url, echo=echo, pool_size=pool_size)
+    engine = app.extensions["screening.engine"] = make_engine(url, echo=echo, pool_size=pool_size)
+    app.extensions["screening.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
 
     @app.after_request
     def _commit(response: Any) -> Any:
@@ -158,6 +184,7 @@ def init_db(app: Flask, url: str, *, echo: bool = False, pool_size: int = 10) ->
             db.session.commit()
         else:
             db.session.rollback()
+        _write_deferred_rows()
         return response
 
     @app.teardown_appcontext

@@ -144,9 +144,7 @@ def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
     application = queries.get_application(current_user, application_id)
     events = operations.available_events(application, current_user.role, today(), settings().deadlines)
     if current_user.role == "officer" and application.grounds:
-        # Reading grounds is itself sensitive: the trail shows who saw them. The request's own transaction
-        # holds nothing to keep at this point; end it first so the audit write never waits behind it.
-        db.session.commit()
+        # Reading grounds is itself sensitive: the trail shows who saw them (written when the request ends).
         organisation_id = application.organisation_id
         record_read(_actor(), "read_grounds", "application", application.id, organisation_id=organisation_id)
     page = render_template(

@@ -1,34 +1,27 @@
-"""The tamper-evident audit trail: every entry chains the hash of the one before it.
+"""The hash chain of the audit trail's first years: pure functions, no model and no database.
 
 ``entry_hash = SHA-256(previous entry's hash || canonical content)``, the canonical content being the
 entry's fields as compact JSON in a fixed order (the id is left out: the order of the chain is the order of
 ids). The two fields that may hold personal data, the free-text ``reason`` and the ``client_address``, enter
 the chain through their digest (``redactable_digest``): erasure sets both to NULL and the chain still
-verifies, while any other change to them is caught by the digest. Editing, removing or inserting an entry
-afterwards breaks the chain at that entry; cutting entries off the end leaves the chain head (one row,
-``audit_chain_head``) pointing past the last entry.
+verifies, while any other change to them is caught by the digest.
 
-Hashes are computed when the entries are flushed, with the chain head locked (``SELECT ... FOR UPDATE`` on
-PostgreSQL; on SQLite the transaction already holds the database's single write lock), so two writers queue
-instead of forking the chain, and the head moves with the transaction: a rollback leaves it where it was.
+Migrations 0004 (which chained the entries written before it) and 0007 (which checks the chain once more
+and seals its entries as the first leaves of the Merkle log, :mod:`screening.audit.log`) use these
+functions; nothing else writes a chain any more.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, event, select, update
-from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
-
-from screening.audit.models import GENESIS_HASH, AuditChainHead, AuditEntry
-
+#: The hash the first entry of the trail chains to.
+GENESIS_HASH = "0" * 64
 #: The hashed fields, in their hashed order.
 FIELDS = (
     "at", "actor_user_id", "actor", "role", "action", "object_type", "object_id", "organisation_id",
@@ -54,6 +47,7 @@ def canonical(entry: Mapping[str, Any]) -> bytes:
 
 
 def redactable_digest(reason: str | None, client_address: str | None) -> str:
+    """SHA-256 of the two erasable fields: what the chain (and the Merkle log's leaf) covers instead of them."""
     return hashlib.sha256(json.dumps([reason, client_address], ensure_ascii=False).encode()).hexdigest()
 
 
@@ -61,47 +55,6 @@ def chain_hash(previous: str, entry: Mapping[str, Any]) -> str:
     return hashlib.sha256(previous.encode() + b"\n" + canonical(entry)).hexdigest()
 
 
-def _fields(entry: AuditEntry) -> dict[str, Any]:
-    return {name: getattr(entry, name) for name in FIELDS}
-
-
-def lock_head(connection: Connection) -> tuple[str, int]:
-    """The chain head (hash of the newest entry, number of entries), locked until the transaction ends."""
-    table = AuditChainHead.__table__
-    statement = select(table.c.entry_hash, table.c.entries).where(table.c.id == HEAD_ID).with_for_update()
-    row = connection.execute(statement).first()
-    if row is None:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        connection.execute(
-            dialect.insert(table)
-            .values(id=HEAD_ID, entry_hash=GENESIS_HASH, entries=0)
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
-        row = connection.execute(statement).one()
-    return row.entry_hash, row.entries
-
-
-def move_head(connection: Connection, entry_hash: str, entries: int) -> None:
-    table = AuditChainHead.__table__
-    connection.execute(update(table).where(table.c.id == HEAD_ID).values(entry_hash=entry_hash, entries=entries))
-
-
-@event.listens_for(Session, "before_flush")
-def _chain_new_entries(session: Session, _context: Any, _instances: Any) -> None:
-    """Hash the entries about to be inserted, in the order they were added (the order of their ids)."""
-    new = [obj for obj in session.new if isinstance(obj, AuditEntry) and not obj.entry_hash]
-    if not new:
-        return
-    new.sort(key=lambda obj: sa_inspect(obj).insert_order)
-    connection = session.connection()
-    previous, entries = lock_head(connection)
-    for entry in new:
-        entry.redactable_digest = redactable_digest(entry.reason, entry.client_address)
-        previous = entry.entry_hash = chain_hash(previous, _fields(entry))
-    move_head(connection, previous, entries + len(new))
-
-
-# -- verification ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of a check: ``broken_id`` names the first entry whose hash does not match, if any."""
@@ -115,35 +68,34 @@ class Verdict:
         return self.problem is None
 
 
-def _batches(connection: Connection, size: int) -> Iterator[list[Any]]:
-    table = AuditEntry.__table__
-    columns = [table.c.id, table.c.entry_hash, *(table.c[name] for name in (*FIELDS, *REDACTABLE))]
-    last = 0
-    while True:
-        rows = connection.execute(select(*columns).where(table.c.id > last).order_by(table.c.id).limit(size)).all()
-        if not rows:
-            return
-        yield rows
-        last = rows[-1].id
+class ChainCheck:
+    """Walks the chain entry by entry (rows in id order, any number of batches): memory stays constant."""
 
+    def __init__(self) -> None:
+        self.previous, self.count = GENESIS_HASH, 0
+        self.verdict: Verdict | None = None
 
-def verify(connection: Connection, *, batch_size: int = 1000) -> Verdict:
-    """Recompute the chain from the first entry, ``batch_size`` rows at a time (never the whole table)."""
-    previous, count = GENESIS_HASH, 0
-    for rows in _batches(connection, batch_size):
+    def feed(self, rows: Iterable[Any]) -> bool:
+        """Check these rows (with ``id``, ``entry_hash``, the :data:`FIELDS` and :data:`REDACTABLE`);
+        False once an entry is broken (then :attr:`verdict` names it)."""
         for row in rows:
             erased = row.reason is None and row.client_address is None
             if not erased and redactable_digest(row.reason, row.client_address) != row.redactable_digest:
-                return Verdict(count, row.id, "its reason or address was changed")
-            expected = chain_hash(previous, row._mapping)
-            if row.entry_hash != expected:
-                return Verdict(count, row.id, "its content or its place in the chain was changed")
-            previous = row.entry_hash
-            count += 1
-    table = AuditChainHead.__table__
-    head = connection.execute(select(table.c.entry_hash, table.c.entries).where(table.c.id == HEAD_ID)).first()
-    if head is None and count == 0:
-        return Verdict(0)
-    if head is None or head.entry_hash != previous or head.entries != count:
-        return Verdict(count, None, "the trail ends before the recorded chain head: entries were removed")
-    return Verdict(count)
+                self.verdict = Verdict(self.count, row.id, "its reason or address was changed")
+                return False
+            if row.entry_hash != chain_hash(self.previous, row._mapping):
+                self.verdict = Verdict(self.count, row.id, "its content or its place in the chain was changed")
+                return False
+            self.previous = row.entry_hash
+            self.count += 1
+        return True
+
+    def end(self, head_hash: str | None, head_entries: int | None) -> Verdict:
+        """The verdict once every row was fed, given the recorded chain head (None when there is none)."""
+        if self.verdict is not None:
+            return self.verdict
+        if head_hash is None and self.count == 0:
+            return Verdict(0)
+        if head_hash != self.previous or head_entries != self.count:
+            return Verdict(self.count, None, "the trail ends before the recorded chain head: entries were removed")
+        return Verdict(self.count)

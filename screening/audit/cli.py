@@ -17,7 +17,7 @@ def audit() -> None:
 @pass_context
 def audit_verify(context: Context, batch_size: int) -> None:
     """Check that no entry of the trail was changed, removed or inserted since it was written."""
-    from screening.audit.chain import verify
+    from screening.audit.queries import verify
     from screening.db import db
 
     with context.app.app_context(), db.engine.connect() as connection:

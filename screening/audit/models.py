@@ -7,9 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from screening.db import Base, UTCDateTime
 
-#: The hash the first entry of the trail chains to.
-GENESIS_HASH = "0" * 64
-
 
 class AuditEntry(Base):
     """One line of the append-only audit trail: who did what to which object, when, and why.
@@ -55,7 +52,3 @@ class AuditChainHead(Base):
     entry_hash: Mapped[str] = mapped_column(String(64))
     #: Entries chained so far (a cheap check that the trail was not cut at its end).
     entries: Mapped[int] = mapped_column(Integer)
-
-
-# The hash chain is kept by a session event; importing it here means no flush of an entry can miss it.
-from screening.audit import chain as _chain  # noqa: E402, F401

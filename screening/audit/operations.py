@@ -7,7 +7,7 @@ from datetime import datetime
 from screening.actors import Actor
 from screening.audit.models import AuditEntry
 from screening.clock import utcnow
-from screening.db import db, writing_session
+from screening.db import db, write_at_request_end
 
 
 def record(
@@ -43,23 +43,22 @@ def record(
 def record_read(
     actor: Actor, action: str, object_type: str, object_id: int, *, organisation_id: int | None = None
 ) -> None:
-    """Audit a sensitive read at once, in its own short transaction.
+    """Audit a sensitive read; the entry is written when the request ends, whatever its outcome.
 
-    A read is a fact as soon as it happens, whatever becomes of the request; and a page that only reads
-    should not turn its read transaction into a write (on SQLite that would queue every reader behind
-    every writer).
+    A read is a fact as soon as it happens; and a page that only reads keeps its read transaction while it
+    renders (on SQLite a write there would queue every reader behind every writer), so the view commits
+    nothing: the request's end writes the entry in a short transaction of its own.
     """
-    with writing_session() as session:
-        session.add(
-            AuditEntry(
-                at=utcnow(),
-                actor_user_id=actor.user_id,
-                actor=actor.label,
-                role=actor.role,
-                action=action,
-                object_type=object_type,
-                object_id=object_id,
-                organisation_id=organisation_id,
-                client_address=actor.client_address,
-            )
+    write_at_request_end(
+        AuditEntry(
+            at=utcnow(),
+            actor_user_id=actor.user_id,
+            actor=actor.label,
+            role=actor.role,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            organisation_id=organisation_id,
+            client_address=actor.client_address,
         )
+    )

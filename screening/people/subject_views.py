@@ -97,7 +97,6 @@ def export(person_id: int, fmt: str) -> Response:
     person = _person(person_id)
     data = subject_record(person, vault())
     now = utcnow()
-    db.session.commit()  # end the read transaction before the audit write (see record_read)
     record_read(_actor(), f"export_subject_{fmt}", "person", person.id)
     name = f"person-{person.id}-{now:%Y%m%d}.{fmt}"
     if fmt == "json":

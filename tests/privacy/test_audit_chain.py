@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, text
 
 from screening.actors import Actor
-from screening.audit.chain import verify
 from screening.audit.models import AuditChainHead, AuditEntry
 from screening.audit.operations import record
+from screening.audit.queries import verify
 from screening.db import db
 from tests.conftest import fresh
 
@@ -123,7 +123,8 @@ def test_concurrent_writers_do_not_fork_the_chain(app, factory):  # type: ignore
     retried here as the scheduler retries a job.
     """
     from sqlalchemy.exc import OperationalError
-    from sqlalchemy.orm import Session
+
+    from screening.db import session_factory
 
     factory.application("draft")
     engine = db.engine
@@ -137,7 +138,7 @@ def test_concurrent_writers_do_not_fork_the_chain(app, factory):  # type: ignore
             for i in range(5):
                 for _attempt in range(200):
                     try:
-                        with Session(bind=engine) as session, session.begin():
+                        with session_factory(app)() as session, session.begin():
                             for j in range(3):
                                 session.add(
                                     AuditEntry(

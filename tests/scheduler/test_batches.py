@@ -65,8 +65,8 @@ def test_a_file_that_cannot_move_is_skipped_not_retried_for_ever(make_app, monke
 def test_a_batched_transition_bumps_the_version_and_is_chained_in_the_trail(make_app):  # type: ignore[no-untyped-def]
     """The batch writes its rows itself (one statement for all): the version still moves, so a page loaded
     before gets its conflict, and each file's audit entry is in the hash chain."""
-    from screening.audit.chain import verify
     from screening.audit.models import AuditEntry
+    from screening.audit.queries import verify
 
     app = make_app()
     with data_context(app):
