@@ -57,7 +57,7 @@ def deliver_mail(now: datetime) -> int:
         return captured
     sent = 0
     while True:
-        messages = mailer.claim_due(now, config.batch_size)
+        messages = mailer.claim_due(now, config.batch_size, settings().scheduler.job_lease_seconds)
         db.session.commit()
         for message, error in mailer.send_all(messages, config, now):
             mailer.record_outcome(message, error, now, config)

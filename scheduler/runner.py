@@ -242,9 +242,10 @@ class SchedulerProcess:
             leases.release(db.engine, leases.SCHEDULER, self.holder, self.clock())
         self.active = False
 
-    def run(self) -> None:
-        """Block, running jobs, until SIGTERM or Ctrl-C; then release the lease."""
-        scheduler = self.build()
+    def run(self, scheduler: BaseScheduler | None = None) -> None:
+        """Block, running jobs, until SIGTERM or Ctrl-C; then release the lease. ``scheduler`` is one made by
+        :meth:`build` and changed by the caller (the fault tests tick every second instead of every minute)."""
+        scheduler = scheduler or self.build()
 
         def _stop(_signum: int, _frame: FrameType | None) -> None:
             scheduler.shutdown(wait=False)

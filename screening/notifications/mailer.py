@@ -25,8 +25,9 @@ from screening.config import MailConfig
 from screening.db import db
 from screening.notifications.models import OutboxMessage
 
-#: A claimed message becomes due again after this long if its sender died mid-way.
-CLAIM_SECONDS = 300
+#: A claimed message becomes due again after this long if its sender died mid-way (the delivery job passes
+#: its job lease, ``scheduler.job_lease_seconds``: a claim lasts as long as the run that made it may).
+CLAIM_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,13 @@ class DeliveryError:
     permanent: bool = False
 
 
-def claim_due(now: datetime, limit: int) -> list[OutboxMessage]:
+def claim_due(now: datetime, limit: int, claim_seconds: int = CLAIM_SECONDS) -> list[OutboxMessage]:
     """Pending messages due at ``now`` (oldest first), marked as attempted so no other sender takes them.
 
-    On PostgreSQL ``SKIP LOCKED`` lets two senders claim different rows instead of waiting on each other.
+    On PostgreSQL ``SKIP LOCKED`` lets two senders claim different rows instead of waiting on each other. There
+    the batch is chosen in a CTE: as ``id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`` the planner re-ran
+    the locking subquery and one claim took every due message, not ``limit`` (found by the fault suite: a
+    scheduler killed mid-delivery then left the whole backlog claimed until the claims lapsed).
     """
     due = (
         select(OutboxMessage.id)
@@ -49,11 +53,14 @@ def claim_due(now: datetime, limit: int) -> list[OutboxMessage]:
         .limit(limit)
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        batch = due.with_for_update(skip_locked=True).cte("due_batch")
+        chosen = OutboxMessage.id == batch.c.id
+    else:
+        chosen = OutboxMessage.id.in_(due)
     claimed = db.session.scalars(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due), OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
-        .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
+        .where(chosen, OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
+        .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + timedelta(seconds=claim_seconds))
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
     ).all()

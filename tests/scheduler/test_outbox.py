@@ -212,3 +212,22 @@ def test_mail_is_written_in_the_recipients_language(world: World, smtp: SMTPServ
     (message,) = smtp.messages
     assert message.get_content().startswith(greeting)
     assert message["Content-Language"] == (locale if locale != "de" else "en")
+
+
+def test_a_claim_takes_one_batch_not_the_whole_backlog(mail_app):  # type: ignore[no-untyped-def]
+    """On PostgreSQL ``id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`` claimed every due row: a sender
+    killed mid-batch then held the whole backlog until the claims lapsed (found by tests/faults)."""
+    from screening.notifications import mailer
+
+    context = {"kind": "operations", "organisation": "", "period_start": "2026-03-02", "period_last_day": "2026-03-08",
+               "link": "https://x"}  # fmt: skip
+    enqueue(
+        [Mail(f"backlog:{n}", Recipient(f"p{n}@example.org", "en"), "report_ready", context) for n in range(12)], T0
+    )
+    db.session.commit()
+    first = mailer.claim_due(T0, 5, 60)
+    db.session.commit()
+    second = mailer.claim_due(T0, 5, 60)
+    db.session.commit()
+    assert (len(first), len(second)) == (5, 5) and not {m.id for m in first} & {m.id for m in second}
+    assert sum(m.attempts for m in outbox()) == 10
