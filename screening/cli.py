@@ -160,12 +160,14 @@ def workflow() -> None:
 @workflow.command("show")
 @click.option("--format", "style", type=click.Choice(["table", "mermaid"]), default="table")
 def workflow_show(style: str) -> None:
-    """Print the application and clearance machines from their declarations."""
+    """Print the application and clearance machines from their declarations (deadlines with the defaults of
+    ``[deadlines]``: the text of docs/workflows.md)."""
+    from screening.config import DeadlinesConfig
     from workflows.application import APPLICATION
     from workflows.clearance import CLEARANCE
 
     for machine in (APPLICATION, CLEARANCE):
-        click.echo(machine.table() if style == "table" else machine.mermaid())
+        click.echo(machine.table(DeadlinesConfig()) if style == "table" else machine.mermaid())
         click.echo()
 
 

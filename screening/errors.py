@@ -2,6 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Label:
+    """A message parameter that is itself a text to translate (a state's label from ``workflows/``), so the
+    sentence around it and the label are in one language; ``lower`` for a label in the middle of a sentence."""
+
+    text: str
+    lower: bool = False
+
+    def __str__(self) -> str:
+        return self.text.lower() if self.lower else self.text
+
+    def localized(self) -> str:
+        from flask_babel import gettext
+
+        text = gettext(self.text)
+        return text.lower() if self.lower else text
+
 
 class DomainError(Exception):
     """Base: ``message`` is safe to show to the user; ``status`` is the HTTP answer."""
@@ -22,7 +42,8 @@ class DomainError(Exception):
         """The message in the user's language."""
         from flask_babel import gettext
 
-        return gettext(self.template, **self.params)
+        params = {name: value.localized() if isinstance(value, Label) else value for name, value in self.params.items()}
+        return gettext(self.template, **params)
 
 
 class Conflict(DomainError):

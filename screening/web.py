@@ -16,6 +16,9 @@ from werkzeug.exceptions import HTTPException
 from screening.clock import today
 from screening.errors import RETRY_AFTER_SECONDS, DomainError, database_unavailable
 from screening.formats import day_filter, day_formatter, moment_filter, moment_formatter
+from workflows.application import APPLICATION
+from workflows.clearance import CLEARANCE
+from workflows.roles import EMPLOYER_ROLES, Role
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -137,67 +140,20 @@ STATE_STYLES = {
     "expired": "secondary",
 }
 
-STATE_LABELS = {
-    "draft": lazy_gettext("Draft"),
-    "awaiting_consent": lazy_gettext("Awaiting consent"),
-    "submitted": lazy_gettext("Submitted"),
-    "in_review": lazy_gettext("In review"),
-    "info_requested": lazy_gettext("Information requested"),
-    "positive": lazy_gettext("Positive advice"),
-    "negative": lazy_gettext("Negative advice"),
-    "appealed": lazy_gettext("Appeal lodged"),
-    "final_negative": lazy_gettext("Final negative advice"),
-    "consent_refused": lazy_gettext("Consent refused"),
-    "consent_expired": lazy_gettext("Consent expired"),
-    "withdrawn": lazy_gettext("Withdrawn"),
-    "covered": lazy_gettext("Covered by a valid clearance"),
-    "valid": lazy_gettext("Valid"),
-    "under_reevaluation": lazy_gettext("Under re-evaluation"),
-    "revoked": lazy_gettext("Revoked"),
-    "expired": lazy_gettext("Expired"),
-}
-
-EVENT_LABELS = {
-    "create": lazy_gettext("Created"),
-    "submit": lazy_gettext("Submit"),
-    "consent": lazy_gettext("Record consent"),
-    "refuse": lazy_gettext("Record refusal"),
-    "expire_consent": lazy_gettext("Consent period expired"),
-    "start_review": lazy_gettext("Start review"),
-    "request_info": lazy_gettext("Request information"),
-    "provide_info": lazy_gettext("Provide information"),
-    "advise_positive": lazy_gettext("Positive advice"),
-    "advise_positive_with_warning": lazy_gettext("Positive advice with warning"),
-    "advise_negative": lazy_gettext("Negative advice"),
-    "lodge_appeal": lazy_gettext("Record appeal"),
-    "appeal_upheld": lazy_gettext("Appeal upheld"),
-    "appeal_rejected": lazy_gettext("Appeal rejected"),
-    "close_appeal_window": lazy_gettext("Appeal window closed"),
-    "withdraw": lazy_gettext("Withdraw"),
-    "withdraw_consent": lazy_gettext("Consent withdrawn by the person"),
-    "start_reevaluation": lazy_gettext("Start re-evaluation"),
-    "confirm": lazy_gettext("Confirm clearance"),
-    "revoke": lazy_gettext("Revoke clearance"),
-    "expire": lazy_gettext("Expired"),
-    "grant": lazy_gettext("Clearance granted"),
-    "extend": lazy_gettext("Clearance extended"),
-    "read_grounds": lazy_gettext("Grounds read"),
-}
+_MACHINES = (APPLICATION, CLEARANCE)
+#: Every event and action of the machines by name (its label, its form's text, its tone), for templates.
+EVENTS = {event.name: event for machine in _MACHINES for event in (*machine.events_declared, *machine.actions)}
+#: Labels of the declarations in ``workflows/`` (English there, marked for translation), translated here when
+#: they are shown: the states', the events' and the trail's other actions', the events' texts and the roles'.
+STATE_LABELS = {state.name: lazy_gettext(state.label) for machine in _MACHINES for state in machine.states}
+EVENT_LABELS = {name: lazy_gettext(event.label) for name, event in EVENTS.items()}
+REASON_LABELS = {name: lazy_gettext(event.reason_label) for name, event in EVENTS.items() if event.reason_label}
+ROLE_LABELS = {role.value: lazy_gettext(role.label) for role in Role}
 
 ADVICE_LABELS = {
     "positive": lazy_gettext("Positive"),
     "positive_with_warning": lazy_gettext("Positive with warning"),
     "negative": lazy_gettext("Negative"),
-}
-
-ROLE_LABELS = {
-    "requester": lazy_gettext("Screening manager"),
-    "hr": lazy_gettext("HR"),
-    "officer": lazy_gettext("Security officer"),
-    "admin": lazy_gettext("Administrator"),
-    "auditor": lazy_gettext("Auditor"),
-    "system": lazy_gettext("System"),
-    "person": lazy_gettext("The person"),
 }
 
 
@@ -277,6 +233,8 @@ def init_template_helpers(app: Flask) -> None:
         STATE_STYLES=STATE_STYLES,
         STATE_LABELS=STATE_LABELS,
         EVENT_LABELS=EVENT_LABELS,
+        EVENTS=EVENTS,
+        EMPLOYER_ROLES=EMPLOYER_ROLES,
         ADVICE_LABELS=ADVICE_LABELS,
         ROLE_LABELS=ROLE_LABELS,
         today=today,

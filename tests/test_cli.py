@@ -96,11 +96,13 @@ def test_bad_config_is_one_line(tmp_path):  # type: ignore[no-untyped-def]
 
 
 def test_workflow_show_prints_the_declaration():
+    from screening.config import DeadlinesConfig
     from workflows.application import APPLICATION
 
     result = run("workflow", "show")
     assert result.exit_code == 0
-    assert APPLICATION.table() in result.output
+    assert APPLICATION.table(DeadlinesConfig()) in result.output
+    assert "consent_expiry after [deadlines] consent_expiry_days days, default 30" in result.output
     mermaid = run("workflow", "show", "--format", "mermaid")
     assert "in_review --> negative: advise_negative" in mermaid.output
 

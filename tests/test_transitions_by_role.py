@@ -17,7 +17,8 @@ from screening.applications.models import Application
 from screening.audit.models import AuditEntry
 from screening.db import db
 from tests.conftest import csrf_token, fresh
-from workflows.application import ACCOUNT_ROLES, APPLICATION
+from workflows.application import APPLICATION
+from workflows.roles import ACCOUNT_ROLES
 
 CASES = [
     (t.event, source, t.target, tuple(sorted(set(t.roles) & set(ACCOUNT_ROLES))))

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from workflows.application import APPLICATION
+from screening.config import DeadlinesConfig
+from workflows.application import APPLICATION, IN_PROGRESS_STATES, PERSON_EVENTS, QUEUE_STATES, no_valid_clearance
 from workflows.clearance import CLEARANCE
 from workflows.deadlines import appeal_deadline, is_working_day
-from workflows.machine import GuardFailed, IllegalTransition, Machine, NotPermitted, State, UnknownEvent, transition
+from workflows.machine import (
+    Event,
+    GuardFailed,
+    IllegalTransition,
+    Machine,
+    MissingFact,
+    NotPermitted,
+    State,
+    UnknownEvent,
+    transition,
+)
+from workflows.roles import Role
 
 ALL_ROLES = ("requester", "hr", "officer", "admin", "auditor", "person", "system")
 
@@ -79,7 +92,28 @@ def test_unknown_event_and_state_are_refused():
 
 def test_submit_branches_on_screened_once():
     assert APPLICATION.resolve("draft", "submit", "requester", {"holds_valid_clearance": True}).target == "covered"
-    assert APPLICATION.resolve("draft", "submit", "requester", {}).target == "awaiting_consent"
+    facts = {"holds_valid_clearance": False}
+    assert APPLICATION.resolve("draft", "submit", "requester", facts).target == "awaiting_consent"
+
+
+@pytest.mark.parametrize(
+    ("machine", "state", "event", "role", "fact"),
+    [
+        (APPLICATION, "draft", "submit", "requester", "holds_valid_clearance"),
+        (APPLICATION, "awaiting_consent", "expire_consent", "system", "consent_period_over"),
+        (APPLICATION, "negative", "lodge_appeal", "officer", "appeal_window_closed"),
+        (APPLICATION, "negative", "close_appeal_window", "system", "appeal_window_closed"),
+        (CLEARANCE, "valid", "expire", "system", "end_date_reached"),
+    ],
+)
+def test_a_fact_the_caller_forgot_raises_instead_of_reading_as_false(machine, state, event, role, fact):  # type: ignore[no-untyped-def]
+    """Screened once must never be skipped because a caller left out the fact: the engine names it."""
+    with pytest.raises(MissingFact, match=f"{machine.name}.{event} .*'{fact}'"):
+        machine.resolve(state, event, role, {})
+    with pytest.raises(MissingFact):
+        machine.available(state, role, {"something_else": True})
+    with pytest.raises(MissingFact):
+        no_valid_clearance({})
 
 
 def test_guards_refuse():
@@ -105,21 +139,46 @@ def test_available_lists_what_the_role_may_do():
         "advise_negative",
     ]
     assert [t.event for t in APPLICATION.available("in_review", "requester")] == []
-    assert [t.event for t in APPLICATION.available("draft", "requester")] == ["submit", "withdraw"]
+    facts = {"holds_valid_clearance": False}
+    assert [t.event for t in APPLICATION.available("draft", "requester", facts)] == ["submit", "withdraw"]
 
 
 def test_declaration_errors_are_caught_at_import():
+    go = (Event("go", "Go"),)
     with pytest.raises(ValueError, match="undeclared state"):
-        Machine("m", (State("a", "A"),), (transition("go", "a", "b", {"x"}, "Go"),), initial="a")
+        Machine("m", (State("a", "A"),), go, (transition("go", "a", "b", {Role.OFFICER}),), initial="a")
     with pytest.raises(ValueError, match="no role"):
-        Machine("m", (State("a", "A"),), (transition("go", "a", "a", set(), "Go"),), initial="a")
+        Machine("m", (State("a", "A"),), go, (transition("go", "a", "a", set()),), initial="a")
+    with pytest.raises(ValueError, match="undeclared event"):
+        Machine("m", (State("a", "A"),), (), (transition("go", "a", "a", {Role.OFFICER}),), initial="a")
+    stop = (*go, Event("stop", "Stop"))
+    with pytest.raises(ValueError, match="no transition fires it"):
+        Machine("m", (State("a", "A"),), stop, (transition("go", "a", "a", {Role.OFFICER}),), initial="a")
+
+
+def test_every_deadline_names_a_deadlines_setting():
+    settings = {f.name for f in fields(DeadlinesConfig)}
+    for machine in (APPLICATION, CLEARANCE):
+        for state in machine.states:
+            for deadline in state.deadlines:
+                assert deadline.setting in settings, f"{state.name}.{deadline.name}: [deadlines] {deadline.setting}?"
+                assert deadline.days(DeadlinesConfig(**{deadline.setting: 3})) == 3  # the setting, not a copy
+
+
+def test_the_declared_sets_name_declared_states_and_events():
+    states = {s.name for s in APPLICATION.states}
+    assert set(QUEUE_STATES) <= states and set(IN_PROGRESS_STATES) <= states
+    assert PERSON_EVENTS == ("consent", "refuse", "withdraw_consent")
+    names = [e.name for m in (APPLICATION, CLEARANCE) for e in (*m.events_declared, *m.actions)]
+    assert len(names) == len(set(names)), "one label per event name across the machines"
+    assert not {s.name for s in APPLICATION.states} & {s.name for s in CLEARANCE.states}
 
 
 def test_committed_table_matches_the_declaration():
     """docs/workflows.md holds the printed machines; regenerate with `screening workflow show`."""
     committed = (Path(__file__).parent.parent / "docs" / "workflows.md").read_text(encoding="utf-8")
     for machine in (APPLICATION, CLEARANCE):
-        assert machine.table() in committed, f"docs/workflows.md is out of date for {machine.name}"
+        assert machine.table(DeadlinesConfig()) in committed, f"docs/workflows.md is out of date for {machine.name}"
         assert machine.mermaid() in committed, f"docs/workflows.md diagram is out of date for {machine.name}"
 
 

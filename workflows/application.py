@@ -1,8 +1,9 @@
 """The screening application's workflow, as declared in the product brief.
 
-Roles: ``requester`` (employer's screening manager), ``hr``, ``officer`` (security officer of the
-authority), ``admin``, ``auditor``, ``person`` (the worker, through a signed link) and ``system``
-(the scheduler). Guards read facts that the caller puts in the context; they never query anything.
+Roles (:class:`~workflows.roles.Role`): ``requester`` (employer's screening manager), ``hr``, ``officer``
+(security officer of the authority), ``admin``, ``auditor``, ``person`` (the worker, through a signed link)
+and ``system`` (the scheduler). Guards read facts that the caller puts in the context; they never query
+anything, and a fact the caller forgot raises instead of reading as false.
 """
 
 from __future__ import annotations
@@ -10,151 +11,164 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workflows.machine import Deadline, Machine, State, transition
+from workflows.machine import Deadline, Event, Machine, State, guard, transition
+from workflows.roles import Role
+from workflows.text import N_
 
-REQUESTER = "requester"
-HR = "hr"
-OFFICER = "officer"
-ADMIN = "admin"
-AUDITOR = "auditor"
-PERSON = "person"
-SYSTEM = "system"
-
-#: Roles a user account can hold; ``person`` and ``system`` are never accounts.
-ACCOUNT_ROLES = (REQUESTER, HR, OFFICER, ADMIN, AUDITOR)
+REQUESTER, HR, OFFICER, PERSON, SYSTEM = Role.REQUESTER, Role.HR, Role.OFFICER, Role.PERSON, Role.SYSTEM
 
 
-def holds_valid_clearance(context: Mapping[str, Any]) -> bool:
+@guard()
+def holds_valid_clearance(facts: Mapping[str, Any]) -> bool:
     """Screened once: the person already holds a valid clearance."""
-    return bool(context.get("holds_valid_clearance"))
+    return bool(facts["holds_valid_clearance"])
 
 
-def no_valid_clearance(context: Mapping[str, Any]) -> bool:
-    return not holds_valid_clearance(context)
+@guard()
+def no_valid_clearance(facts: Mapping[str, Any]) -> bool:
+    return not facts["holds_valid_clearance"]
 
 
-def appeal_window_closed(context: Mapping[str, Any]) -> bool:
+@guard(refusal=N_("The appeal window is still open."))
+def appeal_window_closed(facts: Mapping[str, Any]) -> bool:
     """The appeal deadline has passed without an appeal being lodged."""
-    return bool(context.get("appeal_window_closed"))
+    return bool(facts["appeal_window_closed"])
 
 
-def appeal_window_open(context: Mapping[str, Any]) -> bool:
-    return not appeal_window_closed(context)
+@guard(refusal=N_("The appeal window has closed."))
+def appeal_window_open(facts: Mapping[str, Any]) -> bool:
+    return not facts["appeal_window_closed"]
 
 
-def consent_period_over(context: Mapping[str, Any]) -> bool:
-    return bool(context.get("consent_period_over"))
+@guard(refusal=N_("The consent period is not over yet."))
+def consent_period_over(facts: Mapping[str, Any]) -> bool:
+    return bool(facts["consent_period_over"])
 
 
 STATES = (
-    State("draft", "Draft"),
+    State("draft", N_("Draft")),
     State(
         "awaiting_consent",
-        "Awaiting consent",
+        N_("Awaiting consent"),
         deadlines=(
-            Deadline("consent_reminder", 7, "remind the person to give or refuse consent"),
-            Deadline("consent_expiry", 30, "no consent in time: consent_expired"),
+            Deadline("consent_reminder", "consent_reminder_days", "remind the person to give or refuse consent"),
+            Deadline("consent_expiry", "consent_expiry_days", "no consent in time: consent_expired"),
         ),
     ),
     State(
         "submitted",
-        "Submitted",
-        deadlines=(Deadline("review_due", 30, "advice due, counted from submission"),),
+        N_("Submitted"),
+        deadlines=(Deadline("review_due", "review_days", "advice due, counted from submission"),),
     ),
-    State("in_review", "In review"),
+    State("in_review", N_("In review")),
     State(
         "info_requested",
-        "Information requested",
-        deadlines=(Deadline("info_reminder", 7, "remind the requester to provide the information"),),
+        N_("Information requested"),
+        deadlines=(Deadline("info_reminder", "info_reminder_days", "remind the requester to provide the information"),),
     ),
-    State("positive", "Positive advice", final=True),
+    State("positive", N_("Positive advice"), final=True),
     State(
         "negative",
-        "Negative advice",
+        N_("Negative advice"),
         deadlines=(
             Deadline(
                 "appeal_window",
-                8,
+                "appeal_days",
                 "appeal window from notification; a last day on a weekend or holiday moves on",
-                calendar="appeal",
             ),
         ),
     ),
     State(
         "appealed",
-        "Appeal lodged",
-        deadlines=(Deadline("appeal_ruling", 30, "remind officers to record the appeal ruling"),),
+        N_("Appeal lodged"),
+        deadlines=(Deadline("appeal_ruling", "appeal_ruling_days", "remind officers to record the appeal ruling"),),
     ),
-    State("final_negative", "Final negative advice", final=True),
-    State("consent_refused", "Consent refused", final=True),
-    State("consent_expired", "Consent expired", final=True),
-    State("withdrawn", "Withdrawn", final=True),
-    State("covered", "Covered by a valid clearance", final=True),
+    State("final_negative", N_("Final negative advice"), final=True),
+    State("consent_refused", N_("Consent refused"), final=True),
+    State("consent_expired", N_("Consent expired"), final=True),
+    State("withdrawn", N_("Withdrawn"), final=True),
+    State("covered", N_("Covered by a valid clearance"), final=True),
+)
+
+GROUNDS = N_("Grounds (authority only)")
+RULING_GROUNDS = N_("Grounds of the ruling (authority only)")
+
+EVENTS = (
+    Event("submit", N_("Submit")),
+    Event("consent", N_("Record consent")),
+    Event("refuse", N_("Record refusal"), danger=True),
+    Event("expire_consent", N_("Consent period expired")),
+    Event("start_review", N_("Start review")),
+    Event("request_info", N_("Request information"), reason_label=N_("Question to the employer")),
+    Event("provide_info", N_("Provide information"), reason_label=N_("Your answer")),
+    Event("advise_positive", N_("Positive advice"), grounds=True, advice="positive"),
+    Event(
+        "advise_positive_with_warning", N_("Positive advice with warning"), reason_label=GROUNDS, grounds=True,
+        discloses_grounds=True, advice="positive_with_warning",
+    ),
+    Event(
+        "advise_negative", N_("Negative advice"), reason_label=GROUNDS, grounds=True, discloses_grounds=True,
+        danger=True, advice="negative",
+    ),
+    Event("lodge_appeal", N_("Record appeal")),
+    Event("appeal_upheld", N_("Appeal upheld"), reason_label=RULING_GROUNDS, grounds=True),
+    Event(
+        "appeal_rejected", N_("Appeal rejected"), reason_label=RULING_GROUNDS, grounds=True, discloses_grounds=True,
+        danger=True,
+    ),
+    Event("close_appeal_window", N_("Appeal window closed")),
+    Event("withdraw", N_("Withdraw"), reason_label=N_("Reason for withdrawal"), danger=True),
+    Event("withdraw_consent", N_("Consent withdrawn by the person")),
+)  # fmt: skip
+
+#: Entries of the trail about an application that are not transitions.
+ACTIONS = (
+    Event("create", N_("Created")),
+    Event("read_grounds", N_("Grounds read")),
 )
 
 TRANSITIONS = (
-    transition(
-        "submit", "draft", "covered", {REQUESTER}, "Submit",
-        guard=holds_valid_clearance, guard_name="holds_valid_clearance",
-    ),
-    transition(
-        "submit", "draft", "awaiting_consent", {REQUESTER}, "Submit",
-        guard=no_valid_clearance, guard_name="no_valid_clearance",
-    ),
-    transition("consent", "awaiting_consent", "submitted", {PERSON, REQUESTER}, "Record consent"),
-    transition("refuse", "awaiting_consent", "consent_refused", {PERSON, REQUESTER}, "Record refusal"),
-    transition(
-        "expire_consent", "awaiting_consent", "consent_expired", {SYSTEM}, "Expire consent",
-        guard=consent_period_over, guard_name="consent_period_over",
-    ),
-    transition("start_review", "submitted", "in_review", {OFFICER}, "Start review"),
-    transition(
-        "request_info", "in_review", "info_requested", {OFFICER}, "Request information",
-        requires_reason=True,
-    ),
-    transition(
-        "provide_info", "info_requested", "in_review", {REQUESTER}, "Provide information",
-        requires_reason=True,
-    ),
-    transition("advise_positive", "in_review", "positive", {OFFICER}, "Positive advice"),
-    transition(
-        "advise_positive_with_warning", "in_review", "positive", {OFFICER},
-        "Positive advice with warning", requires_reason=True,
-    ),
-    transition("advise_negative", "in_review", "negative", {OFFICER}, "Negative advice", requires_reason=True),
-    transition(
-        "lodge_appeal", "negative", "appealed", {OFFICER}, "Record appeal",
-        guard=appeal_window_open, guard_name="appeal_window_open",
-    ),
-    transition("appeal_upheld", "appealed", "positive", {OFFICER}, "Appeal upheld", requires_reason=True),
-    transition(
-        "appeal_rejected", "appealed", "final_negative", {OFFICER}, "Appeal rejected", requires_reason=True
-    ),
-    transition(
-        "close_appeal_window", "negative", "final_negative", {SYSTEM}, "Close appeal window",
-        guard=appeal_window_closed, guard_name="appeal_window_closed",
-    ),
+    transition("submit", "draft", "covered", {REQUESTER}, guard=holds_valid_clearance),
+    transition("submit", "draft", "awaiting_consent", {REQUESTER}, guard=no_valid_clearance),
+    transition("consent", "awaiting_consent", "submitted", {PERSON, REQUESTER}),
+    transition("refuse", "awaiting_consent", "consent_refused", {PERSON, REQUESTER}),
+    transition("expire_consent", "awaiting_consent", "consent_expired", {SYSTEM}, guard=consent_period_over),
+    transition("start_review", "submitted", "in_review", {OFFICER}),
+    transition("request_info", "in_review", "info_requested", {OFFICER}, requires_reason=True),
+    transition("provide_info", "info_requested", "in_review", {REQUESTER}, requires_reason=True),
+    transition("advise_positive", "in_review", "positive", {OFFICER}),
+    transition("advise_positive_with_warning", "in_review", "positive", {OFFICER}, requires_reason=True),
+    transition("advise_negative", "in_review", "negative", {OFFICER}, requires_reason=True),
+    transition("lodge_appeal", "negative", "appealed", {OFFICER}, guard=appeal_window_open),
+    transition("appeal_upheld", "appealed", "positive", {OFFICER}, requires_reason=True),
+    transition("appeal_rejected", "appealed", "final_negative", {OFFICER}, requires_reason=True),
+    transition("close_appeal_window", "negative", "final_negative", {SYSTEM}, guard=appeal_window_closed),
     transition(
         "withdraw", ("draft", "awaiting_consent", "submitted", "info_requested"), "withdrawn", {REQUESTER},
-        "Withdraw", requires_reason=True,
+        requires_reason=True,
     ),
-    transition(
-        "withdraw_consent", ("submitted", "in_review", "info_requested"), "withdrawn", {PERSON},
-        "Withdraw consent",
-    ),
+    transition("withdraw_consent", ("submitted", "in_review", "info_requested"), "withdrawn", {PERSON}),
 )  # fmt: skip
 
-APPLICATION = Machine(name="application", states=STATES, transitions=TRANSITIONS, initial="draft")
+APPLICATION = Machine(
+    name="application", states=STATES, events_declared=EVENTS, transitions=TRANSITIONS, initial="draft",
+    actions=ACTIONS,
+)  # fmt: skip
 
 #: States in which the file is still open: the person's data is needed and the file may still move.
 OPEN_STATES = frozenset(s.name for s in STATES if not s.final)
 #: States where an advice has been given (a decision date is required).
 DECIDED_STATES = frozenset({"positive", "negative", "appealed", "final_negative"})
-#: States in an officer's work queue.
-QUEUE_STATES = frozenset({"submitted", "in_review", "info_requested", "appealed"})
+#: States in an officer's work queue, in the order the queue's tabs show them.
+QUEUE_STATES = ("submitted", "in_review", "info_requested", "appealed")
+#: An employer's files that are under way: from the person's consent to the end of an appeal.
+IN_PROGRESS_STATES = ("awaiting_consent", "submitted", "in_review", "info_requested", "negative", "appealed")
 #: Events that record an advice, with the advice type they record.
-ADVICE_EVENTS = {
-    "advise_positive": "positive",
-    "advise_positive_with_warning": "positive_with_warning",
-    "advise_negative": "negative",
-}
+ADVICE_EVENTS = {event.name: event.advice for event in EVENTS if event.advice is not None}
+#: Events whose text is the grounds of an advice or ruling (authority only; the trail notes only that they
+#: were given, and the grounds the person may be told are set anew).
+GROUNDS_EVENTS = frozenset(event.name for event in EVENTS if event.grounds)
+#: Events whose form also asks which grounds the person may be told.
+DISCLOSING_EVENTS = frozenset(event.name for event in EVENTS if event.discloses_grounds)
+#: What the person may do through the signed link.
+PERSON_EVENTS = APPLICATION.fired_by(PERSON)

@@ -33,8 +33,3 @@ def next_working_day(day: date) -> date:
 def appeal_deadline(notified_on: date, days: int = 8) -> date:
     """The last day on which an appeal may be lodged against a negative advice notified on ``notified_on``."""
     return next_working_day(notified_on + timedelta(days=days))
-
-
-def add_days(start: date, days: int) -> date:
-    """Plain calendar-day deadlines (consent, review, reminders)."""
-    return start + timedelta(days=days)

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from screening.web import ROLE_LABELS
-from workflows.application import ACCOUNT_ROLES
+from workflows.roles import ACCOUNT_ROLES
 
 
 class OrganisationForm(FlaskForm):

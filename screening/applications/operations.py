@@ -22,11 +22,11 @@ from screening.catalogue.models import CriticalFunction
 from screening.clock import local_date, utcnow
 from screening.config import DeadlinesConfig
 from screening.db import db
-from screening.errors import Conflict, DomainError, InvalidInput, NotAllowed
+from screening.errors import Conflict, DomainError, InvalidInput, Label, NotAllowed
 from screening.people.notices import notify
 from screening.people.operations import PersonDetails, find_or_create_person
 from screening.people.protection import IdentifierVault
-from workflows.application import ADVICE_EVENTS, APPLICATION
+from workflows.application import ADVICE_EVENTS, APPLICATION, GROUNDS_EVENTS
 from workflows.clearance import CLEARANCE, COVERING_STATES
 from workflows.deadlines import appeal_deadline
 from workflows.machine import GuardFailed, IllegalTransition, NotPermitted, TransitionError
@@ -117,16 +117,23 @@ def covering_clearance(person_id: int, on: date) -> Clearance | None:
     )
 
 
+_CONSENT_EXPIRY = APPLICATION.state("awaiting_consent").deadline("consent_expiry")
+_REVIEW_DUE = APPLICATION.state("submitted").deadline("review_due")
+_APPEAL_WINDOW = APPLICATION.state("negative").deadline("appeal_window")
+
+
 def _context(application: Application, today: date, deadlines: DeadlinesConfig) -> dict[str, Any]:
     """Facts the machine's guards read; gathered here so guards stay pure."""
     context: dict[str, Any] = {}
     if application.state == "awaiting_consent":
         asked_on = local_date(application.state_changed_at)
-        context["consent_period_over"] = today >= asked_on + relativedelta(days=deadlines.consent_expiry_days)
+        days = _CONSENT_EXPIRY.days(deadlines)
+        context["consent_period_over"] = today >= asked_on + relativedelta(days=days)
     if application.state == "draft":
         context["holds_valid_clearance"] = covering_clearance(application.person_id, today) is not None
-    if application.state == "negative" and application.appeal_deadline is not None:
-        context["appeal_window_closed"] = today > application.appeal_deadline
+    if application.state == "negative":
+        closes = application.appeal_deadline
+        context["appeal_window_closed"] = closes is not None and today > closes
     return context
 
 
@@ -258,10 +265,10 @@ def _step(
     except IllegalTransition:
         raise Conflict(
             "This is not possible while the application is %(state)s.",
-            state=APPLICATION.state(application.state).label.lower(),
+            state=Label(APPLICATION.state(application.state).label, lower=True),
         ) from None
     except GuardFailed as error:
-        raise Conflict(_guard_message(event)) from error
+        raise Conflict(error.refusal) from error
     except TransitionError as error:
         raise InvalidInput(str(error)) from error
     reason = (reason or "").strip() or None
@@ -269,7 +276,7 @@ def _step(
         raise InvalidInput("Please give the reason or text for this step.", field="reason")
     source = application.state
     _apply(application, event, step.target, reason, deadlines, now, today, actor)
-    if event in ADVICE_EVENTS or event in ("appeal_upheld", "appeal_rejected"):
+    if event in GROUNDS_EVENTS:
         application.disclosed_grounds = (disclosed_grounds or "").strip() or None
     application.state = step.target
     application.state_changed_at = now
@@ -280,17 +287,9 @@ def _step(
     notify(application, event, step.target, now)
 
 
-def _guard_message(event: str) -> str:
-    return {
-        "lodge_appeal": "The appeal window has closed.",
-        "close_appeal_window": "The appeal window is still open.",
-        "expire_consent": "The consent period is not over yet.",
-    }.get(event, "The conditions for this step are not met.")
-
-
 def _audit_reason(event: str, reason: str | None) -> str | None:
     """Grounds are kept on the file (authority only); the trail notes that they were given."""
-    if event in ADVICE_EVENTS or event in ("appeal_upheld", "appeal_rejected"):
+    if event in GROUNDS_EVENTS:
         return "grounds recorded" if reason else None
     return reason
 
@@ -311,7 +310,7 @@ def _apply(
         application.clearance_id = clearance.id
     elif event == "consent":
         application.submitted_at = now
-        application.due_on = today + relativedelta(days=deadlines.review_days)
+        application.due_on = today + relativedelta(days=_REVIEW_DUE.days(deadlines))
     elif event == "request_info":
         application.info_request = reason
         application.info_response = None
@@ -325,7 +324,7 @@ def _apply(
         if target == "positive":
             _grant_clearance(application, actor, deadlines, now, today)
         else:
-            application.appeal_deadline = appeal_deadline(today, deadlines.appeal_days)
+            application.appeal_deadline = appeal_deadline(today, _APPEAL_WINDOW.days(deadlines))
     elif event == "lodge_appeal":
         application.appealed_at = now
     elif event == "appeal_upheld":
@@ -425,10 +424,12 @@ def _clearance_step(clearance: Clearance, event: str, actor: Actor, reason: str 
         )
     except NotPermitted:
         raise NotAllowed("You may not do this.") from None
+    except GuardFailed as error:
+        raise Conflict(error.refusal) from error
     except TransitionError:
         raise Conflict(
             "This is not possible while the clearance is %(state)s.",
-            state=CLEARANCE.state(clearance.state).label.lower(),
+            state=Label(CLEARANCE.state(clearance.state).label, lower=True),
         ) from None
     reason = (reason or "").strip() or None
     if step.requires_reason and not reason:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, lazy_gettext
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -22,23 +22,10 @@ from screening.db import db
 from screening.errors import DomainError
 from screening.extensions import settings, vault
 from screening.people.operations import PersonDetails
-from screening.web import EVENT_LABELS
-from workflows.application import APPLICATION, QUEUE_STATES
+from screening.web import EVENT_LABELS, REASON_LABELS
+from workflows.application import APPLICATION, DISCLOSING_EVENTS, QUEUE_STATES
 
 bp = Blueprint("applications", __name__)
-
-#: Events whose form asks for a text, with the label of that text.
-REASON_LABELS = {
-    "request_info": lazy_gettext("Question to the employer"),
-    "provide_info": lazy_gettext("Your answer"),
-    "advise_positive_with_warning": lazy_gettext("Grounds (authority only)"),
-    "advise_negative": lazy_gettext("Grounds (authority only)"),
-    "appeal_upheld": lazy_gettext("Grounds of the ruling (authority only)"),
-    "appeal_rejected": lazy_gettext("Grounds of the ruling (authority only)"),
-    "withdraw": lazy_gettext("Reason for withdrawal"),
-}
-#: Events whose form also asks which grounds the person may be told (never shown to the employer).
-DISCLOSABLE_EVENTS = frozenset({"advise_positive_with_warning", "advise_negative", "appeal_rejected"})
 
 
 def _actor() -> Actor:
@@ -79,7 +66,7 @@ def queue() -> str:
         overdue_on=today() if overdue else None,
     )  # fmt: skip
     return render_template(
-        "applications/queue.html", page=page, state=state, overdue_only=overdue, queue_states=sorted(QUEUE_STATES),
+        "applications/queue.html", page=page, state=state, overdue_only=overdue, queue_states=QUEUE_STATES,
         today=today(),
     )  # fmt: skip
 
@@ -154,7 +141,7 @@ def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
         events=events,
         transitions={t.event: t for t in APPLICATION.transitions},
         reason_labels=REASON_LABELS,
-        disclosable_events=DISCLOSABLE_EVENTS,
+        disclosable_events=DISCLOSING_EVENTS,
         overdue=queries.is_overdue(application, today()),
         authority=current_user.role in ("officer", "auditor"),
     )
@@ -181,7 +168,7 @@ def transition(application_id: int, event: str) -> Response | tuple[str, int]:
     try:
         operations.fire(
             application, event, _actor(), settings().deadlines, reason=form.reason.data,
-            disclosed_grounds=form.disclosed.data if event in DISCLOSABLE_EVENTS else None,
+            disclosed_grounds=form.disclosed.data if event in DISCLOSING_EVENTS else None,
             expected_version=int(version),
         )  # fmt: skip
     except DomainError as error:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from screening.db import Base, UTCDateTime
 from screening.organisations.models import Organisation
-from workflows.application import ACCOUNT_ROLES
+from workflows.roles import ACCOUNT_ROLES
 
 _ROLES = ", ".join(f"'{role}'" for role in ACCOUNT_ROLES)
 

@@ -33,7 +33,7 @@ from screening.db import db
 from screening.errors import InvalidInput
 from screening.organisations.models import Organisation
 from screening.people.identifiers import IdentifierError, parse_enterprise_number
-from workflows.application import ACCOUNT_ROLES, ADMIN
+from workflows.roles import ACCOUNT_ROLES, Role
 
 if TYPE_CHECKING:
     from screening.auth.directory import Directory, DirectoryAccount
@@ -222,7 +222,7 @@ def sign_in(
     try:
         if directory is None or local is not None:
             user = _check_local(local, name, password)
-            if directory is not None and local_accounts != "all" and user.role != ADMIN:
+            if directory is not None and local_accounts != "all" and user.role != Role.ADMIN:
                 raise LocalAccountsOff(f"local account {name!r} ({user.role}) refused: ldap.local_accounts = admins")
             _check_organisation(user)
             log.info("local sign-in of %r (%s) from %s", name, user.role, address)

@@ -24,7 +24,7 @@ with warnings.catch_warnings():
     from ldap3.utils.dn import parse_dn
 
 from screening.config.errors import ConfigError
-from workflows.application import ACCOUNT_ROLES, HR, REQUESTER
+from workflows.roles import ACCOUNT_ROLES
 
 GROUP_LOOKUPS = ("member_of", "search", "ad_nested")
 TLS_VERSIONS = ("1.2", "1.3")
@@ -37,8 +37,6 @@ DEFAULT_GROUP_FILTERS = {
     "ad_nested": f"(member:{AD_IN_CHAIN_RULE}:=%s)",
 }
 DEFAULT_PASSWORD_ENV = "SCREENING_LDAP_BIND_PASSWORD"  # noqa: S105 - the variable's name
-#: Employer roles act for one organisation: without an organisation mapping they cannot sign in.
-EMPLOYER_ROLES = frozenset({REQUESTER, HR})
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,9 @@ from screening.db import db
 from screening.errors import RETRY_AFTER_SECONDS
 from screening.extensions import settings
 from screening.pagination import COUNT_LIMIT, count_up_to
-from workflows.application import QUEUE_STATES
+from workflows.application import IN_PROGRESS_STATES, QUEUE_STATES
 
 bp = Blueprint("core", __name__)
-
-#: An employer's files that are under way: from the person's consent to the end of an appeal.
-IN_PROGRESS_STATES = ("awaiting_consent", "submitted", "in_review", "info_requested", "negative", "appealed")
 
 
 @dataclass(frozen=True)

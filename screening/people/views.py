@@ -23,11 +23,9 @@ from screening.db import db
 from screening.errors import DomainError
 from screening.extensions import settings
 from screening.people.links import LinkError, make_link_token, read_link_token
+from workflows.application import PERSON_EVENTS
 
 bp = Blueprint("person", __name__, url_prefix="/p")
-
-#: What the person may do through the link, by state.
-PERSON_EVENTS = ("consent", "refuse", "withdraw_consent")
 
 
 def link_for(application: Application) -> str:

@@ -23,7 +23,8 @@ from screening.auth.directory.errors import (
     DirectoryError,
     InvalidCredentials,
 )
-from screening.config.ldap import EMPLOYER_ROLES, LdapConfig, OrganisationMapping, RoleMapping
+from screening.config.ldap import LdapConfig, OrganisationMapping, RoleMapping
+from workflows.roles import EMPLOYER_ROLES
 
 #: userAccountControl ACCOUNTDISABLE: set by "Disable account" in Active Directory Users and Computers.
 UAC_ACCOUNT_DISABLED = 0x2
