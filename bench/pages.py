@@ -499,7 +499,13 @@ def apply_proposed_indexes(engine: Engine, wanted: bool) -> list[str]:
 
 
 def run_backend(
-    backend: str, url: str, settings: Settings, *, reseed: bool, proposed_indexes: bool = False
+    backend: str,
+    url: str,
+    settings: Settings,
+    *,
+    reseed: bool,
+    proposed_indexes: bool = False,
+    only: Sequence[str] = (),
 ) -> BackendResult:
     config_path = prepare_database(backend, url, settings, reseed=reseed)
     engine = create_engine(url)
@@ -559,6 +565,8 @@ def run_backend(
         ("officer", "officer-01", Measure("/home (dashboard)", "/home")),
         ("requester", f"requester-{org}", Measure("/home (dashboard)", "/home")),
     ]
+    if only:  # --pages: the pages whose label contains one of these words
+        pages = [page for page in pages if any(word in page[2].label for word in only)]
     baseline_env = {"BENCH_DATABASE_URL": url, "BENCH_ORGANISATION_ID": str(targets.organisation_id)}
     screening_env = {"SCREENING_CONFIG": str(config_path)}
     minimal_slices: list[Slice] = []
@@ -581,7 +589,9 @@ def run_backend(
             check_page(port, measure.path, cookies[username])
             measured.append(measure_paired(measure, minimal_slices, (baseline_port, port), settings, cookies[username]))
             _show(backend, measure)
-        timings, failures = time_transitions(port, "officer-02", targets.submitted)
+        timings, failures = (
+            time_transitions(port, "officer-02", targets.submitted) if settings.transitions else ([0.0, 0.0], 0)
+        )
     minimal = Measure("minimal page (1 query, 50 rows, Jinja)", MINIMAL_PATH)
     minimal.requests_per_second = minimal.baseline = statistics.median(s.requests_per_second for s in minimal_slices)
     minimal.requests = sum(s.requests for s in minimal_slices)
@@ -676,6 +686,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--organisations", type=int, default=Settings.organisations)
     parser.add_argument("--reseed", action="store_true", help="drop and seed the benchmark databases again")
     parser.add_argument(
+        "--pages", nargs="*", default=(), help="measure only the pages whose label contains one of these words"
+    )
+    parser.add_argument(
         "--proposed-indexes", action="store_true", help="measure with the indexes of PROPOSED_INDEXES added"
     )
     args = parser.parse_args(argv)
@@ -694,7 +707,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     urls = {"sqlite": f"sqlite:///{WORK / 'pages.db'}", "postgresql": args.pg_url}
     results = [
-        run_backend(backend, urls[backend], settings, reseed=args.reseed, proposed_indexes=args.proposed_indexes)
+        run_backend(
+            backend,
+            urls[backend],
+            settings,
+            reseed=args.reseed,
+            proposed_indexes=args.proposed_indexes,
+            only=args.pages,
+        )
         for backend in backends
     ]
 

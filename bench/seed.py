@@ -41,8 +41,8 @@ from werkzeug.security import generate_password_hash
 import screening.models  # noqa: F401 - the whole metadata, so every table is known
 from screening import migrate
 from screening.applications.models import Application, Clearance, ReferenceCounter
-from screening.audit import chain as audit_chain
-from screening.audit.models import GENESIS_HASH, AuditChainHead, AuditEntry
+from screening.audit.models import AuditEntry
+from screening.audit.offline import redactable_digest
 from screening.auth.models import User
 from screening.catalogue.models import CriticalFunction
 from screening.clock import local_date
@@ -448,7 +448,6 @@ def seed(
         audit_id = itertools.count(1)
         counters: Counter[str] = Counter()
         audit_total = 0
-        audit_hash = GENESIS_HASH  # the trail is a hash chain (screening.audit.chain): seeded entries chain too
         for chunk in _batches_of(plans, batch_size):
             application_rows, covered_rows, clearance_rows, audit_rows = [], [], [], []
             for plan in chunk:
@@ -468,12 +467,8 @@ def seed(
                         requester_names, officer_names,
                     )
                 )  # fmt: skip
-            for audit_row in audit_rows:
-                if "redactable_digest" in audit_chain.FIELDS:  # the chain covers a digest of the erasable fields
-                    audit_row["redactable_digest"] = audit_chain.redactable_digest(  # type: ignore[attr-defined]
-                        audit_row["reason"], audit_row["client_address"]
-                    )
-                audit_hash = audit_row["entry_hash"] = audit_chain.chain_hash(audit_hash, audit_row)
+            for audit_row in audit_rows:  # left unsealed: `screening audit seal` (or bench/audit.py) seals them
+                audit_row["redactable_digest"] = redactable_digest(audit_row["reason"], audit_row["client_address"])
             with connection.begin():
                 connection.execute(insert(Application.__table__), application_rows)
                 if clearance_rows:
@@ -493,10 +488,6 @@ def seed(
             connection.execute(
                 insert(ReferenceCounter.__table__), [{"name": name, "value": value} for name, value in counters.items()]
             )
-            head = AuditChainHead.__table__  # the migration wrote an empty chain's head
-            connection.execute(head.delete())
-            chain_head = {"id": audit_chain.HEAD_ID, "entry_hash": audit_hash, "entries": audit_total}
-            connection.execute(insert(head), chain_head)
             _finish(connection, engine.dialect.name)
         say(f"linked clearances, analysed ({time.perf_counter() - started:.0f} s)")
 

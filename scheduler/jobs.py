@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from screening.audit import sealing
+from screening.audit.setup import audit_keys
 from screening.db import db
 from screening.extensions import settings
 from screening.jobs import deadlines
@@ -152,6 +154,15 @@ def monthly_reports(now: datetime) -> int:
     )
 
 
+def seal_audit_log(now: datetime) -> int:
+    """Seal the committed audit entries into the Merkle log (a signed head per batch); export the last head
+    of a past day. Runs under its own job lease: one sealer at a time across nodes."""
+    sealed = sealing.seal_log(audit_keys(), now, settings())
+    sealing.export_daily_head(now, settings())
+    db.session.commit()
+    return sealed.entries
+
+
 JOBS: dict[str, Job] = {
     "deliver_mail": deliver_mail,
     "consent_reminders": consent_reminders,
@@ -165,4 +176,5 @@ JOBS: dict[str, Job] = {
     "retention_purge": retention_purge,
     "weekly_report": weekly_report,
     "monthly_reports": monthly_reports,
+    "seal_audit_log": seal_audit_log,
 }

@@ -29,7 +29,7 @@ def create_app(config: Config) -> Flask:
     init_proxies(app, config)
     init_sessions(app)
     init_db(app, config.database.url, echo=config.database.echo, pool_size=config.database.pool_size)
-    init_audit(app)
+    init_audit(app, config)
     init_extensions(app, config)
     init_directory(app, config)
     init_access(app)

@@ -1,7 +1,7 @@
 """Every model, imported once so the metadata is complete (Alembic, tests, the CLI)."""
 
 from screening.applications.models import Application, Clearance, ReferenceCounter
-from screening.audit.models import AuditChainHead, AuditEntry
+from screening.audit.models import AuditEntry, AuditErasure, AuditTreeHead, AuditTreeNode
 from screening.auth.models import LoginAttempt, User
 from screening.catalogue.models import CriticalFunction
 from screening.certificates.models import CertificateCheck, CertificateIssue
@@ -14,7 +14,9 @@ from screening.reports.models import Report
 
 __all__ = [
     "Application",
-    "AuditChainHead",
+    "AuditErasure",
+    "AuditTreeHead",
+    "AuditTreeNode",
     "AuditEntry",
     "Base",
     "CertificateCheck",

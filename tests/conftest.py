@@ -16,6 +16,7 @@ from itertools import count
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Engine
 
 from screening import migrate
 from screening.actors import Actor
+from screening.audit.keys import private_pem
 from screening.config import Config, make_config
 from screening.db import Base, db
 
@@ -112,6 +114,7 @@ def make_app(database_url: str, admin_engine: Engine) -> Iterator[Callable[..., 
 
     def build(**sections: dict[str, Any]) -> Flask:
         sections.setdefault("database", {"url": database_url})
+        sections["audit"] = {"signing_key": AUDIT_KEY.decode(), **sections.get("audit", {})}
         app = create_app(make_config(**sections))
         app.config["TESTING"] = True
         apps.append(app)
@@ -121,6 +124,10 @@ def make_app(database_url: str, admin_engine: Engine) -> Iterator[Callable[..., 
     for app in apps:
         app.extensions["screening.engine"].dispose()
     _empty_tables(admin_engine)
+
+
+#: The suite's audit signing key (the tree heads of every test app are signed with it).
+AUDIT_KEY = private_pem(Ed25519PrivateKey.generate())
 
 
 @contextmanager

@@ -6,7 +6,7 @@ ids). The two fields that may hold personal data, the free-text ``reason`` and t
 the chain through their digest (``redactable_digest``): erasure sets both to NULL and the chain still
 verifies, while any other change to them is caught by the digest.
 
-Migrations 0004 (which chained the entries written before it) and 0007 (which checks the chain once more
+Migrations 0004 (which chained the entries written before it) and 0008 (which checks the chain once more
 and seals its entries as the first leaves of the Merkle log, :mod:`screening.audit.log`) use these
 functions; nothing else writes a chain any more.
 """

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
 
 from screening.actors import Actor
-from screening.audit.models import AuditEntry
+from screening.audit.models import AuditEntry, AuditErasure
+from screening.audit.offline import erases_digest, redactable_digest
 from screening.clock import utcnow
 from screening.db import db, write_at_request_end
 
@@ -35,6 +39,7 @@ def record(
         to_state=to_state,
         reason=reason,
         client_address=actor.client_address,
+        redactable_digest=redactable_digest(reason, actor.client_address),
     )
     db.session.add(entry)
     return entry
@@ -60,5 +65,31 @@ def record_read(
             object_id=object_id,
             organisation_id=organisation_id,
             client_address=actor.client_address,
+            redactable_digest=redactable_digest(None, actor.client_address),
         )
     )
+
+
+def blank_entries(condition: Any, actor: Actor, now: datetime, *, reason: str | None = None) -> int:
+    """Erase the reason and address of the entries matching ``condition`` (a Core condition on
+    ``audit_entries``), as an erasure event of the log: one entry naming the blanked ones (through the
+    digest of their ids, which its leaf covers, and one :class:`AuditErasure` row each). Entries with
+    nothing left to erase are not named. Returns how many were blanked."""
+    trail = AuditEntry.__table__
+    ids = list(
+        db.session.scalars(
+            select(trail.c.id)
+            .where(condition, or_(trail.c.reason.is_not(None), trail.c.client_address.is_not(None)))
+            .order_by(trail.c.id)
+        )
+    )
+    if not ids:
+        return 0
+    event = record(actor, "erase_trail_texts", "audit", None, reason=reason, now=now)
+    event.erases_digest = erases_digest(ids)
+    db.session.flush()
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        db.session.execute(update(trail).where(trail.c.id.in_(chunk)).values(reason=None, client_address=None))
+    db.session.execute(insert(AuditErasure.__table__), [{"entry_id": i, "erasure_id": event.id} for i in ids])
+    return len(ids)

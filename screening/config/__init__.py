@@ -116,6 +116,7 @@ JOB_SCHEDULES: dict[str, str] = {
     "retention_purge": "30 2 * * *",
     "weekly_report": "0 6 * * mon",
     "monthly_reports": "0 5 1 * *",
+    "seal_audit_log": "* * * * *",
 }
 
 
@@ -209,6 +210,24 @@ class CertificatesConfig:
 
 
 @dataclass(frozen=True)
+class AuditConfig:
+    #: Ed25519 private key (PEM, PKCS#8, unencrypted) that signs the audit log's tree heads; not the
+    #: certificate key. Empty: nothing is sealed (the demo generates one next to its configuration).
+    signing_key_file: str = ""
+    #: The key's PEM text itself, e.g. from a secret store; wins over ``signing_key_file``.
+    signing_key: str = field(default="", metadata=_env("SCREENING_AUDIT_SIGNING_KEY"))
+    #: Public keys (PEM files) of retired audit keys, so the heads they signed keep verifying.
+    public_key_files: tuple[str, ...] = ()
+    #: Directory where each day's last signed head is written (a place the database administrator cannot
+    #: rewrite); empty: no file.
+    export_directory: str = ""
+    #: Address that receives each day's last signed head by mail; empty: no mail.
+    auditors_address: str = ""
+    #: Entries sealed per transaction (one signed head each).
+    seal_batch_size: int = 10000
+
+
+@dataclass(frozen=True)
 class Config:
     app: AppConfig = field(default_factory=AppConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -221,6 +240,7 @@ class Config:
     certificates: CertificatesConfig = field(default_factory=CertificatesConfig)
     #: ``[ldap]``: sign-in through a directory; None (no table) keeps every account local.
     ldap: LdapConfig | None = None
+    audit: AuditConfig = field(default_factory=AuditConfig)
     source: str = "<defaults>"
 
     def check(self) -> Config:
@@ -252,6 +272,7 @@ _SECTIONS: dict[str, type] = {
     "reports": ReportsConfig,
     "retention": RetentionConfig,
     "certificates": CertificatesConfig,
+    "audit": AuditConfig,
 }
 #: The job schedules used to be keys of ``[scheduler]`` itself: name the new place when an old file has them.
 _MOVED = {f"scheduler.{name}": "[scheduler.schedules]" for name in JOB_SCHEDULES}

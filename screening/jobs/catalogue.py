@@ -33,6 +33,7 @@ DESCRIPTIONS = {
     "retention_purge": N_("Erase personal data of closed files past their period; delete old mail, reports, runs."),
     "weekly_report": N_("Build and announce the weekly operations report."),
     "monthly_reports": N_("Build and announce each organisation's monthly report."),
+    "seal_audit_log": N_("Seal new audit entries into the signed audit log; export each day's last signed head."),
 }
 JOB_NAMES = tuple(JOB_SCHEDULES)
 

@@ -4,8 +4,9 @@ Erasing keeps every row (state, dates, advice type, organisation, function) so c
 turnaround stay true, and removes what identifies or concerns the person: names become "erased", identifiers
 and e-mail are removed, the date of birth keeps only its year, grounds, notes and the texts exchanged with
 the requester are removed, and so are the free texts and client addresses of the file's audit entries (the
-hash chain covers their digest, so it still verifies). A person is erased once no file of theirs still needs
-them (an open file, or a closed one still inside its period). Every erasure is in the audit trail.
+Merkle log's leaves cover their digest; the erasure is itself a logged event naming them). A person is
+erased once no file of theirs still needs them (an open file, or a closed one still inside its period).
+Every erasure is in the audit trail.
 
 :func:`erase_files` is the reusable core (a future "right to erasure" request can call it);
 :func:`purge_due` picks what the retention periods make due. Neither commits.
@@ -22,7 +23,7 @@ from sqlalchemy import delete, select, update
 from screening.actors import Actor
 from screening.applications.models import Application, Clearance
 from screening.audit.models import AuditEntry
-from screening.audit.operations import record
+from screening.audit.operations import blank_entries, record
 from screening.certificates.models import CertificateCheck
 from screening.clock import local_date
 from screening.config import RetentionConfig
@@ -59,13 +60,10 @@ def erase_files(
     if files:
         ids = [f.id for f in files]
         # The trail keeps who did what and when; the texts typed into it (reasons, answers) and the addresses
-        # acted from go with the file. The hash chain covers their digest, so it still verifies.
+        # acted from go with the file, by an erasure event of the audit log naming the entries it blanked.
         trail = AuditEntry.__table__
-        db.session.execute(
-            update(trail)
-            .where(trail.c.object_type == "application", trail.c.object_id.in_(ids))
-            .values(reason=None, client_address=None)
-        )
+        condition = (trail.c.object_type == "application") & trail.c.object_id.in_(ids)
+        blank_entries(condition, actor, now, reason=reason)
         table = Application.__table__
         db.session.execute(
             update(table)

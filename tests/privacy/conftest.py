@@ -23,7 +23,9 @@ def config_file(app: Any, tmp_path: Path) -> Path:
         f'url = "{config.database.url}"\n'
         "[security]\n"
         f"identifier_keys = [{keys}]\n"
-        f'lookup_key = "{config.security.lookup_key}"\n',
+        f'lookup_key = "{config.security.lookup_key}"\n'
+        "[audit]\n"
+        f'signing_key = """{config.audit.signing_key}"""\n',
         encoding="utf-8",
     )
     return path

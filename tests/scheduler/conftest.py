@@ -182,7 +182,8 @@ def config_file(world: World, tmp_path, smtp_port: int):  # type: ignore[no-unty
         f'[database]\nurl = "{config.database.url}"\n'
         f'[security]\nidentifier_keys = ["{config.security.identifier_keys[0]}"]\n'
         f'lookup_key = "{config.security.lookup_key}"\n'
-        f'[mail]\nhost = "127.0.0.1"\nport = {smtp_port}\nstarttls = false\n',
+        f'[mail]\nhost = "127.0.0.1"\nport = {smtp_port}\nstarttls = false\n'
+        f'[audit]\nsigning_key = """{config.audit.signing_key}"""\n',
         encoding="utf-8",
     )
     return path

@@ -62,11 +62,12 @@ def test_a_file_that_cannot_move_is_skipped_not_retried_for_ever(make_app, monke
         assert [s for i, s in states.items() if i != stuck] == ["consent_expired", "consent_expired"]
 
 
-def test_a_batched_transition_bumps_the_version_and_is_chained_in_the_trail(make_app):  # type: ignore[no-untyped-def]
+def test_a_batched_transition_bumps_the_version_and_is_sealed_in_the_log(make_app):  # type: ignore[no-untyped-def]
     """The batch writes its rows itself (one statement for all): the version still moves, so a page loaded
-    before gets its conflict, and each file's audit entry is in the hash chain."""
+    before gets its conflict, and each file's audit entry is sealed into the verified log."""
     from screening.audit.models import AuditEntry
-    from screening.audit.queries import verify
+    from screening.audit.setup import audit_keys
+    from screening.audit.verify import verify
 
     app = make_app()
     with data_context(app):
@@ -78,6 +79,8 @@ def test_a_batched_transition_bumps_the_version_and_is_chained_in_the_trail(make
         assert {(i, s, v - versions[i]) for i, s, v in rows} == {(a.id, "final_negative", 1) for a in files}
         closing = db.session.scalars(select(AuditEntry.object_id).where(AuditEntry.action == "close_appeal_window"))
         assert sorted(closing) == sorted(versions)
+        fresh()
+        assert run(app, "seal_audit_log", T0 + days(20)).items >= 3
         with db.engine.connect() as connection:
-            verdict = verify(connection)
-        assert verdict.ok, verdict
+            report = verify(connection, audit_keys().public_keys)
+        assert report.ok and report.unsealed == 0, report

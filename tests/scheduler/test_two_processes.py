@@ -58,7 +58,8 @@ def test_two_scheduler_processes_run_each_job_once(make_app, backend, tmp_path):
         f'[app]\nsecret_key = "{config.app.secret_key}"\n'
         f'[database]\nurl = "{config.database.url}"\n'
         f'[security]\nidentifier_keys = ["{config.security.identifier_keys[0]}"]\n'
-        f'lookup_key = "{config.security.lookup_key}"\n',
+        f'lookup_key = "{config.security.lookup_key}"\n'
+        f'[audit]\nsigning_key = """{config.audit.signing_key}"""\n',
         encoding="utf-8",
     )
     now = (T0 + days(31)).isoformat()
