@@ -95,7 +95,8 @@ class _Holder:
 
 
 def build_app(url: str, settings: dict[str, Any]) -> Flask:
-    app = create_app(make_config(database={"url": url}, ldap=settings))
+    # Directory sign-in alone is measured: no second-factor step for the officers among the people.
+    app = create_app(make_config(database={"url": url}, ldap=settings, security={"second_factor_roles": []}))
     app.config["TESTING"] = True
     return app
 

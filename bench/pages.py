@@ -135,7 +135,9 @@ def _write_config(path: Path, url: str) -> None:
         f'url = "{url}"\n\n'
         "[security]\n"
         f'identifier_keys = ["{Fernet.generate_key().decode()}"]\n'
-        f'lookup_key = "{secrets.token_urlsafe(32)}"\n',
+        f'lookup_key = "{secrets.token_urlsafe(32)}"\n'
+        # The benchmark signs its officer, admin and auditor in with the password alone (README, sign-in).
+        "second_factor_roles = []\n",
         encoding="utf-8",
     )
     path.chmod(0o600)

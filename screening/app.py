@@ -100,12 +100,23 @@ def init_blueprints(app: Flask) -> None:
     from screening.applications.views import bp as applications_bp
     from screening.audit.views import bp as audit_bp
     from screening.auth.account import bp as account_bp
+    from screening.auth.factors.views import bp as factors_bp
     from screening.auth.views import bp as auth_bp
     from screening.clearances.views import bp as clearances_bp
     from screening.core.views import bp as core_bp
     from screening.people.views import bp as person_bp
 
-    for blueprint in (core_bp, auth_bp, account_bp, applications_bp, clearances_bp, admin_bp, audit_bp, person_bp):
+    for blueprint in (
+        core_bp,
+        auth_bp,
+        account_bp,
+        factors_bp,
+        applications_bp,
+        clearances_bp,
+        admin_bp,
+        audit_bp,
+        person_bp,
+    ):
         app.register_blueprint(blueprint)
     from screening.people.subject_views import bp as subjects_bp
     from screening.people.views import paper_bp

@@ -209,9 +209,13 @@ def demo(ctx: click.Context, host: str, port: int, serve: bool, with_scheduler: 
         fail(demo_not_writable(error))
     with context.transaction():
         accounts = load_demo()
-    click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
-    for username, role, organisation in accounts:
-        click.echo(f"  {username:<22} {role:<10} {organisation or ''}")
+    from screening.auth.factors.totp import current_code
+    from screening.clock import utcnow
+
+    click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}; put each TOTP secret in an authenticator app):")
+    for username, role, organisation, secret in accounts:
+        factor = f"TOTP secret {secret} (code now: {current_code(secret, utcnow())})" if secret else ""
+        click.echo(f"  {username:<22} {role:<10} {organisation or '':<10} {factor}".rstrip())
     if serve:
         if with_scheduler:
             _start_demo_scheduler(context.app)

@@ -173,6 +173,15 @@ class _Database:
 db = _Database()
 
 
+_KEEP_REFUSAL = "screening_keep_refusal"
+
+
+def keep_refusal() -> None:
+    """Commit this request's writes although it answers an error: a refusal that must be counted (a
+    throttled sign-in's failure), written by the refusing view itself."""
+    g.setdefault(_KEEP_REFUSAL, True)
+
+
 def init_db(app: Flask, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
     """Bind an engine to the app and commit once per request: on success, never on error."""
     engine = app.extensions["screening.engine"] = make_engine(url, echo=echo, pool_size=pool_size)
@@ -180,7 +189,7 @@ def init_db(app: Flask, url: str, *, echo: bool = False, pool_size: int = 10) ->
 
     @app.after_request
     def _commit(response: Any) -> Any:
-        if response.status_code < 400:
+        if response.status_code < 400 or g.get(_KEEP_REFUSAL):
             db.session.commit()
         else:
             db.session.rollback()

@@ -10,6 +10,8 @@ from sqlalchemy import select
 from screening.actors import Actor
 from screening.applications import operations
 from screening.applications.models import Application
+from screening.audit.operations import record
+from screening.auth.factors.totp import new_secret
 from screening.auth.models import User
 from screening.auth.operations import create_user
 from screening.catalogue.operations import save_function
@@ -97,12 +99,24 @@ def demo_not_writable(error: BaseException) -> str:
     )
 
 
-def _demo_accounts() -> list[tuple[str, str, str | None]]:
-    return [(username, role, organisation) for username, role, _name, organisation in ACCOUNTS]
+def _demo_accounts() -> list[tuple[str, str, str | None, str | None]]:
+    """Each demo sign-in and, for the authority's accounts, the TOTP secret enrolled for it (enrolled
+    here if missing), so a newcomer signs in at once: the secret goes into an authenticator app."""
+    from screening.auth.factors.operations import required_for
+
+    users = {user.username: user for user in db.session.scalars(select(User).where(User.username.in_(
+        [username for username, *_ in ACCOUNTS])))}  # fmt: skip
+    secrets = {}
+    for username, user in users.items():
+        if user.totp_secret is None and required_for(user, settings().security):
+            user.totp_secret = vault().encrypt(new_secret())
+            record(Actor(label="demo", role="admin"), "enrol_totp", "user", user.id)
+        secrets[username] = vault().decrypt(user.totp_secret) if user.totp_secret else None
+    return [(name, role, organisation, secrets.get(name)) for name, role, _, organisation in ACCOUNTS]
 
 
-def load_demo(now: datetime | None = None) -> list[tuple[str, str, str | None]]:
-    """Load the demo data once; a second run changes nothing."""
+def load_demo(now: datetime | None = None) -> list[tuple[str, str, str | None, str | None]]:
+    """Load the demo data once; a second run changes nothing (but enrols a second factor if one is due)."""
     if db.session.scalar(select(User.id).where(User.username == "admin")) is not None:
         return _demo_accounts()
     now = now or utcnow()

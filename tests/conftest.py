@@ -115,6 +115,8 @@ def make_app(database_url: str, admin_engine: Engine) -> Iterator[Callable[..., 
     def build(**sections: dict[str, Any]) -> Flask:
         sections.setdefault("database", {"url": database_url})
         sections["audit"] = {"signing_key": AUDIT_KEY.decode(), **sections.get("audit", {})}
+        # The second factor is off unless a test is about it (tests/auth/test_second_factor.py switches it on).
+        sections["security"] = {"second_factor_roles": [], **sections.get("security", {})}
         app = create_app(make_config(**sections))
         app.config["TESTING"] = True
         apps.append(app)

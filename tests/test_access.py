@@ -16,6 +16,10 @@ PUBLIC = {
     "core.livez",
     "core.readyz",
     "auth.login",
+    # The second step of signing in: open only to a session whose password was just checked.
+    "factors.verify",
+    "factors.key_sign_in_options",
+    "factors.key_sign_in",
     "auth.language",
     "static",
     "bootstrap.static",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -141,6 +142,8 @@ def test_quick_start_demo_serves(tmp_path):  # type: ignore[no-untyped-def]
         assert "Serving on" in output, output
         for role in ("requester", "hr", "officer", "admin", "auditor"):
             assert f" {role} " in output
+        officer = next(line for line in lines if line.strip().startswith("officer "))
+        assert re.search(r"TOTP secret [A-Z2-7]{32} \(code now: \d{6}\)", officer), officer  # signs in at once
         assert "Scheduler running in the background" in output
         health = None
         while time.monotonic() < deadline:

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, redirect, request, url_for
+from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: The session key saying how this session proved its second factor (absent: it did not).
+SECOND_FACTOR = "_second_factor"
 
 ALL_ROLES = frozenset({"requester", "hr", "officer", "admin", "auditor"})
 
@@ -34,6 +37,13 @@ def roles(*allowed: str) -> Callable[[F], F]:
 def signed_in(view: F) -> F:
     """Any signed-in user (sign-out, language choice, the dashboard)."""
     view.allowed_roles = ALL_ROLES  # type: ignore[attr-defined]
+    return view
+
+
+def enrolment(view: F) -> F:
+    """Reachable by a signed-in account that still has to enrol its second factor (and by every other)."""
+    view.allowed_roles = ALL_ROLES  # type: ignore[attr-defined]
+    view.enrolment = True  # type: ignore[attr-defined]
     return view
 
 
@@ -62,6 +72,12 @@ def enforce() -> Any:
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
     if current_user.role not in allowed:
         abort(403)
+    if not session.get(SECOND_FACTOR) and not getattr(current_app.view_functions[request.endpoint], "enrolment", False):
+        from screening.auth.factors.operations import required_for
+        from screening.extensions import settings
+
+        if required_for(current_user, settings().security):  # an officer, admin or auditor without one
+            return redirect(url_for("factors.enrol"))
     return None
 
 

@@ -1,4 +1,5 @@
-"""The signed-in user's own account page: sessions and password (the second factor: screening.auth.factors)."""
+"""The signed-in user's own account page: second factor, sessions and password (the second factor's own
+pages: screening.auth.factors.views)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from screening.actors import Actor
 from screening.audit.operations import record
 from screening.auth import operations
-from screening.auth.access import signed_in
+from screening.auth.access import SECOND_FACTOR, signed_in
 from screening.auth.current import GENERATION
+from screening.auth.factors.operations import recovery_codes_left
 from screening.auth.forms import PasswordChangeForm
-from screening.auth.models import User
+from screening.auth.models import SecurityKey, User
 from screening.db import db
 from screening.errors import DomainError
 
@@ -26,9 +29,13 @@ def _actor() -> Actor:
 
 
 def _page(password_form: PasswordChangeForm | None = None, status: int = 200) -> tuple[str, int]:
+    user = db.session.get(User, current_user.id)
+    security_keys = db.session.scalars(select(SecurityKey).where(SecurityKey.user_id == current_user.id)).all()
     return render_template(
-        "auth/account.html", password_form=password_form or PasswordChangeForm(), sessions_form=FlaskForm()
-    ), status
+        "auth/account.html", password_form=password_form or PasswordChangeForm(), sessions_form=FlaskForm(),
+        has_totp=user is not None and user.totp_secret is not None, security_keys=security_keys,
+        recovery_left=recovery_codes_left(current_user.id), proved=session.get(SECOND_FACTOR),
+    ), status  # fmt: skip
 
 
 @bp.route("")

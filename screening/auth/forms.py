@@ -5,7 +5,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 
 def printable(_form: Any, field: Any) -> None:
@@ -17,6 +17,11 @@ def printable(_form: Any, field: Any) -> None:
 class LoginForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=120), printable])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    #: Asked only while sign-in from this address is throttled: the password and a second factor together.
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"), validators=[Optional(), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code"},
+    )  # fmt: skip
 
 
 class DirectoryLookupForm(FlaskForm):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from screening.db import Base, UTCDateTime
@@ -70,12 +70,17 @@ class User(AccountMixin, Base):
     #: Raised to end every session of the account at once (logout, password or role change, deactivation):
     #: a session cookie is honoured only while it carries the current value (screening.auth.current).
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: The TOTP secret, encrypted with the identifier keys (None: no authenticator app enrolled).
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    #: The last TOTP time step accepted: a code is good once, never again within its window.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
 
 
 class LoginAttempt(Base):
-    """Failed sign-ins, counted per account and per address to slow down password guessing."""
+    """Failed sign-ins, counted per (account, address) pair and per address to slow down password
+    guessing, and wrong second-factor codes per account (screening.auth.operations)."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (
@@ -87,3 +92,33 @@ class LoginAttempt(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     username: Mapped[str] = mapped_column(String(120))
     client_address: Mapped[str | None] = mapped_column(String(45))
+    #: "password" (a wrong password or unknown name) or "code" (a wrong second factor after a right password).
+    kind: Mapped[str] = mapped_column(String(10), default="password", server_default="password")
+
+
+class RecoveryCode(Base):
+    """A one-time code for when the authenticator is lost: shown once, kept salted and hashed, used once."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    salt: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SecurityKey(Base):
+    """A WebAuthn credential (security key, platform authenticator) registered by its account."""
+
+    __tablename__ = "security_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: The credential id, base64url without padding.
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

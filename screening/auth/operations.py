@@ -104,26 +104,49 @@ def create_user(
 
 
 def too_many_failures(username: str, address: str | None, *, limit: int, window: timedelta, now: datetime) -> bool:
-    since = now - window
-    conditions = [LoginAttempt.username == username.strip().lower()]
-    if address:
-        conditions.append(LoginAttempt.client_address == address)
+    """Throttled: this account failed ``limit`` times from this address, or the address failed four
+    times as often (a shared office tries several accounts). Failures of the account from *other*
+    addresses do not count: nobody locks another out by guessing its password. A throttled sign-in is
+    still possible with the password and a second-factor code together (``auth.views.login``)."""
+    name = username.strip().lower()
+    from_address = LoginAttempt.client_address.is_(None) if address is None else LoginAttempt.client_address == address
     counts = db.session.execute(
-        select(
-            func.count().filter(LoginAttempt.username == username.strip().lower()),
-            func.count().filter(LoginAttempt.client_address == address) if address else func.count().filter(False),
-        ).where(LoginAttempt.at >= since, or_(*conditions))
+        select(func.count().filter(LoginAttempt.username == name), func.count()).where(
+            LoginAttempt.at >= now - window, from_address
+        )
     ).one()
-    # An address may try several accounts (a shared office), so it gets a larger allowance.
     return counts[0] >= limit or counts[1] >= limit * 4
 
 
-def note_failure(username: str, address: str | None, now: datetime) -> None:
-    db.session.add(LoginAttempt(at=now, username=username.strip().lower()[:120], client_address=address))
+def too_many_code_failures(
+    username: str, address: str | None, *, limit: int, window_minutes: int, now: datetime
+) -> bool:
+    """Second-factor codes refused: ``limit`` wrong codes of this account from this address, or four times
+    as many from anywhere. Only someone who knows the password reaches the code, so this (and only
+    this) limit counts across addresses: six digits must not be guessed from many machines."""
+    name = username.strip().lower()
+    pair = LoginAttempt.client_address.is_(None) if address is None else LoginAttempt.client_address == address
+    counts = db.session.execute(
+        select(func.count().filter(pair), func.count()).where(
+            LoginAttempt.at >= now - timedelta(minutes=window_minutes),
+            LoginAttempt.username == name,
+            LoginAttempt.kind == "code",
+        )
+    ).one()
+    return counts[0] >= limit or counts[1] >= limit * 4
 
 
-def clear_failures(username: str) -> None:
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.username == username.strip().lower()))
+def note_failure(username: str, address: str | None, now: datetime, kind: str = "password") -> None:
+    db.session.add(LoginAttempt(at=now, username=username.strip().lower()[:120], client_address=address, kind=kind))
+
+
+def clear_failures(username: str, address: str | None) -> None:
+    """A full sign-in forgets this account's failures from this address (others' failures stay)."""
+    db.session.execute(
+        delete(LoginAttempt).where(
+            LoginAttempt.username == username.strip().lower(), LoginAttempt.client_address == address
+        )
+    )
 
 
 def end_sessions(user_id: int) -> int:
@@ -159,9 +182,10 @@ def change_password(actor: Actor, user: User, current: str, new: str) -> int:
     return end_sessions(user.id)
 
 
-def note_sign_in(user: User, actor: Actor) -> None:
+def note_sign_in(user: User, actor: Actor, second_factor: str | None = None) -> None:
     user.last_login_at = utcnow()
-    record(actor, "sign_in", "user", user.id, organisation_id=user.organisation_id)
+    reason = f"with {second_factor}" if second_factor else None
+    record(actor, "sign_in", "user", user.id, organisation_id=user.organisation_id, reason=reason)
 
 
 # -- signing in: local accounts and the directory ----------------------------------------------------

@@ -64,6 +64,10 @@ class SecurityConfig:
     lookup_key: str = field(default="", metadata=_env("SCREENING_LOOKUP_KEY"))
     login_attempts: int = 5
     login_window_minutes: int = 15
+    #: Roles whose accounts need a second factor (TOTP or a security key) before any page but enrolment.
+    second_factor_roles: tuple[str, ...] = ("officer", "admin", "auditor")
+    #: The directory (AD, an IdP in front of it) enforces a second factor itself: its accounts enrol none here.
+    directory_enforces_second_factor: bool = False
     #: The person's link (consent, then the state of their file) stops working after this many days.
     person_link_days: int = 90
 
@@ -259,6 +263,9 @@ class Config:
                 Fernet(key.encode())
             except ValueError:
                 raise ConfigError(f"security.identifier_keys[{index}]: not a Fernet key") from None
+        for role in self.security.second_factor_roles:
+            if role not in ("requester", "hr", "officer", "admin", "auditor"):
+                raise ConfigError(f"security.second_factor_roles: unknown role {role!r}")
         return self
 
 
