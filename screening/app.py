@@ -96,6 +96,7 @@ def init_extensions(app: Flask, config: Config) -> None:
 
 
 def init_blueprints(app: Flask) -> None:
+    from screening.admin.accounts import bp as accounts_bp
     from screening.admin.views import bp as admin_bp
     from screening.applications.views import bp as applications_bp
     from screening.audit.views import bp as audit_bp
@@ -127,6 +128,7 @@ def init_blueprints(app: Flask) -> None:
     from screening.notifications.views import bp as outbox_bp
     from screening.reports.views import bp as reports_bp
 
+    app.register_blueprint(accounts_bp)  # one account's role; proposals for a second administrator (issue 12)
     for blueprint in (jobs_bp, outbox_bp, reports_bp):  # scheduler, mail and reports (issue 3)
         app.register_blueprint(blueprint)
     from screening.certificates.views import bp as certificates_bp

@@ -38,3 +38,10 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ACCOUNT_ROLES])
     organisation = SelectField(_l("Organisation"), validators=[Optional()])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=12, max=256)])
+
+
+class RoleForm(FlaskForm):
+    """An account's role (and, for employer roles, its organisation)."""
+
+    role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ACCOUNT_ROLES])
+    organisation = SelectField(_l("Organisation"), validators=[Optional()])

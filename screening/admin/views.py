@@ -12,10 +12,11 @@ from wtforms.fields.choices import SelectChoice
 
 from screening.actors import Actor
 from screening.auth.access import roles
-from screening.auth.models import User
-from screening.auth.operations import create_user, set_active
+from screening.auth.duties import deactivate_or_activate, request_account
+from screening.auth.models import AccountProposal, User
 from screening.catalogue.models import CriticalFunction
 from screening.catalogue.operations import save_function
+from screening.clock import utcnow
 from screening.db import db
 from screening.errors import DomainError
 from screening.extensions import settings
@@ -128,15 +129,18 @@ def new_user() -> str | Response | tuple[str, int]:
     form.organisation.choices = [SelectChoice("", "—")] + [SelectChoice(code, name) for code, name in organisations]
     if form.validate_on_submit():
         try:
-            user = create_user(
+            made = request_account(
                 _actor(), username=form.username.data or "", display_name=form.display_name.data or "",
-                role=form.role.data or "", password=form.password.data,
-                organisation_code=form.organisation.data or None, email=form.email.data,
+                role=form.role.data or "", password=form.password.data or "",
+                organisation_code=form.organisation.data or None, email=form.email.data, now=utcnow(),
             )  # fmt: skip
         except DomainError as error:
             _field_error(form, error)
             return render_template("admin/user.html", form=form), 422
-        flash(_("Account %(name)s created.", name=user.username), "success")
+        if isinstance(made, AccountProposal):  # an officer, auditor or admin: a second administrator approves
+            flash(_("Account %(name)s is proposed: another administrator must approve it.", name=made.username), "info")
+            return redirect(url_for("accounts.proposals"))
+        flash(_("Account %(name)s created.", name=made.username), "success")
         return redirect(url_for("admin.users"))
     status = 422 if request.method == "POST" else 200
     return render_template("admin/user.html", form=form), status
@@ -151,9 +155,11 @@ def toggle_user(user_id: int) -> Response:
         abort(404)
     if not form.validate_on_submit():
         abort(400)
-    if user.id == current_user.id:
-        flash(_("You cannot deactivate your own account."), "danger")
+    try:
+        deactivate_or_activate(_actor(), user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.localized(), "danger")
         return redirect(url_for("admin.users"))
-    set_active(_actor(), user, not user.active)
     flash(_("Account %(name)s updated.", name=user.username), "success")
     return redirect(url_for("admin.users"))

@@ -122,3 +122,38 @@ class SecurityKey(Base):
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AccountProposal(Base):
+    """A change that takes two administrators: one proposes, another approves or rejects (screening.auth.duties).
+
+    ``create``: a new local account holding ``role`` (officer, auditor or admin); ``role``: the target
+    account's role becomes ``role`` (granting or removing officer or auditor, or making an admin)."""
+
+    __tablename__ = "account_proposals"
+    __table_args__ = (
+        CheckConstraint("kind IN ('create', 'role')", name="kind_known"),
+        CheckConstraint("outcome IS NULL OR outcome IN ('approved', 'rejected')", name="outcome_known"),
+        CheckConstraint("(outcome IS NULL) = (decided_at IS NULL)", name="decided_has_date"),
+        CheckConstraint("decided_by_id IS NULL OR decided_by_id <> proposed_by_id", name="four_eyes"),
+        CheckConstraint("kind <> 'role' OR target_user_id IS NOT NULL", name="role_has_target"),
+        Index("ix_account_proposals_pending", "decided_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    target_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(String(120))
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    #: The role asked for; the role the target held when proposed (a change since makes it stale).
+    role: Mapped[str] = mapped_column(String(20))
+    previous_role: Mapped[str | None] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    #: A new account's password, hashed at once (the proposer typed it; it is never shown).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(10))

@@ -9,6 +9,7 @@ the account's role, organisation, name and e-mail (:func:`sync_directory_user`).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -54,19 +55,17 @@ def check_password_strength(password: str) -> None:
         raise InvalidInput("A password has at least %(n)d characters.", field="password", n=MIN_PASSWORD_LENGTH)
 
 
-def create_user(
-    actor: Actor,
-    *,
-    username: str,
-    display_name: str,
-    role: str,
-    password: str | None,
-    organisation_code: str | None = None,
-    email: str | None = None,
-    source: str = "local",
+@dataclass(frozen=True)
+class CheckedAccount:
+    username: str
+    organisation_id: int | None
+
+
+def validate_new_account(
+    *, username: str, role: str, password: str | None, organisation_code: str | None, existing: User | None = None,
     check_strength: bool = True,
-) -> User:
-    """A local account (or a directory account's first appearance, with no password)."""
+) -> CheckedAccount:  # fmt: skip
+    """The checks of an account's name, role, organisation and password, before it is made or proposed."""
     username = username.strip().lower()
     if not username:
         raise InvalidInput("A user name is required.", field="username")
@@ -74,7 +73,7 @@ def create_user(
         raise InvalidInput(
             "Unknown role %(role)s; choose one of %(roles)s.", field="role", role=role, roles=", ".join(ACCOUNT_ROLES)
         )
-    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+    if existing is None and db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise InvalidInput("This user name is taken.", field="username")
     organisation = None
     if organisation_code:
@@ -87,11 +86,33 @@ def create_user(
         raise InvalidInput("Employer roles need an organisation.", field="organisation")
     if password is not None and check_strength:
         check_password_strength(password)
+    return CheckedAccount(username, organisation.id if organisation is not None else None)
+
+
+def create_user(
+    actor: Actor,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str | None,
+    organisation_code: str | None = None,
+    email: str | None = None,
+    source: str = "local",
+    check_strength: bool = True,
+) -> User:
+    """A local account made at once (the CLI, the demo, employer roles from the admin page; the
+    authority's roles from the admin page go through screening.auth.duties), or a directory account's
+    first appearance, with no password."""
+    checked = validate_new_account(
+        username=username, role=role, password=password, organisation_code=organisation_code,
+        check_strength=check_strength,
+    )  # fmt: skip
     user = User(
-        username=username,
-        display_name=display_name.strip() or username,
+        username=checked.username,
+        display_name=display_name.strip() or checked.username,
         role=role,
-        organisation_id=organisation.id if organisation else None,
+        organisation_id=checked.organisation_id,
         email=email or None,
         source=source,
         password_hash=hash_password(password) if password else None,
