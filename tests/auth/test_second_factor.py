@@ -271,3 +271,32 @@ def test_a_forged_security_key_answer_is_refused_and_counted(app, enrolled):  # 
     assert client.get("/applications").headers["Location"].startswith("/login")
     fresh()
     assert db.session.scalar(select(func.count()).where(LoginAttempt.kind == "code")) == 1
+
+
+def test_one_code_sent_twice_at_once_opens_one_session(app, enrolled):  # type: ignore[no-untyped-def]
+    """Two sign-ins racing with the same code (a phished code replayed at once): the conditional update of
+    the account's last step lets exactly one through."""
+    import threading
+
+    officer, secret, _ = enrolled("officer")
+    later = datetime.now(UTC) + timedelta(minutes=2)
+    with time_machine.travel(later, tick=False):
+        clients = [app.test_client(), app.test_client()]
+        tokens = []
+        for client in clients:
+            _password(client, officer.username)
+            tokens.append(csrf_token(client.get("/login/second-factor").text))
+        code = pyotp.TOTP(secret).now()
+        barrier, answers = threading.Barrier(2), []
+
+        def race(client, token) -> None:  # type: ignore[no-untyped-def]
+            barrier.wait()
+            answers.append(client.post("/login/second-factor", data={"csrf_token": token, "code": code}).status_code)
+
+        threads = [threading.Thread(target=race, args=pair) for pair in zip(clients, tokens, strict=True)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(answers) == [200, 302]
+        assert sorted(client.get("/applications").status_code for client in clients) == [200, 302]

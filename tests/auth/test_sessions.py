@@ -145,3 +145,30 @@ def test_an_inactive_organisation_stops_its_people(app, as_role, factory):  # ty
     assert "access has been deactivated" in again.text
     fresh()
     assert db.session.get(User, requester.id).last_login_at is not None  # only the first sign-in
+
+
+def test_a_role_change_from_the_directory_ends_the_old_sessions(app, factory):  # type: ignore[no-untyped-def]
+    """The directory moves someone from HR to screening manager: sessions opened as HR end at once."""
+    from screening.auth.directory.mapping import DirectoryAccount
+    from screening.auth.operations import sync_directory_user
+
+    organisation = factory.organisation(code="acme")
+
+    def account(role: str) -> DirectoryAccount:
+        return DirectoryAccount(
+            dn="uid=dora,ou=people,dc=example", username="dora", display_name="Dora", email=None,
+            groups=(), role=role, organisation_key="acme", server="ldap://127.0.0.1",
+        )  # fmt: skip
+
+    user = sync_directory_user(account("hr"), None)
+    db.session.commit()
+    before = user.session_generation
+    sync_directory_user(account("hr"), None)  # nothing changed: the sessions stay
+    db.session.commit()
+    fresh()
+    assert db.session.get(User, user.id).session_generation == before
+    sync_directory_user(account("requester"), None)
+    db.session.commit()
+    fresh()
+    assert db.session.get(User, user.id).session_generation == before + 1
+    assert organisation.id == db.session.get(User, user.id).organisation_id

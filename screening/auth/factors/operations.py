@@ -53,13 +53,6 @@ def enrol_totp(
     return replace_recovery_codes(actor, user)
 
 
-def remove_totp(actor: Actor, user: User) -> None:
-    user.totp_secret = None
-    user.totp_last_step = None
-    db.session.flush()
-    record(actor, "remove_totp", "user", user.id, organisation_id=user.organisation_id)
-
-
 def replace_recovery_codes(actor: Actor, user: User) -> list[str]:
     """New recovery codes, the old ones void; only their salted hashes are kept."""
     db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
