@@ -17,7 +17,6 @@ from screening.auth.factors import totp
 from screening.auth.models import RecoveryCode, SecurityKey, User
 from screening.config import SecurityConfig
 from screening.db import db
-from screening.errors import InvalidInput
 from screening.people.protection import IdentifierVault
 
 #: What proved the second factor (kept in the session and the audit trail).
@@ -107,10 +106,3 @@ def check_code(user: User, vault: IdentifierVault, code: str, now: datetime) -> 
             )
             return RECOVERY if spent.rowcount == 1 else None
     return None
-
-
-def check_enrolment_code(code: str) -> str:
-    code = "".join((code or "").split())
-    if len(code) != 6 or not code.isdigit():
-        raise InvalidInput("Enter the 6 digits your authenticator app shows.", field="code")
-    return code
