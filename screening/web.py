@@ -57,7 +57,8 @@ def _unavailable() -> Any:
     """The database cannot serve: 503 with Retry-After and a short page that says nothing was lost.
 
     The page is drawn as for a signed-out visitor (the user cannot be read now, and drawing the menu must not
-    ask the database again); the request's transaction was rolled back, so a change sent now was not saved."""
+    ask the database again). A change sent now was rolled back, unless the database went away during its very
+    commit, so the page asks to check before sending it again rather than promising either."""
     from flask_login import AnonymousUserMixin
 
     from screening.db import db
@@ -67,7 +68,8 @@ def _unavailable() -> Any:
         db.session.rollback()
     message = gettext("The service is temporarily unavailable. Nothing was lost. Please try again in a minute.")
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        message += " " + gettext("What you just sent was not saved: please send it again then.")
+        # The connection may have dropped during the commit itself: whether it was saved is not known here.
+        message += " " + gettext("Check whether your last change was saved before you send it again.")
     response, status = _error_page(503, gettext("Temporarily unavailable"), message)
     response = current_app.make_response((response, status))
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -113,7 +113,7 @@ def test_a_read_only_database_is_not_ready_and_pages_answer_503(make_app, read_o
     )  # fmt: skip
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "30"
     assert "Tijdelijk niet beschikbaar" in answer.text and "Er ging niets verloren" in answer.text
-    assert "niet bewaard" in answer.text  # a POST: what was sent was not saved
+    assert "Kijk na of uw laatste wijziging bewaard is" in answer.text  # a POST: check before sending again
 
 
 def test_a_signed_in_user_gets_503_in_their_language_while_the_database_is_down(make_app, factory, backend):  # type: ignore[no-untyped-def]

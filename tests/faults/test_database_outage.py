@@ -8,6 +8,7 @@ was answered as saved exists once, with its audit entry, and no other."""
 
 from __future__ import annotations
 
+import gc
 import http.cookiejar
 import re
 import threading
@@ -19,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, select
 from werkzeug.serving import make_server
 
 from screening.app import create_app
@@ -41,6 +42,8 @@ class Load:
     phase: str = "up"
     answers: list[tuple[str, str, int, str | None]] = field(default_factory=list)
     saved: list[str] = field(default_factory=list)
+    #: Creations answered 503: the connection may have dropped during the commit itself (in doubt).
+    in_doubt: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -82,6 +85,8 @@ class Load:
             self.answers.append((phase, "POST /admin/organisations/new", status, retry))
             if status == 302:
                 self.saved.append(code)
+            elif status == 503:
+                self.in_doubt.append(code)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -96,8 +101,9 @@ def _token(page: str) -> str:
 
 
 def test_pages_answer_503_while_postgresql_is_down_and_recover_without_a_restart(own_postgres: Cluster):  # type: ignore[no-untyped-def]
-    app = create_app(make_config(database={"url": own_postgres.url, "pool_size": 4}))
-    app.config["TESTING"] = True
+    # As served (not TESTING); the admin without a second factor, as in the rest of the suite (tests/conftest.py).
+    config = make_config(database={"url": own_postgres.url, "pool_size": 4}, security={"second_factor_roles": []})
+    app = create_app(config)
     with data_context(app):
         admin = Factory(app).user("admin")
     port = free_port()
@@ -130,6 +136,9 @@ def test_pages_answer_503_while_postgresql_is_down_and_recover_without_a_restart
         worker.join(60)
         server.shutdown()
         serving.join(10)
+        server.server_close()
+        app.extensions["screening.engine"].dispose()
+        gc.collect()  # connections the outage broke are closed here, not in a later test
     tally = Counter((a[0], a[2]) for a in load.answers)
     print(f"ready again {recovered:.2f} s after PostgreSQL started; answers: {tally}")
 
@@ -145,14 +154,17 @@ def test_pages_answer_503_while_postgresql_is_down_and_recover_without_a_restart
 
     engine = create_engine(own_postgres.url)
     with engine.connect() as connection:
-        codes = connection.scalars(select(Organisation.code).where(Organisation.code.like("load%"))).all()
-        ids = connection.scalars(select(Organisation.id).where(Organisation.code.like("load%"))).all()
-        audited = connection.scalar(
-            select(func.count())
-            .select_from(AuditEntry)
-            .where(AuditEntry.object_type == "organisation", AuditEntry.object_id.in_(ids))
+        rows = connection.execute(select(Organisation.id, Organisation.code).where(Organisation.code.like("load%")))
+        stored = {code: organisation_id for organisation_id, code in rows}
+        audited = Counter(
+            connection.scalars(
+                select(AuditEntry.object_id).where(
+                    AuditEntry.object_type == "organisation", AuditEntry.object_id.in_(stored.values())
+                )
+            )
         )
     engine.dispose()
-    app.extensions["screening.engine"].dispose()
-    assert sorted(codes) == sorted(load.saved)  # answered "saved" = saved, once; nothing else half-written
-    assert audited == len(codes)
+    # Answered "saved" is saved; nothing exists that was refused; only a creation whose commit the outage
+    # interrupted (answered 503, "check whether it was saved") may have gone either way. Each once, audited.
+    assert set(load.saved) <= set(stored) <= set(load.saved) | set(load.in_doubt)
+    assert all(audited[organisation_id] == 1 for organisation_id in stored.values())
