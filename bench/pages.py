@@ -558,6 +558,14 @@ def run_backend(
             Measure("/applications/<id> (grounds: audited read)", f"/applications/{targets.detail_grounds}"),
         ),
         (
+            "auditor",
+            "auditor-01",
+            Measure(
+                "/applications/<id> (grounds, auditor: same page, no audited read)",
+                f"/applications/{targets.detail_grounds}",
+            ),
+        ),
+        (
             "requester",
             f"requester-{org}",
             Measure("/applications/<id> (positive)", f"/applications/{targets.detail_requester}"),
