@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from workflows.roles import EMPLOYER_ROLES
+
 if TYPE_CHECKING:
     from screening.auth.models import User
 
@@ -41,4 +43,4 @@ class Actor:
 
     @property
     def is_employer(self) -> bool:
-        return self.role in ("requester", "hr")
+        return self.role in EMPLOYER_ROLES

@@ -16,6 +16,7 @@ import click
 from flask import Flask
 
 from screening.config import Config, ConfigError, default_config_path, load_config, write_demo_config
+from workflows.roles import ACCOUNT_ROLES
 
 
 class Context:
@@ -129,7 +130,7 @@ def user() -> None:
 
 @user.command("create")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["requester", "hr", "officer", "admin", "auditor"]))
+@click.option("--role", required=True, type=click.Choice([role.value for role in ACCOUNT_ROLES]))
 @click.option("--name", "display_name", default="", help="Full name")
 @click.option("--organisation", "organisation_code", default=None, help="Organisation code (employer roles)")
 @click.option("--email", default=None)

@@ -18,7 +18,7 @@ from screening.errors import RETRY_AFTER_SECONDS, DomainError, database_unavaila
 from screening.formats import day_filter, day_formatter, moment_filter, moment_formatter
 from workflows.application import APPLICATION
 from workflows.clearance import CLEARANCE
-from workflows.roles import EMPLOYER_ROLES, Role
+from workflows.roles import AUTHORITY_ROLES, EMPLOYER_ROLES, READER_ROLES, Role
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -237,6 +237,8 @@ def init_template_helpers(app: Flask) -> None:
         EVENT_LABELS=EVENT_LABELS,
         EVENTS=EVENTS,
         EMPLOYER_ROLES=EMPLOYER_ROLES,
+        AUTHORITY_ROLES=AUTHORITY_ROLES,
+        READER_ROLES=READER_ROLES,
         ADVICE_LABELS=ADVICE_LABELS,
         ROLE_LABELS=ROLE_LABELS,
         today=today,

@@ -40,3 +40,5 @@ ACCOUNT_ROLES: tuple[Role, ...] = (Role.REQUESTER, Role.HR, Role.OFFICER, Role.A
 EMPLOYER_ROLES: frozenset[Role] = frozenset({Role.REQUESTER, Role.HR})
 #: The authority's roles that read every file (officers decide, auditors only read).
 AUTHORITY_ROLES: frozenset[Role] = frozenset({Role.OFFICER, Role.AUDITOR})
+#: The roles that read files: every account but the administrator's.
+READER_ROLES: frozenset[Role] = EMPLOYER_ROLES | AUTHORITY_ROLES

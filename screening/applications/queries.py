@@ -20,10 +20,10 @@ from screening.pagination import Page, page_of
 from screening.people.models import Person
 from screening.people.operations import search_key
 from workflows.application import QUEUE_STATES
+from workflows.roles import AUTHORITY_ROLES, EMPLOYER_ROLES, READER_ROLES
 
 #: Roles that read applications at all, and those limited to their own organisation.
-READERS = frozenset({"requester", "hr", "officer", "auditor"})
-EMPLOYER_ROLES = frozenset({"requester", "hr"})
+READERS = READER_ROLES
 
 
 def visible(user: User) -> Select[tuple[Application]]:
@@ -31,7 +31,7 @@ def visible(user: User) -> Select[tuple[Application]]:
     statement = select(Application)
     if user.role in EMPLOYER_ROLES:
         return statement.where(Application.organisation_id == user.organisation_id)
-    if user.role in ("officer", "auditor"):
+    if user.role in AUTHORITY_ROLES:
         return statement
     return statement.where(False)
 
@@ -193,7 +193,7 @@ def visible_clearances(user: User) -> Select[tuple[Clearance]]:
             Application.organisation_id == user.organisation_id, Application.clearance_id.is_not(None)
         )
         return statement.where(Clearance.id.in_(relied_on))
-    if user.role in ("officer", "auditor"):
+    if user.role in AUTHORITY_ROLES:
         return statement
     return statement.where(False)
 

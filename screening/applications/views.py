@@ -24,6 +24,7 @@ from screening.extensions import settings, vault
 from screening.people.operations import PersonDetails
 from screening.web import EVENT_LABELS, REASON_LABELS
 from workflows.application import APPLICATION, DISCLOSING_EVENTS, QUEUE_STATES
+from workflows.roles import AUTHORITY_ROLES
 
 bp = Blueprint("applications", __name__)
 
@@ -143,7 +144,7 @@ def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
         reason_labels=REASON_LABELS,
         disclosable_events=DISCLOSING_EVENTS,
         overdue=queries.is_overdue(application, today()),
-        authority=current_user.role in ("officer", "auditor"),
+        authority=current_user.role in AUTHORITY_ROLES,
     )
     return page, status
 

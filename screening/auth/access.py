@@ -13,12 +13,14 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 
+from workflows.roles import ACCOUNT_ROLES
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: The session key saying how this session proved its second factor (absent: it did not).
 SECOND_FACTOR = "_second_factor"
 
-ALL_ROLES = frozenset({"requester", "hr", "officer", "admin", "auditor"})
+ALL_ROLES = frozenset(ACCOUNT_ROLES)
 
 
 def roles(*allowed: str) -> Callable[[F], F]:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from screening.db import Base, UTCDateTime
 from screening.organisations.models import Organisation
-from workflows.roles import ACCOUNT_ROLES
+from workflows.roles import ACCOUNT_ROLES, AUTHORITY_ROLES, EMPLOYER_ROLES
 
 _ROLES = ", ".join(f"'{role}'" for role in ACCOUNT_ROLES)
 
@@ -36,11 +36,11 @@ class AccountMixin:
 
     @property
     def is_employer(self) -> bool:
-        return self.role in ("requester", "hr")  # type: ignore[attr-defined]
+        return self.role in EMPLOYER_ROLES  # type: ignore[attr-defined]
 
     @property
     def is_authority(self) -> bool:
-        return self.role in ("officer", "auditor")  # type: ignore[attr-defined]
+        return self.role in AUTHORITY_ROLES  # type: ignore[attr-defined]
 
 
 class User(AccountMixin, Base):

@@ -34,7 +34,7 @@ from screening.db import db
 from screening.errors import InvalidInput
 from screening.organisations.models import Organisation
 from screening.people.identifiers import IdentifierError, parse_enterprise_number
-from workflows.roles import ACCOUNT_ROLES, Role
+from workflows.roles import ACCOUNT_ROLES, EMPLOYER_ROLES, Role
 
 if TYPE_CHECKING:
     from screening.auth.directory import Directory, DirectoryAccount
@@ -82,7 +82,7 @@ def validate_new_account(
             raise InvalidInput(
                 "No organisation with code %(code)s.", field="organisation", code=repr(organisation_code)
             )
-    if role in ("requester", "hr") and organisation is None:
+    if role in EMPLOYER_ROLES and organisation is None:
         raise InvalidInput("Employer roles need an organisation.", field="organisation")
     if password is not None and check_strength:
         check_password_strength(password)

@@ -19,10 +19,11 @@ from screening.errors import DomainError
 from screening.extensions import settings
 from screening.web import EVENT_LABELS
 from workflows.clearance import CLEARANCE
+from workflows.roles import AUTHORITY_ROLES, READER_ROLES
 
 bp = Blueprint("clearances", __name__)
 
-READERS = ("requester", "hr", "officer", "auditor")
+READERS = READER_ROLES
 
 
 @bp.route("/clearances")
@@ -44,7 +45,7 @@ def _render(clearance_id: int, status: int = 200) -> tuple[str, int]:
         events = tuple(t.event for t in CLEARANCE.available(clearance.state, "officer", {}))
     history = []
     relying = []
-    if current_user.role in ("officer", "auditor"):
+    if current_user.role in AUTHORITY_ROLES:
         history = list(
             db.session.scalars(
                 select(AuditEntry)

@@ -23,6 +23,7 @@ from cryptography.fernet import Fernet
 
 from screening.config.errors import ConfigError
 from screening.config.ldap import LdapConfig
+from workflows.roles import ACCOUNT_ROLES
 
 #: Where ``screening demo`` keeps its generated configuration and SQLite database.
 DEMO_DIR = Path("var")
@@ -264,7 +265,7 @@ class Config:
             except ValueError:
                 raise ConfigError(f"security.identifier_keys[{index}]: not a Fernet key") from None
         for role in self.security.second_factor_roles:
-            if role not in ("requester", "hr", "officer", "admin", "auditor"):
+            if role not in ACCOUNT_ROLES:
                 raise ConfigError(f"security.second_factor_roles: unknown role {role!r}")
         return self
 

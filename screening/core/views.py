@@ -21,6 +21,7 @@ from screening.errors import RETRY_AFTER_SECONDS
 from screening.extensions import settings
 from screening.pagination import COUNT_LIMIT, count_up_to
 from workflows.application import IN_PROGRESS_STATES, QUEUE_STATES
+from workflows.roles import EMPLOYER_ROLES
 
 bp = Blueprint("core", __name__)
 
@@ -159,7 +160,7 @@ def home() -> str | Response:
         return redirect(url_for("admin.organisations"))
     if role == "officer":
         tiles = _officer_tiles()
-    elif role in ("requester", "hr"):
+    elif role in EMPLOYER_ROLES:
         tiles = _employer_tiles()
     else:
         tiles = _auditor_tiles()

@@ -26,13 +26,13 @@ from screening.db import db
 from screening.extensions import settings
 from screening.notifications.models import OutboxMessage
 from screening.organisations.models import Organisation
+from workflows.roles import EMPLOYER_ROLES
 
 #: Languages mail templates exist in (``templates/mail/<template>.<language>.txt``).
 MAIL_LANGUAGES = ("en", "nl", "fr")
 #: How dates are written in each language: Belgian usage ("1 March 2026", "1 maart 2026", "1 mars 2026").
 DATE_LOCALES = {"en": "en_GB", "nl": "nl_BE", "fr": "fr_BE"}
 #: Roles of an organisation's users who hear about its files when it has no contact address.
-EMPLOYER_ROLES = ("requester", "hr")
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,14 @@ from screening.auth.models import User
 from screening.db import db
 from screening.pagination import Page, paginate
 from screening.reports.models import Report
-
-AUTHORITY = frozenset({"officer", "auditor"})
-EMPLOYERS = frozenset({"requester", "hr"})
+from workflows.roles import AUTHORITY_ROLES, EMPLOYER_ROLES
 
 
 def visible_reports(user: User) -> Select[tuple[Report]]:
     statement = select(Report)
-    if user.role in AUTHORITY:
+    if user.role in AUTHORITY_ROLES:
         return statement
-    if user.role in EMPLOYERS:
+    if user.role in EMPLOYER_ROLES:
         return statement.where(Report.kind == "organisation", Report.organisation_id == user.organisation_id)
     return statement.where(False)
 

@@ -17,10 +17,11 @@ from screening.extensions import settings
 from screening.organisations.models import Organisation
 from screening.reports import queries
 from screening.reports.models import REPORT_KINDS
+from workflows.roles import READER_ROLES
 
 bp = Blueprint("reports", __name__)
 
-READERS = ("officer", "auditor", "requester", "hr")
+READERS = READER_ROLES
 FORMATS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 
 
