@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from screening.clock import today
 from screening.errors import RETRY_AFTER_SECONDS, DomainError, database_unavailable
 from screening.formats import day_filter, day_formatter, moment_filter, moment_formatter
+from workflows.application import ADVICE_LABELS as ADVICE_LABELS_DECLARED
 from workflows.application import APPLICATION
 from workflows.clearance import CLEARANCE
 from workflows.roles import AUTHORITY_ROLES, EMPLOYER_ROLES, READER_ROLES, Role
@@ -152,11 +153,7 @@ EVENT_LABELS = {name: lazy_gettext(event.label) for name, event in EVENTS.items(
 REASON_LABELS = {name: lazy_gettext(event.reason_label) for name, event in EVENTS.items() if event.reason_label}
 ROLE_LABELS = {role.value: lazy_gettext(role.label) for role in Role}
 
-ADVICE_LABELS = {
-    "positive": lazy_gettext("Positive"),
-    "positive_with_warning": lazy_gettext("Positive with warning"),
-    "negative": lazy_gettext("Negative"),
-}
+ADVICE_LABELS = {advice: lazy_gettext(label) for advice, label in ADVICE_LABELS_DECLARED.items()}
 
 
 def _relative_days(day: date | None) -> str:

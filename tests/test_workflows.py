@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from screening.config import DeadlinesConfig
-from workflows.application import APPLICATION, IN_PROGRESS_STATES, PERSON_EVENTS, QUEUE_STATES, no_valid_clearance
+from workflows.application import (
+    ADVICE_EVENTS,
+    ADVICE_LABELS,
+    APPLICATION,
+    IN_PROGRESS_STATES,
+    PERSON_EVENTS,
+    QUEUE_STATES,
+    no_valid_clearance,
+)
 from workflows.clearance import CLEARANCE
 from workflows.deadlines import appeal_deadline, is_working_day
 from workflows.machine import (
@@ -169,6 +177,7 @@ def test_the_declared_sets_name_declared_states_and_events():
     states = {s.name for s in APPLICATION.states}
     assert set(QUEUE_STATES) <= states and set(IN_PROGRESS_STATES) <= states
     assert PERSON_EVENTS == ("consent", "refuse", "withdraw_consent")
+    assert set(ADVICE_EVENTS.values()) == ADVICE_LABELS.keys()
     names = [e.name for m in (APPLICATION, CLEARANCE) for e in (*m.events_declared, *m.actions)]
     assert len(names) == len(set(names)), "one label per event name across the machines"
     assert not {s.name for s in APPLICATION.states} & {s.name for s in CLEARANCE.states}

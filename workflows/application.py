@@ -45,44 +45,26 @@ def consent_period_over(facts: Mapping[str, Any]) -> bool:
     return bool(facts["consent_period_over"])
 
 
+# The deadlines the states start, each reading its days from the [deadlines] setting it names; the
+# operations and the scheduler's scans read the days through these, e.g. CONSENT_EXPIRY.days(config).
+CONSENT_REMINDER = Deadline("consent_reminder", "consent_reminder_days", "remind the person to give or refuse consent")
+CONSENT_EXPIRY = Deadline("consent_expiry", "consent_expiry_days", "no consent in time: consent_expired")
+REVIEW_DUE = Deadline("review_due", "review_days", "advice due, counted from submission")
+INFO_REMINDER = Deadline("info_reminder", "info_reminder_days", "remind the requester to provide the information")
+APPEAL_WINDOW = Deadline(
+    "appeal_window", "appeal_days", "appeal window from notification; a last day on a weekend or holiday moves on"
+)
+APPEAL_RULING = Deadline("appeal_ruling", "appeal_ruling_days", "remind officers to record the appeal ruling")
+
 STATES = (
     State("draft", N_("Draft")),
-    State(
-        "awaiting_consent",
-        N_("Awaiting consent"),
-        deadlines=(
-            Deadline("consent_reminder", "consent_reminder_days", "remind the person to give or refuse consent"),
-            Deadline("consent_expiry", "consent_expiry_days", "no consent in time: consent_expired"),
-        ),
-    ),
-    State(
-        "submitted",
-        N_("Submitted"),
-        deadlines=(Deadline("review_due", "review_days", "advice due, counted from submission"),),
-    ),
+    State("awaiting_consent", N_("Awaiting consent"), deadlines=(CONSENT_REMINDER, CONSENT_EXPIRY)),
+    State("submitted", N_("Submitted"), deadlines=(REVIEW_DUE,)),
     State("in_review", N_("In review")),
-    State(
-        "info_requested",
-        N_("Information requested"),
-        deadlines=(Deadline("info_reminder", "info_reminder_days", "remind the requester to provide the information"),),
-    ),
+    State("info_requested", N_("Information requested"), deadlines=(INFO_REMINDER,)),
     State("positive", N_("Positive advice"), final=True),
-    State(
-        "negative",
-        N_("Negative advice"),
-        deadlines=(
-            Deadline(
-                "appeal_window",
-                "appeal_days",
-                "appeal window from notification; a last day on a weekend or holiday moves on",
-            ),
-        ),
-    ),
-    State(
-        "appealed",
-        N_("Appeal lodged"),
-        deadlines=(Deadline("appeal_ruling", "appeal_ruling_days", "remind officers to record the appeal ruling"),),
-    ),
+    State("negative", N_("Negative advice"), deadlines=(APPEAL_WINDOW,)),
+    State("appealed", N_("Appeal lodged"), deadlines=(APPEAL_RULING,)),
     State("final_negative", N_("Final negative advice"), final=True),
     State("consent_refused", N_("Consent refused"), final=True),
     State("consent_expired", N_("Consent expired"), final=True),
@@ -163,6 +145,12 @@ DECIDED_STATES = frozenset({"positive", "negative", "appealed", "final_negative"
 QUEUE_STATES = ("submitted", "in_review", "info_requested", "appealed")
 #: An employer's files that are under way: from the person's consent to the end of an appeal.
 IN_PROGRESS_STATES = ("awaiting_consent", "submitted", "in_review", "info_requested", "negative", "appealed")
+#: The advice types the advice events record, with their labels (the authority's view of an advice).
+ADVICE_LABELS = {
+    "positive": N_("Positive"),
+    "positive_with_warning": N_("Positive with warning"),
+    "negative": N_("Negative"),
+}
 #: Events that record an advice, with the advice type they record.
 ADVICE_EVENTS = {event.name: event.advice for event in EVENTS if event.advice is not None}
 #: Events whose text is the grounds of an advice or ruling (authority only; the trail notes only that they

@@ -123,12 +123,6 @@ class State:
     final: bool = False
     deadlines: tuple[Deadline, ...] = ()
 
-    def deadline(self, name: str) -> Deadline:
-        for deadline in self.deadlines:
-            if deadline.name == name:
-                return deadline
-        raise KeyError(f"{self.name}: no deadline {name!r}")
-
 
 @dataclass(frozen=True)
 class Event:

@@ -26,7 +26,14 @@ from screening.errors import Conflict, DomainError, InvalidInput, Label, NotAllo
 from screening.people.notices import notify
 from screening.people.operations import PersonDetails, find_or_create_person
 from screening.people.protection import IdentifierVault
-from workflows.application import ADVICE_EVENTS, APPLICATION, GROUNDS_EVENTS
+from workflows.application import (
+    ADVICE_EVENTS,
+    APPEAL_WINDOW,
+    APPLICATION,
+    CONSENT_EXPIRY,
+    GROUNDS_EVENTS,
+    REVIEW_DUE,
+)
 from workflows.clearance import CLEARANCE, COVERING_STATES
 from workflows.deadlines import appeal_deadline
 from workflows.machine import GuardFailed, IllegalTransition, NotPermitted, TransitionError
@@ -117,17 +124,12 @@ def covering_clearance(person_id: int, on: date) -> Clearance | None:
     )
 
 
-_CONSENT_EXPIRY = APPLICATION.state("awaiting_consent").deadline("consent_expiry")
-_REVIEW_DUE = APPLICATION.state("submitted").deadline("review_due")
-_APPEAL_WINDOW = APPLICATION.state("negative").deadline("appeal_window")
-
-
 def _context(application: Application, today: date, deadlines: DeadlinesConfig) -> dict[str, Any]:
     """Facts the machine's guards read; gathered here so guards stay pure."""
     context: dict[str, Any] = {}
     if application.state == "awaiting_consent":
         asked_on = local_date(application.state_changed_at)
-        days = _CONSENT_EXPIRY.days(deadlines)
+        days = CONSENT_EXPIRY.days(deadlines)
         context["consent_period_over"] = today >= asked_on + relativedelta(days=days)
     if application.state == "draft":
         context["holds_valid_clearance"] = covering_clearance(application.person_id, today) is not None
@@ -310,7 +312,7 @@ def _apply(
         application.clearance_id = clearance.id
     elif event == "consent":
         application.submitted_at = now
-        application.due_on = today + relativedelta(days=_REVIEW_DUE.days(deadlines))
+        application.due_on = today + relativedelta(days=REVIEW_DUE.days(deadlines))
     elif event == "request_info":
         application.info_request = reason
         application.info_response = None
@@ -324,7 +326,7 @@ def _apply(
         if target == "positive":
             _grant_clearance(application, actor, deadlines, now, today)
         else:
-            application.appeal_deadline = appeal_deadline(today, _APPEAL_WINDOW.days(deadlines))
+            application.appeal_deadline = appeal_deadline(today, APPEAL_WINDOW.days(deadlines))
     elif event == "lodge_appeal":
         application.appealed_at = now
     elif event == "appeal_upheld":

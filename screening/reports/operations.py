@@ -30,17 +30,12 @@ from screening.notifications.operations import (
 from screening.organisations.models import Organisation
 from screening.reports.build import Chart, ReportDocument, Row, Section, to_csv, to_pdf
 from screening.reports.models import Report
-from workflows.application import ADVICE_EVENTS, APPLICATION, OPEN_STATES, QUEUE_STATES
+from workflows.application import ADVICE_EVENTS, ADVICE_LABELS, APPLICATION, OPEN_STATES, QUEUE_STATES
 from workflows.clearance import COVERING_STATES
 
 ADVICE_TYPES = tuple(ADVICE_EVENTS.values())  # positive, positive_with_warning, negative
 #: A clearance "expiring soon" in the organisation report ends within this many days.
 EXPIRING_DAYS = 90
-ADVICE_LABELS = {
-    "positive": "Positive",
-    "positive_with_warning": "Positive with warning",
-    "negative": "Negative",
-}
 
 
 def previous_week(today: date) -> tuple[date, date]:
