@@ -71,8 +71,10 @@ def _page(target: User, form: RoleForm, status: int) -> tuple[str, int]:
 @roles("admin")
 def proposals() -> str:
     pending = duties.pending_proposals()
-    names = dict(db.session.execute(select(User.id, User.username).where(
-        User.id.in_({proposal.proposed_by_id for proposal in pending}))).tuples().all())  # fmt: skip
+    proposers = {proposal.proposed_by_id for proposal in pending}
+    names = {
+        row.id: row.username for row in db.session.execute(select(User.id, User.username).where(User.id.in_(proposers)))
+    }
     return render_template("admin/proposals.html", pending=pending, names=names, decision=FlaskForm())
 
 

@@ -21,6 +21,7 @@ NEW_OFFICER = {"username": "olivia", "display_name": "Olivia", "role": "officer"
 
 def _post(client, url: str, data: dict | None = None, page: str = "/admin/users"):  # type: ignore[no-untyped-def]
     form = client.get(page)
+    assert form.status_code == 200, page
     return client.post(url, data={**(data or {}), "csrf_token": csrf_token(form.text)})
 
 
@@ -50,7 +51,9 @@ def test_an_admin_alone_cannot_make_an_officer(app, as_role):  # type: ignore[no
     (proposal,) = _pending()
     own = _post(first, f"/admin/proposals/{proposal.id}/approve", page="/admin/proposals")
     assert own.status_code == 302
-    assert "Another administrator must decide" in first.get("/admin/proposals").text
+    listed = first.get("/admin/proposals")
+    assert listed.status_code == 200 and "Another administrator must decide" in listed.text
+    assert "Another administrator decides." in listed.text  # no buttons for the proposer
     assert _user("olivia") is None and len(_pending()) == 1
     approved = _post(second, f"/admin/proposals/{proposal.id}/approve", page="/admin/proposals")
     assert approved.status_code == 302

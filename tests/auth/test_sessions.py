@@ -19,6 +19,7 @@ COOKIE = "screening_session"
 
 def _post(client, url: str, data: dict | None = None, page: str = "/account"):  # type: ignore[no-untyped-def]
     form = client.get(page)
+    assert form.status_code == 200, page
     return client.post(url, data={**(data or {}), "csrf_token": csrf_token(form.text)})
 
 

@@ -86,6 +86,7 @@ def _pages(role: str, d: dict[str, Any]) -> list[str]:
             "/clearances",
             clearance,
             "/reports",
+            "/account",
         ],
         "hr": [
             "/home",
@@ -103,6 +104,7 @@ def _pages(role: str, d: dict[str, Any]) -> list[str]:
             clearance,
             "/people",
             f"/people/{d['negative'].person_id}",
+            "/account/second-factor",  # enrolment: the QR code, the secret, the code field
         ],
         "admin": [
             "/admin/organisations",
@@ -111,6 +113,8 @@ def _pages(role: str, d: dict[str, Any]) -> list[str]:
             "/admin/functions/new",
             "/admin/users",
             "/admin/users/new",
+            f"/admin/users/{d['officer'].id}",
+            "/admin/proposals",
             "/admin/jobs",
             "/admin/outbox",
             "/admin/directory",

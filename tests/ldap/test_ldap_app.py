@@ -167,11 +167,12 @@ def test_first_mapping_in_configuration_order_wins(make_ldap_app: MakeLdapApp) -
 def test_a_group_change_in_the_directory_takes_effect_at_the_next_sign_in(
     ldap_app: Flask, slapd: SlapdServer, organisations: dict[str, Any]
 ) -> None:
-    signs_in(ldap_app, "mover")
+    as_requester = signs_in(ldap_app, "mover")
     before = account("mover")
     assert (before.role, before.organisation_id) == ("requester", organisations[fixture.ACME].id)
     with moved(slapd, "mover", leave=["acme-requesters"], join=["scheldt-hr"]):
         client = signs_in(ldap_app, "mover")
+        assert as_requester.get("/applications").status_code == 302  # the session opened as requester ended
         after = account("mover")
         assert after.id == before.id
         assert (after.role, after.organisation_id) == ("hr", organisations[fixture.SCHELDT].id)

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
+from html import escape
 
 import pyotp
 
@@ -65,7 +66,7 @@ def new_salt() -> str:
     return secrets.token_hex(16)
 
 
-def qr_svg(text: str) -> str:
+def qr_svg(text: str, label: str) -> str:
     """The provisioning URI as an inline SVG QR code: rectangles with presentation attributes only (no
     script, no style attribute, no external image), so the page's Content-Security-Policy holds."""
     from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -83,6 +84,7 @@ def qr_svg(text: str) -> str:
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="200" height="200" '
-        f'role="img" shape-rendering="crispEdges"><rect width="{size}" height="{size}" fill="#fff"/>'
+        f'role="img" aria-label="{escape(label)}" shape-rendering="crispEdges">'
+        f'<rect width="{size}" height="{size}" fill="#fff"/>'
         f'<g fill="#000">{cells}</g></svg>'
     )

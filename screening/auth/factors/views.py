@@ -98,8 +98,8 @@ def enrol() -> str | tuple[str, int]:
     required = operations.required_for(current_user, settings().security)
     status = 422 if request.method == "POST" else 200
     return render_template(
-        "auth/enrol.html", form=form, secret=secret, qr=totp.qr_svg(uri), uri=uri, required=required,
-        replacing=replacing,
+        "auth/enrol.html", form=form, secret=secret, qr=totp.qr_svg(uri, _("QR code of the secret")), uri=uri,
+        required=required, replacing=replacing,
     ), status  # fmt: skip
 
 
