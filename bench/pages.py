@@ -56,7 +56,7 @@ from screening.applications.models import Application
 from screening.config import load_config
 from screening.organisations.models import Organisation
 from screening.people.models import Person
-from screening.people.protection import IdentifierVault
+from screening.vault import IdentifierVault
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "bench"

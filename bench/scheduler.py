@@ -38,14 +38,16 @@ from sqlalchemy.engine import make_url
 
 import screening.models  # noqa: F401 - the whole metadata
 from screening import migrate
-from screening.applications.models import Application, Clearance, ReferenceCounter
+from screening.applications.models import Application
 from screening.auth.models import User
 from screening.catalogue.models import CriticalFunction
+from screening.clearances.models import Clearance
 from screening.clock import local_date
 from screening.config import make_config
 from screening.demo import FUNCTIONS
 from screening.organisations.models import Organisation
 from screening.people.models import Person
+from screening.references import ReferenceCounter
 from workflows.deadlines import appeal_deadline
 
 DEFAULT_POSTGRES = "postgresql+psycopg://screening:screening@127.0.0.1:5432/screening_bench"

@@ -40,11 +40,12 @@ from werkzeug.security import generate_password_hash
 
 import screening.models  # noqa: F401 - the whole metadata, so every table is known
 from screening import migrate
-from screening.applications.models import Application, Clearance, ReferenceCounter
+from screening.applications.models import Application
 from screening.audit.models import AuditEntry
 from screening.audit.offline import redactable_digest
 from screening.auth.models import User
 from screening.catalogue.models import CriticalFunction
+from screening.clearances.models import Clearance
 from screening.clock import local_date
 from screening.db import Base
 from screening.demo import FUNCTIONS
@@ -52,7 +53,8 @@ from screening.organisations.models import Organisation
 from screening.people.identifiers import make_enterprise_number, make_national_number, mask_national_number
 from screening.people.models import Person
 from screening.people.operations import search_key
-from screening.people.protection import IdentifierVault
+from screening.references import ReferenceCounter
+from screening.vault import IdentifierVault
 from workflows.deadlines import appeal_deadline
 
 #: Password of every seeded account (benchmarks sign in through the real form).

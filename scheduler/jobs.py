@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from screening.applications import deadlines
 from screening.audit import sealing
 from screening.audit.setup import audit_keys
+from screening.batches import Batch
+from screening.clearances import deadlines as clearance_deadlines
 from screening.db import db
 from screening.extensions import settings
-from screening.jobs import deadlines
-from screening.jobs.deadlines import Batch
 from screening.notifications import alerts, mailer
 from screening.notifications.operations import capture_mode
 from screening.reports import operations as reports
@@ -113,13 +114,15 @@ def appeal_ruling_reminders(now: datetime) -> int:
 def clearance_expiry_notices(now: datetime) -> int:
     """Relying organisations warned 180, 90 and 30 days before a clearance ends."""
     return _until_done(
-        lambda skip, limit: deadlines.notify_clearance_expiry(now, settings().deadlines, skip=skip, limit=limit)
+        lambda skip, limit: clearance_deadlines.notify_clearance_expiry(
+            now, settings().deadlines, skip=skip, limit=limit
+        )
     )
 
 
 def clearance_expiry(now: datetime) -> int:
     """Clearances past their last valid day expire; relying organisations told."""
-    return _until_done(lambda skip, limit: deadlines.expire_clearances(now, skip=skip, limit=limit))
+    return _until_done(lambda skip, limit: clearance_deadlines.expire_clearances(now, skip=skip, limit=limit))
 
 
 def retention_purge(now: datetime) -> int:

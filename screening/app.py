@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask, request, session
@@ -15,11 +16,30 @@ from screening.certificates.setup import init_certificates
 from screening.config import Config
 from screening.db import init_db
 from screening.extensions import babel, bootstrap, csrf, login_manager
-from screening.people.protection import IdentifierVault
 from screening.sessions import init_sessions
+from screening.vault import IdentifierVault
 from screening.web import init_errors, init_security_headers, init_template_helpers
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The packages with pages (a subpackage counts as a package), each with one blueprint ``bp`` in its
+#: ``views`` module, registered in this order.
+BLUEPRINT_PACKAGES = (
+    "core",
+    "auth",
+    "auth.account",
+    "auth.factors",
+    "applications",
+    "clearances",
+    "admin",
+    "audit",
+    "person_link",
+    "subjects",
+    "admin.accounts",
+    "jobs",
+    "notifications",
+    "reports",
+    "certificates",
+)
 TEMPLATES = ROOT / "templates"
 
 
@@ -96,41 +116,6 @@ def init_extensions(app: Flask, config: Config) -> None:
 
 
 def init_blueprints(app: Flask) -> None:
-    from screening.admin.accounts import bp as accounts_bp
-    from screening.admin.views import bp as admin_bp
-    from screening.applications.views import bp as applications_bp
-    from screening.audit.views import bp as audit_bp
-    from screening.auth.account import bp as account_bp
-    from screening.auth.factors.views import bp as factors_bp
-    from screening.auth.views import bp as auth_bp
-    from screening.clearances.views import bp as clearances_bp
-    from screening.core.views import bp as core_bp
-    from screening.people.views import bp as person_bp
-
-    for blueprint in (
-        core_bp,
-        auth_bp,
-        account_bp,
-        factors_bp,
-        applications_bp,
-        clearances_bp,
-        admin_bp,
-        audit_bp,
-        person_bp,
-    ):
-        app.register_blueprint(blueprint)
-    from screening.people.subject_views import bp as subjects_bp
-    from screening.people.views import paper_bp
-
-    app.register_blueprint(subjects_bp)  # data subject tools for officers (issue 6)
-    app.register_blueprint(paper_bp)  # the requester's signed paper consent form (issue 6)
-    from screening.jobs.views import bp as jobs_bp
-    from screening.notifications.views import bp as outbox_bp
-    from screening.reports.views import bp as reports_bp
-
-    app.register_blueprint(accounts_bp)  # one account's role; proposals for a second administrator (issue 12)
-    for blueprint in (jobs_bp, outbox_bp, reports_bp):  # scheduler, mail and reports (issue 3)
-        app.register_blueprint(blueprint)
-    from screening.certificates.views import bp as certificates_bp
-
-    app.register_blueprint(certificates_bp)  # certificates and their public check (issue 5)
+    """One blueprint per package, each in its ``views`` module."""
+    for package in BLUEPRINT_PACKAGES:
+        app.register_blueprint(import_module(f"screening.{package}.views").bp)

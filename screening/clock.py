@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
 def utcnow() -> datetime:
@@ -12,12 +15,19 @@ def utcnow() -> datetime:
 
 def today() -> date:
     """The calendar date in Belgium's timezone is what deadlines count in."""
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(UTC).astimezone(ZoneInfo("Europe/Brussels")).date()
+    return datetime.now(UTC).astimezone(BRUSSELS).date()
 
 
 def local_date(moment: datetime) -> date:
-    from zoneinfo import ZoneInfo
+    return moment.astimezone(BRUSSELS).date()
 
-    return moment.astimezone(ZoneInfo("Europe/Brussels")).date()
+
+def day_start(day: date) -> datetime:
+    """Midnight in Brussels at the start of ``day``, in UTC: a file entered a state on or before ``day`` when
+    its ``state_changed_at`` is before ``day_start(day + 1)``."""
+    return datetime.combine(day, time(), BRUSSELS).astimezone(UTC)
+
+
+def entered_before(on: date, days: int) -> datetime:
+    """Cut-off for "``days`` calendar days have passed since entering the state" (the workflow's rule)."""
+    return day_start(on - timedelta(days=days) + timedelta(days=1))

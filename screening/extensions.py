@@ -9,7 +9,7 @@ from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
 from screening.config import Config
-from screening.people.protection import IdentifierVault
+from screening.vault import IdentifierVault
 
 babel = Babel()
 bootstrap = Bootstrap5()

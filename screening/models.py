@@ -1,15 +1,17 @@
 """Every model, imported once so the metadata is complete (Alembic, tests, the CLI)."""
 
-from screening.applications.models import Application, Clearance, ReferenceCounter
+from screening.applications.models import Application, ConsentDocument
 from screening.audit.models import AuditEntry, AuditErasure, AuditTreeHead, AuditTreeNode
 from screening.auth.models import LoginAttempt, User
 from screening.catalogue.models import CriticalFunction
 from screening.certificates.models import CertificateCheck, CertificateIssue
+from screening.clearances.models import Clearance
 from screening.db import Base
 from screening.jobs.models import JobRun, SchedulerLease
 from screening.notifications.models import OutboxMessage
 from screening.organisations.models import Organisation
-from screening.people.models import ConsentDocument, Person
+from screening.people.models import Person
+from screening.references import ReferenceCounter
 from screening.reports.models import Report
 
 __all__ = [

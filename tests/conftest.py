@@ -293,7 +293,7 @@ class Factory:
         return application
 
 
-#: Mail written by the transitions themselves (screening.people.notices), not by the scheduler's jobs.
+#: Mail written by the transitions themselves (screening.applications.notices), not by the scheduler's jobs.
 TRANSITION_TEMPLATES = ("consent_request", "advice_notice", "advice_outcome")
 
 

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from screening.applications.models import Application, Clearance
+from screening.applications.models import Application
 from screening.audit.models import AuditEntry
+from screening.clearances.models import Clearance
 from screening.db import db
 from screening.people.identifiers import make_national_number
 from screening.people.models import Person

@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from screening.actors import Actor
-from screening.applications import operations
-from screening.applications.models import Application, Clearance
+from screening.applications.models import Application
+from screening.clearances import operations
+from screening.clearances.models import Clearance
+from screening.clearances.queries import covering_clearance
 from screening.db import db
 from screening.errors import Conflict, NotAllowed
 from tests.conftest import csrf_token, fresh
@@ -35,7 +37,7 @@ def test_reevaluation_then_revocation(as_role, factory):  # type: ignore[no-unty
     assert clearance.state == "revoked"
     assert clearance.revoked_at is not None
     # a revoked clearance no longer covers the person
-    assert operations.covering_clearance(clearance.person_id, datetime.now(UTC).date()) is None
+    assert covering_clearance(clearance.person_id, datetime.now(UTC).date()) is None
 
 
 def test_reevaluation_confirmed(as_role, factory):  # type: ignore[no-untyped-def]

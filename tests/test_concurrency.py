@@ -6,8 +6,9 @@ import threading
 
 from sqlalchemy import select
 
-from screening.applications.models import Application, Clearance
+from screening.applications.models import Application
 from screening.audit.models import AuditEntry
+from screening.clearances.models import Clearance
 from screening.db import db
 from tests.conftest import csrf_token, fresh
 

@@ -11,13 +11,13 @@ from sqlalchemy import select
 from screening.applications.models import Application
 from screening.audit.models import AuditEntry
 from screening.db import db
-from screening.people.links import make_link_token
+from screening.person_link.tokens import make_link_token
 from tests.conftest import csrf_token, fresh
 
 
 def _link(app, application) -> str:  # type: ignore[no-untyped-def]
     with app.test_request_context():
-        from screening.people.views import link_for
+        from screening.person_link.views import link_for
 
         return "/p/" + link_for(application).rsplit("/p/", 1)[1]
 
@@ -130,7 +130,7 @@ def test_requester_prints_the_consent_letter(as_role, factory, app):  # type: ig
     # the letter's link opens this file (its signature carries the second it was made, so compare contents)
     import re
 
-    from screening.people.links import read_link_token
+    from screening.person_link.tokens import read_link_token
 
     token = re.search(r"/p/([A-Za-z0-9_.\-]+)", letter.text).group(1)
     link = read_link_token(app.config["SECRET_KEY"], token, 1)

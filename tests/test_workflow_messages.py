@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from screening.applications.models import Clearance
+from screening.clearances.models import Clearance
 from screening.db import db
 from tests.conftest import csrf_token, fresh
 

@@ -6,6 +6,7 @@ from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
@@ -98,3 +99,13 @@ class TransitionForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=TEXT_MAX)])
     #: With an advice or ruling: the part of the grounds the officer decides the person may be told.
     disclosed = TextAreaField(_l("Grounds the person may be told"), validators=[Optional(), Length(max=TEXT_MAX)])
+
+
+class ConsentFormUpload(FlaskForm):
+    """The requester's alternative to the person's link: the scan of a consent form signed on paper."""
+
+    version = HiddenField(validators=[DataRequired()])
+    document = FileField(
+        _l("Scan of the signed consent form (PDF, JPEG or PNG)"),
+        validators=[FileRequired(_l("Choose the file of the signed consent form."))],
+    )

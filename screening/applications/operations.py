@@ -1,4 +1,4 @@
-"""Every write to an application or clearance. Operations flush, never commit (one transaction per
+"""Every write to an application. Operations flush, never commit (one transaction per
 request or job), take plain arguments and an :class:`~screening.actors.Actor`, and record each change
 in the audit trail. State changes are decided by the declared machines in ``workflows/``.
 """
@@ -10,22 +10,23 @@ from datetime import date, datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import bindparam, select, update
-from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from screening.actors import Actor
-from screening.applications.models import Application, Clearance, ReferenceCounter
+from screening.applications.models import Application
+from screening.applications.notices import notify
 from screening.audit.operations import record
 from screening.catalogue.models import CriticalFunction
+from screening.clearances.operations import grant_clearance
+from screening.clearances.queries import covering_clearance
 from screening.clock import local_date, utcnow
 from screening.config import DeadlinesConfig
 from screening.db import db
 from screening.errors import Conflict, DomainError, InvalidInput, Label, NotAllowed
-from screening.people.notices import notify
 from screening.people.operations import PersonDetails, find_or_create_person
-from screening.people.protection import IdentifierVault
+from screening.references import next_reference
+from screening.rows import lock_rows, write_locked
+from screening.vault import IdentifierVault
 from workflows.application import (
     ADVICE_EVENTS,
     APPEAL_WINDOW,
@@ -34,41 +35,8 @@ from workflows.application import (
     GROUNDS_EVENTS,
     REVIEW_DUE,
 )
-from workflows.clearance import CLEARANCE, COVERING_STATES
 from workflows.deadlines import appeal_deadline
 from workflows.machine import GuardFailed, IllegalTransition, NotPermitted, TransitionError
-
-
-def _lock(*instances: Application | Clearance) -> None:
-    """Lock the rows (SELECT ... FOR UPDATE) and reload their columns in that one statement, leaving loaded
-    relationships alone: a batch of the scheduler costs one round trip, not one per file."""
-    if not instances:
-        return
-    mapper = sa_inspect(instances[0]).mapper
-    table = mapper.local_table
-    by_id = {instance.id: instance for instance in instances}
-    rows = db.session.execute(select(table).where(table.c.id.in_(by_id)).with_for_update()).mappings()
-    attributes = [(attribute.key, attribute.columns[0]) for attribute in mapper.column_attrs]
-    for row in rows:
-        instance = by_id[row[table.c.id]]
-        for key, column in attributes:
-            set_committed_value(instance, key, row[column])
-
-
-def next_reference(prefix: str, year: int) -> str:
-    """SCR-2026-000123: a per-year counter, incremented atomically (row lock) so references never repeat."""
-    name = f"{prefix}-{year}"
-    value = db.session.scalar(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.name == name)
-        .values(value=ReferenceCounter.value + 1)
-        .returning(ReferenceCounter.value)
-    )
-    if value is None:
-        db.session.add(ReferenceCounter(name=name, value=1))
-        db.session.flush()
-        value = 1
-    return f"{name}-{value:06d}"
 
 
 def create_application(
@@ -107,21 +75,6 @@ def create_application(
         to_state="draft", now=now,
     )  # fmt: skip
     return application
-
-
-def covering_clearance(person_id: int, on: date) -> Clearance | None:
-    """The person's clearance that still covers them on ``on`` (screened once), if any."""
-    return db.session.scalar(
-        select(Clearance)
-        .where(
-            Clearance.person_id == person_id,
-            Clearance.state.in_(COVERING_STATES),
-            Clearance.valid_from <= on,
-            Clearance.valid_until >= on,
-        )
-        .order_by(Clearance.valid_until.desc())
-        .limit(1)
-    )
 
 
 def _context(application: Application, today: date, deadlines: DeadlinesConfig) -> dict[str, Any]:
@@ -164,7 +117,7 @@ def fire(
     """Take one transition of the application machine, with its side effects, audit entry and mail.
 
     ``disclosed_grounds`` (advice and appeal rulings) is what the officer decided the person may be told;
-    the person's notice carries it, the employer's never does (see :mod:`screening.people.notices`).
+    the person's notice carries it, the employer's never does (see :mod:`screening.applications.notices`).
 
     ``expected_version`` is the version the user saw: if someone else acted meanwhile, the user gets a
     conflict instead of acting on a state they have not seen. The version column makes the UPDATE itself
@@ -174,7 +127,7 @@ def fire(
     _check_scope(actor, application)
     # Lock the row and read its latest state: a second officer waits here, then sees the first one's
     # decision (PostgreSQL); SQLite serialises writing requests at BEGIN, to the same effect.
-    _lock(application)
+    lock_rows(application)
     if expected_version is not None and expected_version != application.version:
         raise Conflict("Someone else changed this application meanwhile. Review its current state and try again.")
     _step(application, event, actor, deadlines, reason, now, disclosed_grounds)
@@ -192,7 +145,7 @@ def fire_many(
     entries as :func:`fire`, with one locking read, one flush and one audit insert for the whole batch
     instead of four statements per file. Returns the files that moved and those refused, with the reason
     (a file that moved meanwhile: withdrawn, consent given)."""
-    _lock(*applications)
+    lock_rows(*applications)
     fired: list[Application] = []
     refused: list[tuple[Application, DomainError]] = []
     for application in applications:
@@ -203,50 +156,9 @@ def fire_many(
             refused.append((application, error))
             continue
         fired.append(application)
-    _write_locked(fired)
+    write_locked(fired)
     db.session.flush()  # the audit entries, notices and anything _write_locked left to the ORM
     return fired, refused
-
-
-def _write_locked(instances: Sequence[Application] | Sequence[Clearance]) -> None:
-    """Write the changed columns of locked rows with one executemany per shape of change, and leave each
-    instance clean as after a flush.
-
-    The ORM writes a versioned row with one UPDATE per row, to check each row count; these rows are locked
-    (``FOR UPDATE``) or the write lock is ours (SQLite), so that check has nothing left to catch. The version
-    is still bumped, so a user's page loaded before still gets its conflict. An instance with a changed
-    relationship is left to the ORM's flush.
-    """
-    if not instances:
-        return
-    mapper = sa_inspect(instances[0]).mapper
-    table = mapper.local_table
-    version = mapper.get_property_by_column(mapper.version_id_col).key
-    groups: dict[tuple[str, ...], list[tuple[Any, dict[str, Any]]]] = {}
-    for instance in instances:
-        state = sa_inspect(instance)
-        changed = {attr.key: attr.value for attr in state.attrs if attr.history.has_changes()}
-        if any(key not in mapper.column_attrs for key in changed):
-            continue
-        groups.setdefault(tuple(sorted(changed)), []).append((instance, changed))
-    with db.session.no_autoflush:
-        for keys, members in groups.items():
-            columns = {key: mapper.column_attrs[key].columns[0] for key in (*keys, version)}
-            statement = (
-                update(table)
-                .where(table.c.id == bindparam("row_id", type_=table.c.id.type))
-                .values({column: bindparam(f"new_{key}", type_=column.type) for key, column in columns.items()})
-            )
-            rows = [
-                {"row_id": instance.id, f"new_{version}": instance.version + 1}
-                | {f"new_{key}": value for key, value in changed.items()}
-                for instance, changed in members
-            ]
-            db.session.execute(statement, rows)
-            for instance, changed in members:
-                for key, value in changed.items():
-                    set_committed_value(instance, key, value)
-                set_committed_value(instance, version, instance.version + 1)
 
 
 def _step(
@@ -343,102 +255,11 @@ def _apply(
 
 def _grant_clearance(
     application: Application, actor: Actor, deadlines: DeadlinesConfig, now: datetime, today: date
-) -> Clearance:
-    """A positive advice creates a clearance, or extends the one the person already holds."""
-    until = today + relativedelta(years=deadlines.clearance_validity_years) - relativedelta(days=1)
-    existing = covering_clearance(application.person_id, today)
-    if existing is not None:
-        if existing.valid_until < until:
-            existing.valid_until = until
-        application.clearance_id = existing.id
-        record(
-            actor, "extend", "clearance", existing.id, organisation_id=application.organisation_id,
-            from_state=existing.state, to_state=existing.state, reason=f"until {until.isoformat()}", now=now,
-        )  # fmt: skip
-        return existing
-    clearance = Clearance(
-        reference=next_reference("CLR", now.year),
-        person_id=application.person_id,
-        application_id=application.id,
-        advice_type=application.advice_type or "positive",
-        state="valid",
-        valid_from=today,
-        valid_until=until,
-        created_at=now,
-        state_changed_at=now,
-    )
-    db.session.add(clearance)
-    db.session.flush()
-    application.clearance_id = clearance.id
-    record(
-        actor, "grant", "clearance", clearance.id, organisation_id=application.organisation_id,
-        to_state="valid", now=now,
+) -> None:
+    """A positive advice creates a clearance, or extends the one the person already holds; the file links to it."""
+    clearance = grant_clearance(
+        actor, person_id=application.person_id, application_id=application.id,
+        organisation_id=application.organisation_id, advice_type=application.advice_type or "positive",
+        validity_years=deadlines.clearance_validity_years, now=now, today=today,
     )  # fmt: skip
-    return clearance
-
-
-def fire_clearance(
-    clearance: Clearance,
-    event: str,
-    actor: Actor,
-    *,
-    reason: str | None = None,
-    expected_version: int | None = None,
-    now: datetime | None = None,
-) -> Clearance:
-    """Re-evaluation, confirmation, revocation and expiry of a clearance, through its own machine."""
-    now = now or utcnow()
-    _lock(clearance)
-    if expected_version is not None and expected_version != clearance.version:
-        raise Conflict("Someone else changed this clearance meanwhile. Review its current state and try again.")
-    _clearance_step(clearance, event, actor, reason, now)
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict("Someone else changed this clearance meanwhile. Review its current state.") from None
-    return clearance
-
-
-def fire_clearance_many(
-    clearances: Sequence[Clearance], event: str, actor: Actor, *, now: datetime
-) -> tuple[list[Clearance], list[tuple[Clearance, DomainError]]]:
-    """:func:`fire_clearance` for a batch of the scheduler (expiry): one locking read, one flush."""
-    _lock(*clearances)
-    fired: list[Clearance] = []
-    refused: list[tuple[Clearance, DomainError]] = []
-    for clearance in clearances:
-        try:
-            _clearance_step(clearance, event, actor, None, now)
-        except DomainError as error:
-            refused.append((clearance, error))
-            continue
-        fired.append(clearance)
-    _write_locked(fired)
-    db.session.flush()
-    return fired, refused
-
-
-def _clearance_step(clearance: Clearance, event: str, actor: Actor, reason: str | None, now: datetime) -> None:
-    today = local_date(now)
-    try:
-        step = CLEARANCE.resolve(
-            clearance.state, event, actor.role, {"end_date_reached": today > clearance.valid_until}
-        )
-    except NotPermitted:
-        raise NotAllowed("You may not do this.") from None
-    except GuardFailed as error:
-        raise Conflict(error.refusal) from error
-    except TransitionError:
-        raise Conflict(
-            "This is not possible while the clearance is %(state)s.",
-            state=Label(CLEARANCE.state(clearance.state).label, lower=True),
-        ) from None
-    reason = (reason or "").strip() or None
-    if step.requires_reason and not reason:
-        raise InvalidInput("Please give the reason for this step.", field="reason")
-    source = clearance.state
-    clearance.state = step.target
-    clearance.state_changed_at = now
-    if step.target == "revoked":
-        clearance.revoked_at = now
-    record(actor, event, "clearance", clearance.id, from_state=source, to_state=step.target, reason=reason, now=now)
+    application.clearance_id = clearance.id

@@ -10,7 +10,7 @@ from flask import abort
 from sqlalchemy import ColumnElement, Row, Select, Subquery, select, union_all
 from sqlalchemy.orm import joinedload
 
-from screening.applications.models import Application, Clearance
+from screening.applications.models import Application
 from screening.audit.models import AuditEntry
 from screening.auth.models import User
 from screening.catalogue.models import CriticalFunction
@@ -180,51 +180,3 @@ def timeline(application: Application) -> list[AuditEntry]:
 
 def is_overdue(application: Application, today: date) -> bool:
     return application.due_on is not None and application.state in QUEUE_STATES and application.due_on < today
-
-
-# -- clearances ------------------------------------------------------------------------------
-
-
-def visible_clearances(user: User) -> Select[tuple[Clearance]]:
-    """Clearances an organisation relies on: those linked to one of its applications."""
-    statement = select(Clearance)
-    if user.role in EMPLOYER_ROLES:
-        relied_on = select(Application.clearance_id).where(
-            Application.organisation_id == user.organisation_id, Application.clearance_id.is_not(None)
-        )
-        return statement.where(Clearance.id.in_(relied_on))
-    if user.role in AUTHORITY_ROLES:
-        return statement
-    return statement.where(False)
-
-
-def list_clearances(user: User, *, page: int, per_page: int, state: str | None = None) -> Page[Clearance]:
-    """A page of the clearances ``user`` may see, the first to end first.
-
-    The page's ids are chosen on ``clearances`` alone, then those rows are loaded with their holder: joining
-    the persons before the sort and the limit joined every clearance an organisation relies on.
-    """
-    page = max(1, page)
-    statement = visible_clearances(user).with_only_columns(Clearance.id)
-    if state:
-        statement = statement.where(Clearance.state == state)
-    ending_first = (Clearance.valid_until.asc(), Clearance.id.asc())
-    ids = statement.order_by(*ending_first).limit(per_page + 1).offset((page - 1) * per_page).subquery("page_ids")
-    rows = list(
-        db.session.scalars(
-            select(Clearance)
-            .join(ids, ids.c.id == Clearance.id)
-            .options(joinedload(Clearance.person, innerjoin=True))
-            .order_by(*ending_first)
-        )
-    )
-    return page_of(rows, statement, page, per_page)
-
-
-def get_clearance(user: User, clearance_id: int) -> Clearance:
-    clearance = db.session.scalar(
-        visible_clearances(user).where(Clearance.id == clearance_id).options(joinedload(Clearance.person))
-    )
-    if clearance is None:
-        abort(404)
-    return clearance

@@ -12,7 +12,9 @@ from wtforms.fields.choices import SelectChoice
 
 from screening.actors import Actor
 from screening.applications import operations, queries
-from screening.applications.forms import ApplicationForm, TransitionForm
+from screening.applications.forms import ApplicationForm, ConsentFormUpload, TransitionForm
+from screening.applications.models import Application
+from screening.applications.paper import MAX_BYTES, record_paper_consent
 from screening.applications.queries import READERS
 from screening.audit.operations import record_read
 from screening.auth.access import roles
@@ -22,6 +24,7 @@ from screening.db import db
 from screening.errors import DomainError
 from screening.extensions import settings, vault
 from screening.people.operations import PersonDetails
+from screening.person_link.views import link_for
 from screening.web import EVENT_LABELS, REASON_LABELS
 from workflows.application import APPLICATION, DISCLOSING_EVENTS, QUEUE_STATES
 from workflows.roles import AUTHORITY_ROLES
@@ -120,8 +123,6 @@ def new() -> str | Response | tuple[str, int]:
 @roles("requester")
 def letter(application_id: int) -> str:
     """A printable letter asking the person for consent: the fallback when e-mail does not reach them."""
-    from screening.people.views import link_for
-
     application = queries.get_application(current_user, application_id)
     if application.state != "awaiting_consent":
         abort(404)
@@ -178,3 +179,37 @@ def transition(application_id: int, event: str) -> Response | tuple[str, int]:
         return _render_detail(application_id, error.status)
     flash(_("Done: %(label)s.", label=EVENT_LABELS[event]), "success")
     return redirect(url_for("applications.detail", application_id=application.id))
+
+
+# -- the requester's alternative to the person's link: a signed paper consent form ---------------------------
+def _upload_page(application: Application, form: ConsentFormUpload, status: int = 200) -> tuple[str, int]:
+    form.version.data = str(application.version)
+    page = render_template(
+        "applications/consent_form.html", application=application, form=form, max_mb=MAX_BYTES // (1024 * 1024)
+    )
+    return page, status
+
+
+@bp.route("/applications/<int:application_id>/consent-form", methods=["GET", "POST"])
+@roles("requester")
+def consent_form(application_id: int) -> Response | tuple[str, int]:
+    application = queries.get_application(current_user, application_id)
+    if application.state != "awaiting_consent":
+        abort(404)
+    form = ConsentFormUpload()
+    if not form.validate_on_submit():
+        return _upload_page(application, form, 422 if request.method == "POST" else 200)
+    version = form.version.data or ""
+    try:
+        record_paper_consent(
+            application, _actor(), form.document.data.read(MAX_BYTES + 1),
+            settings().deadlines, expected_version=int(version) if version.isdigit() else None,
+        )  # fmt: skip
+    except DomainError as error:
+        db.session.rollback()
+        application = queries.get_application(current_user, application_id)
+        target = getattr(form, error.field or "", None)
+        (target.errors if target is not None else form.form_errors).append(error.localized())  # type: ignore[union-attr]
+        return _upload_page(application, form, 422 if error.field else error.status)
+    flash(_("The signed consent form was recorded. The verification can start."), "success")
+    return redirect(url_for("applications.detail", application_id=application_id))

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from screening.applications.models import Clearance
+from screening.clearances.models import Clearance
 from screening.db import Base, UTCDateTime
 
 #: The languages printed on a certificate: Dutch and French always, English on request.

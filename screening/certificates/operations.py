@@ -15,12 +15,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from screening.actors import Actor
-from screening.applications.models import Clearance
 from screening.audit.operations import record
 from screening.certificates import queries
 from screening.certificates.document import CertificateData, issue_certificate_data
 from screening.certificates.models import CertificateCheck, CertificateIssue
 from screening.certificates.signing import CertificateKeys
+from screening.clearances.models import Clearance
 from screening.clock import utcnow
 from screening.db import db
 from screening.errors import Conflict

@@ -1,6 +1,6 @@
 """Reading clearances for certificates and the public check. Organisation scoping happens here.
 
-Employers reach clearances only through :func:`screening.applications.queries.visible_clearances`
+Employers reach clearances only through :func:`screening.clearances.queries.visible_clearances`
 (the clearances their own applications rely on); a clearance outside it is a 404, never a 403, so an
 HR user cannot even learn that another organisation's clearance exists.
 """
@@ -16,11 +16,12 @@ from flask import abort
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from screening.applications.models import Application, Clearance
-from screening.applications.queries import visible_clearances
+from screening.applications.models import Application
 from screening.auth.models import User
 from screening.catalogue.models import CriticalFunction
 from screening.certificates.models import CertificateCheck, CertificateIssue
+from screening.clearances.models import Clearance
+from screening.clearances.queries import visible_clearances
 from screening.clock import local_date
 from screening.db import db
 from screening.pagination import Page, paginate

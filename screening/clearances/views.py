@@ -9,11 +9,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from screening.actors import Actor
-from screening.applications import operations, queries
+from screening.applications import queries as applications
 from screening.applications.forms import TransitionForm
 from screening.applications.models import Application
 from screening.audit.models import AuditEntry
 from screening.auth.access import roles
+from screening.clearances import operations, queries
 from screening.db import db
 from screening.errors import DomainError
 from screening.extensions import settings
@@ -55,7 +56,7 @@ def _render(clearance_id: int, status: int = 200) -> tuple[str, int]:
         )
     relying = list(
         db.session.scalars(
-            queries.visible(current_user).where(Application.clearance_id == clearance.id).order_by(Application.id)
+            applications.visible(current_user).where(Application.clearance_id == clearance.id).order_by(Application.id)
         )
     )
     forms = {event: TransitionForm(version=str(clearance.version), prefix=event) for event in events}

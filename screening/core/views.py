@@ -11,9 +11,11 @@ from flask_login import current_user
 from sqlalchemy import Select
 from werkzeug.wrappers import Response
 
-from screening.applications.models import Application, Clearance
-from screening.applications.queries import visible, visible_clearances
+from screening.applications.models import Application
+from screening.applications.queries import visible
 from screening.auth.access import public, signed_in
+from screening.clearances.models import Clearance
+from screening.clearances.queries import visible_clearances
 from screening.clock import today, utcnow
 from screening.core import health
 from screening.db import db

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, Text, func
+from sqlalchemy import Date, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from screening.db import Base, UTCDateTime
@@ -39,23 +39,3 @@ class Person(Base):
     @property
     def initials(self) -> str:
         return "".join(part[0].upper() + "." for part in self.full_name.split() if part)
-
-
-class ConsentDocument(Base):
-    """A consent form the person signed on paper, scanned and uploaded by the requester instead of the link.
-
-    Kept in the database, in the transaction that records the consent, and deleted with the file's other
-    personal data when its retention period is over.
-    """
-
-    __tablename__ = "consent_documents"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
-    #: Sniffed from the bytes: application/pdf, image/jpeg or image/png.
-    media_type: Mapped[str] = mapped_column(String(40))
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)

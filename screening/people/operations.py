@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from screening.db import db
 from screening.people.identifiers import parse_national_number
 from screening.people.models import Person
-from screening.people.protection import IdentifierVault
+from screening.vault import IdentifierVault
 
 
 @dataclass(frozen=True)

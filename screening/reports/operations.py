@@ -13,11 +13,12 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
-from screening.applications.models import Application, Clearance
-from screening.clock import local_date
+from screening.applications.models import Application
+from screening.batches import Batch
+from screening.clearances.models import Clearance
+from screening.clock import day_start, local_date
 from screening.config import Config
 from screening.db import db
-from screening.jobs.deadlines import Batch, day_start
 from screening.notifications.operations import (
     Mail,
     Recipient,

@@ -21,16 +21,17 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, select, update
 
 from screening.actors import Actor
-from screening.applications.models import Application, Clearance
+from screening.applications.models import Application, ConsentDocument
 from screening.audit.models import AuditEntry
 from screening.audit.operations import blank_entries, record
 from screening.certificates.models import CertificateCheck
+from screening.clearances.models import Clearance
 from screening.clock import local_date
 from screening.config import RetentionConfig
 from screening.db import db
 from screening.jobs.models import JobRun
 from screening.notifications.models import OutboxMessage
-from screening.people.models import ConsentDocument, Person
+from screening.people.models import Person
 from screening.reports.models import Report
 
 #: Closed without an advice: withdrawn, consent refused, consent expired.

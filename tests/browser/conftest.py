@@ -109,7 +109,7 @@ def person_link(app: Any, application_id: int) -> str:
     """The path of the person's signed link for an application, as the mail and the letter carry it."""
     from screening.applications.models import Application
     from screening.db import db
-    from screening.people.views import link_for
+    from screening.person_link.views import link_for
     from tests.conftest import fresh
 
     fresh()

@@ -11,7 +11,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from screening.applications.models import Application, Clearance
+from screening.applications.models import Application
+from screening.clearances.models import Clearance
 from screening.db import db
 from screening.organisations.models import Organisation
 from screening.people.identifiers import make_national_number

@@ -25,12 +25,12 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from screening.actors import Actor
-from screening.applications import operations as application_operations
-from screening.applications.models import Clearance
 from screening.audit.models import AuditEntry
 from screening.certificates.document import issue_certificate_data, read_embedded_verification
 from screening.certificates.models import CertificateCheck, CertificateIssue
 from screening.certificates.signing import CertificateKeys, GeneratedKeyPair, generate_keypair, verify_token
+from screening.clearances import operations as clearance_operations
+from screening.clearances.models import Clearance
 from screening.db import db
 from tests.conftest import Factory, csrf_token, data_context, fresh
 
@@ -92,8 +92,8 @@ def _outcome(response: Any) -> str:
 def _revoke(clearance: Clearance) -> None:
     officer = Actor(label="officer-x", role="officer")
     if clearance.state == "valid":
-        application_operations.fire_clearance(clearance, "start_reevaluation", officer, reason="New facts")
-    application_operations.fire_clearance(clearance, "revoke", officer, reason="Negative after re-evaluation")
+        clearance_operations.fire_clearance(clearance, "start_reevaluation", officer, reason="New facts")
+    clearance_operations.fire_clearance(clearance, "revoke", officer, reason="Negative after re-evaluation")
     db.session.commit()
 
 
@@ -197,7 +197,7 @@ def test_revocation_shows_at_once(app, as_role, factory):  # type: ignore[no-unt
     assert _outcome(public.get(path)) == "valid"
     fresh()
     clearance = db.session.get(Clearance, clearance.id)
-    application_operations.fire_clearance(
+    clearance_operations.fire_clearance(
         clearance, "start_reevaluation", Actor(label="officer-x", role="officer"), reason="New facts"
     )
     db.session.commit()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from screening.db import db
 from screening.people.models import Person
-from screening.people.protection import IdentifierVault
+from screening.vault import IdentifierVault
 from tests.conftest import fresh
 
 

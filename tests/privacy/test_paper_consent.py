@@ -11,11 +11,10 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from screening.applications.models import Application
+from screening.applications.models import Application, ConsentDocument
+from screening.applications.paper import MAX_BYTES
 from screening.audit.models import AuditEntry
 from screening.db import db
-from screening.people.models import ConsentDocument
-from screening.people.paper import MAX_BYTES
 from tests.conftest import csrf_token, fresh
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from scheduler.runner import run_job
-from screening.applications.models import Application
+from screening.applications.models import Application, ConsentDocument
 from screening.audit.models import AuditEntry
 from screening.db import db
 from screening.notifications.models import OutboxMessage
-from screening.people.models import ConsentDocument, Person
+from screening.people.models import Person
 from screening.reports.operations import operations_figures, organisation_figures
 from tests.conftest import fresh
 

@@ -116,7 +116,7 @@ def test_erasure_leaves_statistics_and_an_audit_entry(factory, as_role):  # type
 
 def test_erasure_waits_for_the_appeal_window(factory, as_role):  # type: ignore[no-untyped-def]
     from screening.actors import Actor
-    from screening.people.subject import erase_person
+    from screening.subjects.operations import erase_person
 
     application = factory.application("negative")
     officer = Actor(label="o", role="officer")

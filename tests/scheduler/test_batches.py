@@ -35,7 +35,7 @@ def test_small_batches_cover_every_due_row_once(make_app, smtp_port):  # type: i
 
 
 def test_a_file_that_cannot_move_is_skipped_not_retried_for_ever(make_app, monkeypatch):  # type: ignore[no-untyped-def]
-    from screening.jobs import deadlines
+    from screening.applications import deadlines
 
     app = make_app(scheduler={"batch_size": 2})
     with data_context(app):

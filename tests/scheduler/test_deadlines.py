@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from screening.applications.models import Application, Clearance
+from screening.applications.models import Application
 from screening.audit.models import AuditEntry
+from screening.clearances.models import Clearance
+from screening.clock import day_start
 from screening.db import db
-from screening.jobs.deadlines import day_start
 from screening.people.models import Person
 from tests.conftest import fresh
 from tests.scheduler.conftest import T0, World, days, outbox, subject, tick

@@ -64,7 +64,7 @@ def test_running_every_job_twice_sends_nothing_twice(world: World, smtp: SMTPSer
 def test_a_rolled_back_change_sends_nothing(world: World, smtp: SMTPServer, monkeypatch):  # type: ignore[no-untyped-def]
     """The job fails after writing its mail rows: the rows go with the rollback, the run records the error."""
     world.application("awaiting_consent")
-    from screening.jobs import deadlines
+    from screening.applications import deadlines
 
     def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from screening.applications.models import Application
 from screening.audit.models import AuditEntry
+from screening.clock import day_start
 from screening.db import db
-from screening.jobs.deadlines import day_start
 from screening.reports.build import ReportDocument, Row, Section, shown, to_csv
 from screening.reports.models import Report
 from screening.reports.operations import percentile

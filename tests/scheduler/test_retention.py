@@ -6,8 +6,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from screening.applications.models import Application, Clearance
+from screening.applications.models import Application
 from screening.audit.models import AuditEntry
+from screening.clearances.models import Clearance
 from screening.db import db
 from screening.people.models import Person
 from tests.conftest import fresh

@@ -17,7 +17,7 @@ from screening.auth.factors import totp
 from screening.auth.models import RecoveryCode, SecurityKey, User
 from screening.config import SecurityConfig
 from screening.db import db
-from screening.people.protection import IdentifierVault
+from screening.vault import IdentifierVault
 
 #: What proved the second factor (kept in the session and the audit trail).
 TOTP, RECOVERY, SECURITY_KEY = "totp", "recovery code", "security key"

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from screening.actors import Actor
+from screening.admin.forms import RoleForm
 from screening.auth import duties
 from screening.auth.access import roles
 from screening.auth.models import AccountProposal, User
@@ -19,8 +20,6 @@ from screening.clock import utcnow
 from screening.db import db
 from screening.errors import DomainError
 from screening.organisations.models import Organisation
-
-from .forms import RoleForm
 
 bp = Blueprint("accounts", __name__, url_prefix="/admin")
 

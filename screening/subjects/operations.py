@@ -15,16 +15,18 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from screening.actors import Actor
-from screening.applications.models import Application, Clearance
+from screening.applications.models import Application, ConsentDocument
 from screening.audit.models import AuditEntry
 from screening.audit.operations import record
 from screening.catalogue.models import CriticalFunction
+from screening.clearances.models import Clearance
 from screening.db import db
 from screening.errors import Conflict, NotAllowed
 from screening.notifications.models import OutboxMessage
 from screening.organisations.models import Organisation
-from screening.people.models import ConsentDocument, Person
-from screening.people.protection import IdentifierVault
+from screening.people.models import Person
+from screening.retention.operations import erase_files
+from screening.vault import IdentifierVault
 from workflows.application import OPEN_STATES
 from workflows.clearance import COVERING_STATES
 
@@ -178,8 +180,6 @@ def check_erasable(person: Person) -> None:
 
 def erase_person(person: Person, actor: Actor, now: datetime) -> int:
     """Erase the person's data on request, leaving anonymised statistics; returns the files erased."""
-    from screening.retention.operations import erase_files
-
     if actor.role != "officer":
         raise NotAllowed("Only a security officer can erase a person's data.")
     check_erasable(person)

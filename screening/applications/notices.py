@@ -14,15 +14,16 @@ from typing import Any
 
 from flask import current_app
 
-from screening.applications.models import Application, Clearance
+from screening.applications.models import Application
 from screening.catalogue.models import CriticalFunction
+from screening.clearances.models import Clearance
 from screening.clock import local_date
 from screening.db import db
 from screening.extensions import settings
 from screening.notifications.operations import Mail, Recipient, app_link, employer_recipients, enqueue, language_for
 from screening.organisations.models import Organisation
-from screening.people.links import make_link_token
 from screening.people.models import Person
+from screening.person_link.tokens import make_link_token
 
 #: Events after which the person and the employer hear about the advice, with the outcome they are told.
 OUTCOMES = {

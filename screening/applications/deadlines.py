@@ -1,42 +1,39 @@
-"""The deadlines of the brief, as operations the scheduler runs: each handles one batch of what is due.
+"""The application deadlines of the brief, as scans the scheduler runs: each handles one batch of what is due.
 
-Every operation selects by state and date through an index (cut-offs computed once per call), takes at
-most ``limit`` of the due rows, handles them so that they leave the selection (a transition, a reminder
-marker), writes its mail to the outbox in the same transaction and flushes; the job commits (see
+Every scan selects by state and date through an index (cut-offs computed once per call), takes at most
+``limit`` of the due rows, handles them so that they leave the selection (a transition, a reminder marker),
+writes its mail to the outbox in the same transaction and flushes; the job commits (see
 :mod:`scheduler.jobs`) and calls again until a batch comes back short. A file that cannot move (someone
-acted on it meanwhile) is returned in ``skipped`` and excluded from the next calls of the same run, so it
-is never retried for ever. Batches are ordered by the indexed date, never by id: ``ORDER BY id LIMIT n``
-would tempt a planner into walking the whole table in key order.
+acted on it meanwhile) is returned in ``skipped`` and excluded from the next calls of the same run, so it is
+never retried for ever. Batches are ordered by the indexed date, never by id: ``ORDER BY id LIMIT n`` would
+tempt a planner into walking the whole table in key order.
 
-The number of queries depends on the number of due rows, never on the size of the tables: recipients,
-relying organisations and markers are read and written in bulk per batch, and so are state changes:
+The number of queries depends on the number of due rows, never on the size of the tables: recipients and
+markers are read and written in bulk per batch, and so are state changes:
 :func:`~screening.applications.operations.fire_many` takes the same steps as a user's transition (row lock,
 guard, side effects, audit entry) with one locking read and one flush for the whole batch.
 
-Running an operation twice changes nothing the second time: transitions have left the state; reminders
-are marked (``reminded_at``, ``expiry_notice_*``) and their outbox rows carry idempotency keys. Deadlines
-count in Belgian calendar days, like the guards of the workflow.
+Running a scan twice changes nothing the second time: transitions have left the state; reminders are marked
+(``reminded_at``) and their outbox rows carry idempotency keys. Deadlines count in Belgian calendar days,
+like the guards of the workflow. The clearances' scans are in :mod:`screening.clearances.deadlines`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from screening.actors import Actor
-from screening.applications.models import Application, Clearance
-from screening.applications.operations import fire_clearance_many, fire_many
-from screening.clock import local_date
+from screening.applications.models import Application
+from screening.applications.operations import fire_many
+from screening.batches import Batch, digest, excluding, left, stamp
+from screening.clock import entered_before, local_date
 from screening.config import DeadlinesConfig
 from screening.db import db
 from screening.notifications.operations import (
@@ -47,46 +44,16 @@ from screening.notifications.operations import (
     enqueue,
     language_for,
     officer_recipients,
-    organisation_recipients,
 )
 from screening.organisations.models import Organisation
-from screening.people.links import make_link_token
 from screening.people.models import Person
+from screening.person_link.tokens import make_link_token
 from workflows.application import QUEUE_STATES
-from workflows.clearance import COVERING_STATES
 
 log = logging.getLogger(__name__)
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
 #: Overdue files listed in the officers' mail; the mail gives the total and links to the queue for the rest.
 OVERDUE_LISTED = 20
-
-
-@dataclass(frozen=True)
-class Batch:
-    """What one call did: due rows taken (a full batch means there may be more), effects (messages written,
-    transitions fired), rows that could not be handled and must be skipped by the next call, and, for
-    batches paged by key (organisations), the last key."""
-
-    scanned: int
-    items: int
-    skipped: tuple[int, ...] = ()
-    last_id: int | None = None
-
-
-def _excluding(column: Any, skip: Collection[int]) -> ColumnElement[bool]:
-    return column.not_in(sorted(skip)) if skip else true()
-
-
-def day_start(day: date) -> datetime:
-    """Midnight in Brussels at the start of ``day``, in UTC: a file entered a state on or before ``day`` when
-    its ``state_changed_at`` is before ``day_start(day + 1)``."""
-    return datetime.combine(day, time(), BRUSSELS).astimezone(UTC)
-
-
-def entered_before(today: date, days: int) -> datetime:
-    """Cut-off for "``days`` calendar days have passed since entering the state" (the workflow's rule)."""
-    return day_start(today - timedelta(days=days) + timedelta(days=1))
 
 
 def _not_reminded() -> ColumnElement[bool]:
@@ -102,7 +69,7 @@ def _due_for_reminder(state: str, days: int, today: date, skip: Collection[int])
         Application.erased_at.is_(None),
         Application.state_changed_at < entered_before(today, days),
         _not_reminded(),
-        _excluding(Application.id, skip),
+        excluding(Application.id, skip),
     )
 
 
@@ -112,14 +79,6 @@ def _mark_reminded(ids: Sequence[int], now: datetime) -> None:
     if ids:
         table = Application.__table__
         db.session.execute(update(table).where(table.c.id.in_(ids)).values(reminded_at=now))
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
-
-
-def _digest(ids: Sequence[int]) -> str:
-    return hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()[:16]
 
 
 def _application_link(application_id: int) -> str:
@@ -169,7 +128,7 @@ def remind_consent(now: datetime, deadlines: DeadlinesConfig, *, skip: Collectio
             # the expiry job ends the file on the morning of the day the period is over
             "answer_by": (asked_on + timedelta(days=deadlines.consent_expiry_days - 1)).isoformat(),
         }
-        key = f"consent_reminder:{row.id}:{_stamp(row.state_changed_at)}"
+        key = f"consent_reminder:{row.id}:{stamp(row.state_changed_at)}"
         if row.email:
             token = make_link_token(secret, row.id, row.person_id, row.state_changed_at)
             context["link"] = app_link("person.file", token=token)
@@ -191,7 +150,7 @@ def _due_files(
             .options(
                 joinedload(Application.person), joinedload(Application.organisation), joinedload(Application.function)
             )
-            .where(*where, _excluding(Application.id, skip))
+            .where(*where, excluding(Application.id, skip))
             .order_by(*order, Application.id)
             .limit(limit)
         ).unique()
@@ -240,12 +199,7 @@ def expire_consent(now: datetime, deadlines: DeadlinesConfig, *, skip: Collectio
         for r in chosen
     ]
     enqueue(mails, now)
-    return Batch(len(files), len(fired), _left(files, fired))
-
-
-def _left(taken: Sequence[Any], done: Sequence[Any]) -> tuple[int, ...]:
-    moved = {item.id for item in done}
-    return tuple(item.id for item in taken if item.id not in moved)
+    return Batch(len(files), len(fired), left(files, fired))
 
 
 # -- information requested -------------------------------------------------------------------------------
@@ -277,7 +231,7 @@ def remind_info_requests(
             "asked_on": local_date(row.state_changed_at).isoformat(),
             "link": _application_link(row.id),
         }
-        key = f"info_reminder:{row.id}:{_stamp(row.state_changed_at)}"
+        key = f"info_reminder:{row.id}:{stamp(row.state_changed_at)}"
         mails.extend(Mail(key, r, "info_reminder", context) for r in chosen)
     enqueue(mails, now)
     _mark_reminded([row.id for row in rows], now)
@@ -333,7 +287,7 @@ def close_appeal_windows(
             context["appeal_deadline"] = application.appeal_deadline.isoformat() if application.appeal_deadline else ""
             mails.append(Mail(f"appeal_closed:{application.id}", r, "appeal_closed", context))
     enqueue(mails, now)
-    return Batch(len(files), len(fired), _left(files, fired))
+    return Batch(len(files), len(fired), left(files, fired))
 
 
 def remind_appeal_rulings(
@@ -360,129 +314,7 @@ def remind_appeal_rulings(
         "days": deadlines.appeal_ruling_days,
         "link": app_link("applications.queue", state="appealed"),
     }
-    key = f"appeal_ruling_reminder:{_digest([r.id for r in rows])}"
+    key = f"appeal_ruling_reminder:{digest([r.id for r in rows])}"
     written = enqueue([Mail(key, r, "appeal_ruling_reminder", context) for r in officer_recipients()], now)
     _mark_reminded([r.id for r in rows], now)
     return Batch(len(rows), written)
-
-
-# -- clearances ------------------------------------------------------------------------------------------
-def _relying_organisations(clearance_ids: Sequence[int]) -> dict[int, list[int]]:
-    """Organisations relying on each clearance: those with a file linked to it."""
-    relying: dict[int, list[int]] = defaultdict(list)
-    if clearance_ids:
-        rows = db.session.execute(
-            select(Application.clearance_id, Application.organisation_id)
-            .where(Application.clearance_id.in_(clearance_ids))
-            .distinct()
-            .order_by(Application.clearance_id, Application.organisation_id)
-        )
-        for clearance_id, organisation_id in rows:
-            relying[clearance_id].append(organisation_id)
-    return relying
-
-
-def notify_clearance_expiry(
-    now: datetime, deadlines: DeadlinesConfig, *, skip: Collection[int] = (), limit: int = 500
-) -> Batch:
-    """Every organisation relying on a clearance hears ``expiry_notice_days`` (180, 90, 30) before its end.
-
-    A notice is due when its day has come and no notice of that level or closer was sent for the current
-    end date; a missed run sends only the closest level (no 180-day notice 20 days before the end), and an
-    extended clearance gets its notices again for the new end date.
-    """
-    levels = sorted(set(deadlines.expiry_notice_days), reverse=True)
-    if not levels:
-        return Batch(0, 0)
-    today = local_date(now)
-    pending = or_(
-        *(
-            and_(
-                Clearance.valid_until <= today + timedelta(days=level),
-                or_(
-                    Clearance.expiry_notice_until.is_(None),
-                    Clearance.expiry_notice_until != Clearance.valid_until,
-                    Clearance.expiry_notice_days > level,
-                ),
-            )
-            for level in levels
-        )
-    )
-    rows = db.session.execute(
-        select(Clearance.id, Clearance.reference, Clearance.valid_until, Person.given_names, Person.family_name)
-        .join(Person, Person.id == Clearance.person_id)
-        .where(
-            Clearance.state.in_(sorted(COVERING_STATES)),
-            Clearance.valid_until >= today,
-            Clearance.valid_until <= today + timedelta(days=levels[0]),
-            pending,
-            _excluding(Clearance.id, skip),
-        )
-        .order_by(Clearance.valid_until, Clearance.id)
-        .limit(limit)
-    ).all()
-    if not rows:
-        return Batch(0, 0)
-    relying = _relying_organisations([r.id for r in rows])
-    addresses = organisation_recipients(org for orgs in relying.values() for org in orgs)
-    by_level: dict[int, list[int]] = defaultdict(list)
-    mails = []
-    for row in rows:
-        level = min(level for level in levels if row.valid_until <= today + timedelta(days=level))
-        by_level[level].append(row.id)
-        context = {
-            "reference": row.reference,
-            "person": f"{row.given_names} {row.family_name}",
-            "valid_until": row.valid_until.isoformat(),
-            "days": (row.valid_until - today).days,
-            "link": app_link("clearances.detail", clearance_id=row.id),
-        }
-        for org in relying.get(row.id, []):
-            key = f"clearance_expiry:{row.id}:{row.valid_until.isoformat()}:{level}:{org}"
-            mails.extend(Mail(key, r, "clearance_expiry_notice", context) for r in addresses[org])
-    enqueue(mails, now)
-    table = Clearance.__table__
-    for level, ids in by_level.items():  # a plain UPDATE: a notice does not change the clearance's version
-        db.session.execute(
-            update(table)
-            .where(table.c.id.in_(ids))
-            .values(expiry_notice_days=level, expiry_notice_until=table.c.valid_until)
-        )
-    return Batch(len(rows), len(mails))
-
-
-def expire_clearances(now: datetime, *, skip: Collection[int] = (), limit: int = 500) -> Batch:
-    """A clearance past its last valid day expires (the clearance machine, as the system); relying
-    organisations are told the person is no longer cleared."""
-    today = local_date(now)
-    clearances = list(
-        db.session.scalars(
-            select(Clearance)
-            .options(joinedload(Clearance.person))
-            .where(
-                Clearance.state.in_(sorted(COVERING_STATES)),
-                Clearance.valid_until < today,
-                _excluding(Clearance.id, skip),
-            )
-            .order_by(Clearance.valid_until, Clearance.id)
-            .limit(limit)
-        ).unique()
-    )
-    expired, refused = fire_clearance_many(clearances, "expire", Actor.system("clearance_expiry"), now=now)
-    for clearance, error in refused:
-        log.info("clearance_expiry: %s skipped: %s", clearance.reference, error.message)
-    relying = _relying_organisations([c.id for c in expired])
-    addresses = organisation_recipients(org for orgs in relying.values() for org in orgs)
-    mails = []
-    for clearance in expired:
-        context = {
-            "reference": clearance.reference,
-            "person": clearance.person.full_name,
-            "valid_until": clearance.valid_until.isoformat(),
-            "link": app_link("clearances.detail", clearance_id=clearance.id),
-        }
-        for org in relying.get(clearance.id, []):
-            key = f"clearance_expired:{clearance.id}:{org}"
-            mails.extend(Mail(key, r, "clearance_expired", context) for r in addresses[org])
-    enqueue(mails, now)
-    return Batch(len(clearances), len(expired), _left(clearances, expired))

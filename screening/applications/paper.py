@@ -12,13 +12,12 @@ import hashlib
 from datetime import datetime
 
 from screening.actors import Actor
-from screening.applications.models import Application
+from screening.applications.models import Application, ConsentDocument
 from screening.applications.operations import fire
 from screening.clock import utcnow
 from screening.config import DeadlinesConfig
 from screening.db import db
 from screening.errors import InvalidInput, NotAllowed
-from screening.people.models import ConsentDocument
 
 #: The largest scan accepted (a few pages at 300 dpi fit easily).
 MAX_BYTES = 5 * 1024 * 1024

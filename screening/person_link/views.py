@@ -5,24 +5,20 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
-from wtforms import HiddenField
-from wtforms.validators import DataRequired
 
 from screening.actors import Actor
 from screening.applications import operations
 from screening.applications.models import Application
-from screening.auth.access import public, roles
+from screening.auth.access import public
 from screening.clock import today
 from screening.db import db
 from screening.errors import DomainError
 from screening.extensions import settings
-from screening.people.links import LinkError, make_link_token, read_link_token
+from screening.person_link.tokens import LinkError, make_link_token, read_link_token
 from workflows.application import PERSON_EVENTS
 
 bp = Blueprint("person", __name__, url_prefix="/p")
@@ -103,55 +99,3 @@ def act(token: str, event: str) -> Response | tuple[str, int]:
     }
     flash(messages[event], "success")
     return redirect(url_for("person.file", token=token))
-
-
-# -- the requester's alternative: a signed paper consent form ----------------------------------------------
-paper_bp = Blueprint("consent_forms", __name__)
-
-
-class ConsentFormUpload(FlaskForm):
-    version = HiddenField(validators=[DataRequired()])
-    document = FileField(
-        _l("Scan of the signed consent form (PDF, JPEG or PNG)"),
-        validators=[FileRequired(_l("Choose the file of the signed consent form."))],
-    )
-
-
-def _upload_page(application: Application, form: ConsentFormUpload, status: int = 200) -> tuple[str, int]:
-    from screening.people.paper import MAX_BYTES
-
-    form.version.data = str(application.version)
-    page = render_template(
-        "person/consent_form.html", application=application, form=form, max_mb=MAX_BYTES // (1024 * 1024)
-    )
-    return page, status
-
-
-@paper_bp.route("/applications/<int:application_id>/consent-form", methods=["GET", "POST"])
-@roles("requester")
-def upload(application_id: int) -> Response | tuple[str, int]:
-    from flask_login import current_user
-
-    from screening.applications.queries import get_application
-    from screening.people.paper import MAX_BYTES, record_paper_consent
-
-    application = get_application(current_user, application_id)
-    if application.state != "awaiting_consent":
-        abort(404)
-    form = ConsentFormUpload()
-    if not form.validate_on_submit():
-        return _upload_page(application, form, 422 if request.method == "POST" else 200)
-    version = form.version.data or ""
-    try:
-        record_paper_consent(
-            application, Actor.of(current_user, request.remote_addr), form.document.data.read(MAX_BYTES + 1),
-            settings().deadlines, expected_version=int(version) if version.isdigit() else None,
-        )  # fmt: skip
-    except DomainError as error:
-        db.session.rollback()
-        application = get_application(current_user, application_id)
-        target = getattr(form, error.field or "", None)
-        (target.errors if target is not None else form.form_errors).append(error.localized())  # type: ignore[union-attr]
-        return _upload_page(application, form, 422 if error.field else error.status)
-    flash(_("The signed consent form was recorded. The verification can start."), "success")
-    return redirect(url_for("applications.detail", application_id=application_id))

@@ -23,10 +23,10 @@ from screening.clock import utcnow
 from screening.db import db
 from screening.errors import DomainError
 from screening.extensions import vault
-from screening.people.export_pdf import SubjectExportDocument
 from screening.people.identifiers import IdentifierError, parse_national_number
 from screening.people.models import Person
-from screening.people.subject import check_erasable, erase_person, subject_record
+from screening.subjects.export_pdf import SubjectExportDocument
+from screening.subjects.operations import check_erasable, erase_person, subject_record
 
 bp = Blueprint("subjects", __name__, url_prefix="/people")
 
@@ -55,16 +55,16 @@ def search() -> str | Response | tuple[str, int]:
     """Find a person by national register number (through the keyed hash; the number is never stored)."""
     raw = (request.args.get("number") or "").strip()[:20]
     if not raw:
-        return render_template("person/subject_search.html", number="", error=None)
+        return render_template("subjects/search.html", number="", error=None)
     try:
         number = parse_national_number(raw)
     except IdentifierError as error:
-        return render_template("person/subject_search.html", number=raw, error=_(str(error))), 422
+        return render_template("subjects/search.html", number=raw, error=_(str(error))), 422
     person = db.session.scalar(
         select(Person).where(Person.identity_hash == vault().lookup_hash("BE-NRN", number.digits))
     )
     if person is None:
-        return render_template("person/subject_search.html", number=raw, error=_("No person with this number.")), 404
+        return render_template("subjects/search.html", number=raw, error=_("No person with this number.")), 404
     return redirect(url_for("subjects.detail", person_id=person.id))
 
 
@@ -79,7 +79,7 @@ def _render(person: Person, form: EraseForm, status: int = 200) -> tuple[str, in
         refusal = None
     except DomainError as error:
         refusal = error.localized()
-    page = render_template("person/subject.html", person=person, files=files, form=form, refusal=refusal)
+    page = render_template("subjects/person.html", person=person, files=files, form=form, refusal=refusal)
     return page, status
 
 

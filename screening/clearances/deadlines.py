@@ -1,0 +1,148 @@
+"""The clearance deadlines, as scans the scheduler runs (see :mod:`screening.applications.deadlines` for the
+rules every scan follows): the notices before a clearance ends, and its expiry after its last valid day.
+Relying organisations are those with a file linked to the clearance; they are read in bulk per batch."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from screening.actors import Actor
+from screening.applications.models import Application
+from screening.batches import Batch, excluding, left
+from screening.clearances.models import Clearance
+from screening.clearances.operations import fire_clearance_many
+from screening.clock import local_date
+from screening.config import DeadlinesConfig
+from screening.db import db
+from screening.notifications.operations import Mail, app_link, enqueue, organisation_recipients
+from screening.people.models import Person
+from workflows.clearance import COVERING_STATES
+
+log = logging.getLogger(__name__)
+
+
+def _relying_organisations(clearance_ids: Sequence[int]) -> dict[int, list[int]]:
+    """Organisations relying on each clearance: those with a file linked to it."""
+    relying: dict[int, list[int]] = defaultdict(list)
+    if clearance_ids:
+        rows = db.session.execute(
+            select(Application.clearance_id, Application.organisation_id)
+            .where(Application.clearance_id.in_(clearance_ids))
+            .distinct()
+            .order_by(Application.clearance_id, Application.organisation_id)
+        )
+        for clearance_id, organisation_id in rows:
+            relying[clearance_id].append(organisation_id)
+    return relying
+
+
+def notify_clearance_expiry(
+    now: datetime, deadlines: DeadlinesConfig, *, skip: Collection[int] = (), limit: int = 500
+) -> Batch:
+    """Every organisation relying on a clearance hears ``expiry_notice_days`` (180, 90, 30) before its end.
+
+    A notice is due when its day has come and no notice of that level or closer was sent for the current
+    end date; a missed run sends only the closest level (no 180-day notice 20 days before the end), and an
+    extended clearance gets its notices again for the new end date.
+    """
+    levels = sorted(set(deadlines.expiry_notice_days), reverse=True)
+    if not levels:
+        return Batch(0, 0)
+    today = local_date(now)
+    pending = or_(
+        *(
+            and_(
+                Clearance.valid_until <= today + timedelta(days=level),
+                or_(
+                    Clearance.expiry_notice_until.is_(None),
+                    Clearance.expiry_notice_until != Clearance.valid_until,
+                    Clearance.expiry_notice_days > level,
+                ),
+            )
+            for level in levels
+        )
+    )
+    rows = db.session.execute(
+        select(Clearance.id, Clearance.reference, Clearance.valid_until, Person.given_names, Person.family_name)
+        .join(Person, Person.id == Clearance.person_id)
+        .where(
+            Clearance.state.in_(sorted(COVERING_STATES)),
+            Clearance.valid_until >= today,
+            Clearance.valid_until <= today + timedelta(days=levels[0]),
+            pending,
+            excluding(Clearance.id, skip),
+        )
+        .order_by(Clearance.valid_until, Clearance.id)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return Batch(0, 0)
+    relying = _relying_organisations([r.id for r in rows])
+    addresses = organisation_recipients(org for orgs in relying.values() for org in orgs)
+    by_level: dict[int, list[int]] = defaultdict(list)
+    mails = []
+    for row in rows:
+        level = min(level for level in levels if row.valid_until <= today + timedelta(days=level))
+        by_level[level].append(row.id)
+        context = {
+            "reference": row.reference,
+            "person": f"{row.given_names} {row.family_name}",
+            "valid_until": row.valid_until.isoformat(),
+            "days": (row.valid_until - today).days,
+            "link": app_link("clearances.detail", clearance_id=row.id),
+        }
+        for org in relying.get(row.id, []):
+            key = f"clearance_expiry:{row.id}:{row.valid_until.isoformat()}:{level}:{org}"
+            mails.extend(Mail(key, r, "clearance_expiry_notice", context) for r in addresses[org])
+    enqueue(mails, now)
+    table = Clearance.__table__
+    for level, ids in by_level.items():  # a plain UPDATE: a notice does not change the clearance's version
+        db.session.execute(
+            update(table)
+            .where(table.c.id.in_(ids))
+            .values(expiry_notice_days=level, expiry_notice_until=table.c.valid_until)
+        )
+    return Batch(len(rows), len(mails))
+
+
+def expire_clearances(now: datetime, *, skip: Collection[int] = (), limit: int = 500) -> Batch:
+    """A clearance past its last valid day expires (the clearance machine, as the system); relying
+    organisations are told the person is no longer cleared."""
+    today = local_date(now)
+    clearances = list(
+        db.session.scalars(
+            select(Clearance)
+            .options(joinedload(Clearance.person))
+            .where(
+                Clearance.state.in_(sorted(COVERING_STATES)),
+                Clearance.valid_until < today,
+                excluding(Clearance.id, skip),
+            )
+            .order_by(Clearance.valid_until, Clearance.id)
+            .limit(limit)
+        ).unique()
+    )
+    expired, refused = fire_clearance_many(clearances, "expire", Actor.system("clearance_expiry"), now=now)
+    for clearance, error in refused:
+        log.info("clearance_expiry: %s skipped: %s", clearance.reference, error.message)
+    relying = _relying_organisations([c.id for c in expired])
+    addresses = organisation_recipients(org for orgs in relying.values() for org in orgs)
+    mails = []
+    for clearance in expired:
+        context = {
+            "reference": clearance.reference,
+            "person": clearance.person.full_name,
+            "valid_until": clearance.valid_until.isoformat(),
+            "link": app_link("clearances.detail", clearance_id=clearance.id),
+        }
+        for org in relying.get(clearance.id, []):
+            key = f"clearance_expired:{clearance.id}:{org}"
+            mails.extend(Mail(key, r, "clearance_expired", context) for r in addresses[org])
+    enqueue(mails, now)
+    return Batch(len(clearances), len(expired), left(clearances, expired))

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from screening.db import Base, UTCDateTime
+from screening.people.models import Person
+
+
+class Clearance(Base):
+    """A person's positive security advice, relied on by every organisation that employs them."""
+
+    __tablename__ = "clearances"
+    __table_args__ = (
+        CheckConstraint("state IN ('valid', 'under_reevaluation', 'revoked', 'expired')", name="state_known"),
+        CheckConstraint("valid_until >= valid_from", name="validity_ordered"),
+        CheckConstraint("state <> 'revoked' OR revoked_at IS NOT NULL", name="revoked_has_date"),
+        Index("ix_clearances_person_state", "person_id", "state"),
+        Index("ix_clearances_state_valid_until", "state", "valid_until"),
+        Index("ix_clearances_state_erased_until", "state", "erased_at", "valid_until"),
+        Index("ix_clearances_valid_until", "valid_until", "id"),  # officers' list, first to end first (0006)
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    #: The application whose advice created it.
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", use_alter=True), unique=True)
+    advice_type: Mapped[str] = mapped_column(String(24))
+    state: Mapped[str] = mapped_column(String(20), default="valid")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The smallest expiry notice (days ahead) already sent, and the end date it was sent for: a notice is
+    #: due again when the clearance is extended (``expiry_notice_until <> valid_until``).
+    expiry_notice_days: Mapped[int | None] = mapped_column(Integer)
+    expiry_notice_until: Mapped[date | None] = mapped_column(Date)
+    #: When the retention purge erased the files relying on this (ended) clearance.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    person: Mapped[Person] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}

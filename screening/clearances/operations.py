@@ -1,0 +1,129 @@
+"""Every write to a clearance: granted or extended by a positive advice, then re-evaluated, confirmed, revoked
+or expired through its own machine (``workflows/clearance.py``). Operations flush, never commit, and record
+each change in the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy.orm.exc import StaleDataError
+
+from screening.actors import Actor
+from screening.audit.operations import record
+from screening.clearances.models import Clearance
+from screening.clearances.queries import covering_clearance
+from screening.clock import local_date, utcnow
+from screening.db import db
+from screening.errors import Conflict, DomainError, InvalidInput, Label, NotAllowed
+from screening.references import next_reference
+from screening.rows import lock_rows, write_locked
+from workflows.clearance import CLEARANCE
+from workflows.machine import GuardFailed, NotPermitted, TransitionError
+
+
+def grant_clearance(
+    actor: Actor,
+    *,
+    person_id: int,
+    application_id: int,
+    organisation_id: int,
+    advice_type: str,
+    validity_years: int,
+    now: datetime,
+    today: date,
+) -> Clearance:
+    """A positive advice creates a clearance, or extends the one the person already holds."""
+    until = today + relativedelta(years=validity_years) - relativedelta(days=1)
+    existing = covering_clearance(person_id, today)
+    if existing is not None:
+        if existing.valid_until < until:
+            existing.valid_until = until
+        record(
+            actor, "extend", "clearance", existing.id, organisation_id=organisation_id,
+            from_state=existing.state, to_state=existing.state, reason=f"until {until.isoformat()}", now=now,
+        )  # fmt: skip
+        return existing
+    clearance = Clearance(
+        reference=next_reference("CLR", now.year),
+        person_id=person_id,
+        application_id=application_id,
+        advice_type=advice_type,
+        state="valid",
+        valid_from=today,
+        valid_until=until,
+        created_at=now,
+        state_changed_at=now,
+    )
+    db.session.add(clearance)
+    db.session.flush()
+    record(actor, "grant", "clearance", clearance.id, organisation_id=organisation_id, to_state="valid", now=now)
+    return clearance
+
+
+def fire_clearance(
+    clearance: Clearance,
+    event: str,
+    actor: Actor,
+    *,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Clearance:
+    """Re-evaluation, confirmation, revocation and expiry of a clearance, through its own machine."""
+    now = now or utcnow()
+    lock_rows(clearance)
+    if expected_version is not None and expected_version != clearance.version:
+        raise Conflict("Someone else changed this clearance meanwhile. Review its current state and try again.")
+    _clearance_step(clearance, event, actor, reason, now)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict("Someone else changed this clearance meanwhile. Review its current state.") from None
+    return clearance
+
+
+def fire_clearance_many(
+    clearances: Sequence[Clearance], event: str, actor: Actor, *, now: datetime
+) -> tuple[list[Clearance], list[tuple[Clearance, DomainError]]]:
+    """:func:`fire_clearance` for a batch of the scheduler (expiry): one locking read, one flush."""
+    lock_rows(*clearances)
+    fired: list[Clearance] = []
+    refused: list[tuple[Clearance, DomainError]] = []
+    for clearance in clearances:
+        try:
+            _clearance_step(clearance, event, actor, None, now)
+        except DomainError as error:
+            refused.append((clearance, error))
+            continue
+        fired.append(clearance)
+    write_locked(fired)
+    db.session.flush()
+    return fired, refused
+
+
+def _clearance_step(clearance: Clearance, event: str, actor: Actor, reason: str | None, now: datetime) -> None:
+    today = local_date(now)
+    try:
+        step = CLEARANCE.resolve(
+            clearance.state, event, actor.role, {"end_date_reached": today > clearance.valid_until}
+        )
+    except NotPermitted:
+        raise NotAllowed("You may not do this.") from None
+    except GuardFailed as error:
+        raise Conflict(error.refusal) from error
+    except TransitionError:
+        raise Conflict(
+            "This is not possible while the clearance is %(state)s.",
+            state=Label(CLEARANCE.state(clearance.state).label, lower=True),
+        ) from None
+    reason = (reason or "").strip() or None
+    if step.requires_reason and not reason:
+        raise InvalidInput("Please give the reason for this step.", field="reason")
+    source = clearance.state
+    clearance.state = step.target
+    clearance.state_changed_at = now
+    if step.target == "revoked":
+        clearance.revoked_at = now
+    record(actor, event, "clearance", clearance.id, from_state=source, to_state=step.target, reason=reason, now=now)

@@ -1,0 +1,78 @@
+"""Reading clearances. An organisation sees the clearances it relies on (those its own files are linked to);
+the authority sees all. Scoping happens here, so no view can forget it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
+
+from screening.applications.models import Application
+from screening.auth.models import User
+from screening.clearances.models import Clearance
+from screening.db import db
+from screening.pagination import Page, page_of
+from workflows.clearance import COVERING_STATES
+from workflows.roles import AUTHORITY_ROLES, EMPLOYER_ROLES
+
+
+def covering_clearance(person_id: int, on: date) -> Clearance | None:
+    """The person's clearance that still covers them on ``on`` (screened once), if any."""
+    return db.session.scalar(
+        select(Clearance)
+        .where(
+            Clearance.person_id == person_id,
+            Clearance.state.in_(COVERING_STATES),
+            Clearance.valid_from <= on,
+            Clearance.valid_until >= on,
+        )
+        .order_by(Clearance.valid_until.desc())
+        .limit(1)
+    )
+
+
+def visible_clearances(user: User) -> Select[tuple[Clearance]]:
+    """Clearances an organisation relies on: those linked to one of its applications."""
+    statement = select(Clearance)
+    if user.role in EMPLOYER_ROLES:
+        relied_on = select(Application.clearance_id).where(
+            Application.organisation_id == user.organisation_id, Application.clearance_id.is_not(None)
+        )
+        return statement.where(Clearance.id.in_(relied_on))
+    if user.role in AUTHORITY_ROLES:
+        return statement
+    return statement.where(False)
+
+
+def list_clearances(user: User, *, page: int, per_page: int, state: str | None = None) -> Page[Clearance]:
+    """A page of the clearances ``user`` may see, the first to end first.
+
+    The page's ids are chosen on ``clearances`` alone, then those rows are loaded with their holder: joining
+    the persons before the sort and the limit joined every clearance an organisation relies on.
+    """
+    page = max(1, page)
+    statement = visible_clearances(user).with_only_columns(Clearance.id)
+    if state:
+        statement = statement.where(Clearance.state == state)
+    ending_first = (Clearance.valid_until.asc(), Clearance.id.asc())
+    ids = statement.order_by(*ending_first).limit(per_page + 1).offset((page - 1) * per_page).subquery("page_ids")
+    rows = list(
+        db.session.scalars(
+            select(Clearance)
+            .join(ids, ids.c.id == Clearance.id)
+            .options(joinedload(Clearance.person, innerjoin=True))
+            .order_by(*ending_first)
+        )
+    )
+    return page_of(rows, statement, page, per_page)
+
+
+def get_clearance(user: User, clearance_id: int) -> Clearance:
+    clearance = db.session.scalar(
+        visible_clearances(user).where(Clearance.id == clearance_id).options(joinedload(Clearance.person))
+    )
+    if clearance is None:
+        abort(404)
+    return clearance
