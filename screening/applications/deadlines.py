@@ -48,7 +48,7 @@ from screening.notifications.operations import (
 from screening.organisations.models import Organisation
 from screening.people.models import Person
 from screening.person_link.tokens import make_link_token
-from workflows.application import QUEUE_STATES
+from workflows.application import APPEAL_RULING, CONSENT_EXPIRY, CONSENT_REMINDER, INFO_REMINDER, QUEUE_STATES
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +99,8 @@ def remind_consent(now: datetime, deadlines: DeadlinesConfig, *, skip: Collectio
         .join(Person, Person.id == Application.person_id)
         .join(Organisation, Organisation.id == Application.organisation_id)
         .where(
-            *_due_for_reminder("awaiting_consent", deadlines.consent_reminder_days, today, skip),
-            Application.state_changed_at >= entered_before(today, deadlines.consent_expiry_days),
+            *_due_for_reminder("awaiting_consent", CONSENT_REMINDER.days(deadlines), today, skip),
+            Application.state_changed_at >= entered_before(today, CONSENT_EXPIRY.days(deadlines)),
         )
         .order_by(Application.state_changed_at, Application.id)
         .limit(limit)
@@ -126,7 +126,7 @@ def remind_consent(now: datetime, deadlines: DeadlinesConfig, *, skip: Collectio
             "organisation": row.organisation,
             "asked_on": asked_on.isoformat(),
             # the expiry job ends the file on the morning of the day the period is over
-            "answer_by": (asked_on + timedelta(days=deadlines.consent_expiry_days - 1)).isoformat(),
+            "answer_by": (asked_on + timedelta(days=CONSENT_EXPIRY.days(deadlines) - 1)).isoformat(),
         }
         key = f"consent_reminder:{row.id}:{stamp(row.state_changed_at)}"
         if row.email:
@@ -185,7 +185,7 @@ def expire_consent(now: datetime, deadlines: DeadlinesConfig, *, skip: Collectio
         [
             Application.state == "awaiting_consent",
             Application.erased_at.is_(None),
-            Application.state_changed_at < entered_before(today, deadlines.consent_expiry_days),
+            Application.state_changed_at < entered_before(today, CONSENT_EXPIRY.days(deadlines)),
         ],
         [Application.state_changed_at],
         skip,
@@ -215,7 +215,7 @@ def remind_info_requests(
         )
         .join(Person, Person.id == Application.person_id)
         .where(
-            *_due_for_reminder("info_requested", deadlines.info_reminder_days, today, skip),
+            *_due_for_reminder("info_requested", INFO_REMINDER.days(deadlines), today, skip),
         )
         .order_by(Application.state_changed_at, Application.id)
         .limit(limit)
@@ -299,7 +299,7 @@ def remind_appeal_rulings(
     rows = db.session.execute(
         select(Application.id, Application.reference, Application.appealed_at)
         .where(
-            *_due_for_reminder("appealed", deadlines.appeal_ruling_days, today, skip),
+            *_due_for_reminder("appealed", APPEAL_RULING.days(deadlines), today, skip),
         )
         .order_by(Application.state_changed_at, Application.id)
         .limit(limit)
@@ -311,7 +311,7 @@ def remind_appeal_rulings(
             {"reference": r.reference, "appealed_on": local_date(r.appealed_at).isoformat() if r.appealed_at else ""}
             for r in rows
         ],
-        "days": deadlines.appeal_ruling_days,
+        "days": APPEAL_RULING.days(deadlines),
         "link": app_link("applications.queue", state="appealed"),
     }
     key = f"appeal_ruling_reminder:{digest([r.id for r in rows])}"

@@ -24,6 +24,7 @@ from screening.notifications.operations import Mail, Recipient, app_link, employ
 from screening.organisations.models import Organisation
 from screening.people.models import Person
 from screening.person_link.tokens import make_link_token
+from workflows.application import APPEAL_WINDOW, CONSENT_EXPIRY
 
 #: Events after which the person and the employer hear about the advice, with the outcome they are told.
 OUTCOMES = {
@@ -70,8 +71,8 @@ def ask_consent(application: Application, now: datetime) -> int:
     context = _base(application, language) | {
         "given_names": person.given_names,
         "link": person_link(application, application.state_changed_at),
-        "answer_by": (asked_on + timedelta(days=config.deadlines.consent_expiry_days - 1)).isoformat(),
-        "appeal_days": config.deadlines.appeal_days,
+        "answer_by": (asked_on + timedelta(days=CONSENT_EXPIRY.days(config.deadlines) - 1)).isoformat(),
+        "appeal_days": APPEAL_WINDOW.days(config.deadlines),
     }
     key = f"consent_request:{application.id}:{application.state_changed_at.strftime('%Y%m%dT%H%M%S%f')}"
     return enqueue([Mail(key, Recipient(person.email, language), "consent_request", context)], now)
