@@ -26,10 +26,11 @@ from screening.auth.models import AccountProposal, User
 from screening.auth.operations import create_user, end_sessions, hash_password, set_active, validate_new_account
 from screening.db import db
 from screening.errors import InvalidInput, NotAllowed
+from workflows.roles import AUTHORITY_ROLES, Role
 
-#: Roles whose granting or removal takes two administrators.
-GUARDED = frozenset({"officer", "auditor"})
-ADMIN = "admin"
+#: Roles whose granting or removal takes two administrators: the authority's.
+GUARDED = AUTHORITY_ROLES
+ADMIN = Role.ADMIN
 
 
 def needs_two(old_role: str | None, new_role: str) -> bool:
@@ -38,7 +39,7 @@ def needs_two(old_role: str | None, new_role: str) -> bool:
 
 
 def _refuse_admin_with_officer(old_role: str, new_role: str) -> None:
-    if {old_role, new_role} == {ADMIN, "officer"}:
+    if {old_role, new_role} == {ADMIN, Role.OFFICER}:
         raise InvalidInput(
             "An account never holds both the administrator and the officer role: create a separate account.",
             field="role",
