@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, update
+from sqlalchemy import Integer, String
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from screening.db import Base, db
@@ -18,16 +19,16 @@ class ReferenceCounter(Base):
 
 
 def next_reference(prefix: str, year: int) -> str:
-    """SCR-2026-000123: a per-year counter, incremented atomically (row lock) so references never repeat."""
+    """SCR-2026-000123: a per-year counter, incremented atomically (one upsert) so references never repeat.
+
+    One statement, also for the year's first reference: an UPDATE that found no row and then an INSERT let
+    two first references of a year collide on the counter's key (a 500; found by tests/faults)."""
     name = f"{prefix}-{year}"
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    counter = dialect.insert(ReferenceCounter).values(name=name, value=1)
     value = db.session.scalar(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.name == name)
-        .values(value=ReferenceCounter.value + 1)
-        .returning(ReferenceCounter.value)
+        counter.on_conflict_do_update(
+            index_elements=[ReferenceCounter.name], set_={"value": ReferenceCounter.value + 1}
+        ).returning(ReferenceCounter.value)
     )
-    if value is None:
-        db.session.add(ReferenceCounter(name=name, value=1))
-        db.session.flush()
-        value = 1
     return f"{name}-{value:06d}"

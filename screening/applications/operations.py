@@ -17,7 +17,7 @@ from screening.applications.models import Application
 from screening.applications.notices import notify
 from screening.audit.operations import record
 from screening.catalogue.models import CriticalFunction
-from screening.clearances.operations import grant_clearance
+from screening.clearances.operations import grant_clearance, lock_person
 from screening.clearances.queries import covering_clearance
 from screening.clock import local_date, utcnow
 from screening.config import DeadlinesConfig
@@ -130,6 +130,8 @@ def fire(
     lock_rows(application)
     if expected_version is not None and expected_version != application.version:
         raise Conflict("Someone else changed this application meanwhile. Review its current state and try again.")
+    if event == "submit" or event in ADVICE_EVENTS or event == "appeal_upheld":
+        lock_person(application.person_id)  # screened once, or a clearance granted: one decision at a time
     _step(application, event, actor, deadlines, reason, now, disclosed_grounds)
     try:
         db.session.flush()

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from screening.db import Base, UTCDateTime
 from screening.people.models import Person
+
+#: The covering states (workflows.clearance.COVERING_STATES) as SQL, for the partial unique index.
+COVERING_CONDITION = "state IN ('valid', 'under_reevaluation')"
 
 
 class Clearance(Base):
@@ -21,6 +24,14 @@ class Clearance(Base):
         Index("ix_clearances_state_valid_until", "state", "valid_until"),
         Index("ix_clearances_state_erased_until", "state", "erased_at", "valid_until"),
         Index("ix_clearances_valid_until", "valid_until", "id"),  # officers' list, first to end first (0006)
+        # At most one clearance that covers its holder per person, whatever the race (0011, issue 14).
+        Index(
+            "uq_clearances_person_covering",
+            "person_id",
+            unique=True,
+            postgresql_where=text(COVERING_CONDITION),
+            sqlite_where=text(COVERING_CONDITION),
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from screening.actors import Actor
@@ -17,10 +19,33 @@ from screening.clearances.queries import covering_clearance
 from screening.clock import local_date, utcnow
 from screening.db import db
 from screening.errors import Conflict, DomainError, InvalidInput, Label, NotAllowed
+from screening.people.models import Person
 from screening.references import next_reference
 from screening.rows import lock_rows, write_locked
-from workflows.clearance import CLEARANCE
+from workflows.clearance import CLEARANCE, COVERING_STATES
 from workflows.machine import GuardFailed, NotPermitted, TransitionError
+
+
+def lock_person(person_id: int) -> None:
+    """Serialise everything that decides whether a person is covered ("screened once", a positive advice):
+    ``SELECT ... FOR UPDATE`` on the person's row on PostgreSQL, so a second officer's transaction waits and
+    then sees the first one's clearance. SQLite needs nothing: a writing request holds the database's write
+    lock from BEGIN (``BEGIN IMMEDIATE``, screening/db.py), so two such transactions never overlap."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
+
+
+def _expire_lapsed(person_id: int, now: datetime, today: date) -> None:
+    """A clearance past its last day still ``valid`` because the nightly expiry has not run yet would block
+    the new one (one covering clearance per person): it expires now, as the job would have."""
+    lapsed = db.session.scalars(
+        select(Clearance).where(
+            Clearance.person_id == person_id, Clearance.state.in_(COVERING_STATES), Clearance.valid_until < today
+        )
+    ).all()
+    for clearance in lapsed:
+        lock_rows(clearance)
+        _clearance_step(clearance, "expire", Actor.system("advice"), None, now)
 
 
 def grant_clearance(
@@ -34,8 +59,14 @@ def grant_clearance(
     now: datetime,
     today: date,
 ) -> Clearance:
-    """A positive advice creates a clearance, or extends the one the person already holds."""
+    """A positive advice creates a clearance, or extends the one the person already holds.
+
+    The caller locked the person (:func:`lock_person`, in ``applications.operations.fire``) and the schema
+    allows one clearance in a covering state per person (``uq_clearances_person_covering``): two advices at
+    the same instant on two files of one person give one clearance, extended by the second; should anything
+    else slip through, the index refuses the second and the user gets the usual conflict, not a 500."""
     until = today + relativedelta(years=validity_years) - relativedelta(days=1)
+    _expire_lapsed(person_id, now, today)
     existing = covering_clearance(person_id, today)
     if existing is not None:
         if existing.valid_until < until:
@@ -57,7 +88,12 @@ def grant_clearance(
         state_changed_at=now,
     )
     db.session.add(clearance)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        if "uq_clearances_person_covering" not in str(error.orig) and "clearances.person_id" not in str(error.orig):
+            raise
+        raise Conflict("Someone else changed this application meanwhile. Review its current state.") from None
     record(actor, "grant", "clearance", clearance.id, organisation_id=organisation_id, to_state="valid", now=now)
     return clearance
 
