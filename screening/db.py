@@ -111,7 +111,28 @@ def writing_session() -> Iterator[Session]:
     first (the audit chain's head) and writes afterwards cannot upgrade its snapshot once another writer
     committed, and fails at once instead of waiting; IMMEDIATE waits its turn in the busy handler.
     """
-    with writer(), session_factory(current_app)() as session, session.begin():
+    with own_session(session_factory(current_app), write=True) as session:
+        yield session
+
+
+@contextmanager
+def own_session(sessions: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
+    """A session of its own, apart from the request's or job's: the one way to open one.
+
+    ``sessions`` is the app's factory (:func:`session_factory`, taken while the app context is there),
+    so the listeners attached at start-up see this session too. For work outside the request's
+    transaction: a response that streams batches after the request committed (outside any request
+    context, so it holds no lock while it streams), or a fact that must be written whatever becomes of
+    the request (a public check, a late certificate code). With ``write=True`` it is one transaction,
+    committed on leaving and rolled back on an error, begun ``IMMEDIATE`` on SQLite (see
+    :func:`writing_session`); without, the caller reads and may end each read with ``rollback()``, and
+    nothing it did is committed.
+    """
+    if not write:
+        with sessions() as session:
+            yield session
+        return
+    with writer(), sessions() as session, session.begin():
         yield session
 
 

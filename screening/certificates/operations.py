@@ -11,8 +11,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from screening.actors import Actor
 from screening.audit.operations import record
@@ -22,7 +22,7 @@ from screening.certificates.models import CertificateCheck, CertificateIssue
 from screening.certificates.signing import CertificateKeys
 from screening.clearances.models import Clearance
 from screening.clock import utcnow
-from screening.db import db
+from screening.db import db, own_session
 from screening.errors import Conflict
 
 
@@ -134,7 +134,9 @@ def issue_many(actor: Actor, ids: Sequence[int], settings: IssueSettings, *, sco
     return len(ids)
 
 
-def render_batches(engine: Engine, ids: Sequence[int], settings: IssueSettings) -> Iterator[CertificateData]:
+def render_batches(
+    sessions: sessionmaker[Session], ids: Sequence[int], settings: IssueSettings
+) -> Iterator[CertificateData]:
     """The certificates of a recorded bulk export, read back a batch at a time, in a session of their own.
 
     This runs while the response streams, after the request's transaction committed, outside any request
@@ -142,7 +144,7 @@ def render_batches(engine: Engine, ids: Sequence[int], settings: IssueSettings) 
     recording and streaming (extended, renamed) would sign to a new code: that code is recorded in a short
     transaction of its own, so every certificate in the archive answers on the verification page.
     """
-    with Session(bind=engine) as session:
+    with own_session(sessions) as session:
         for start in range(0, len(ids), queries.BATCH):
             chunk = ids[start : start + queries.BATCH]
             batch = queries.clearances_with_holders(chunk, session)
@@ -151,15 +153,15 @@ def render_batches(engine: Engine, ids: Sequence[int], settings: IssueSettings) 
                 (clearance, certificate_data(clearance, settings, names.get(clearance.id, ()))) for clearance in batch
             ]
             session.rollback()  # end the read: nothing is held while the batch renders and streams
-            _record_late_codes(engine, items, settings)
+            _record_late_codes(sessions, items, settings)
             yield from (data for _, data in items)
 
 
 def _record_late_codes(
-    engine: Engine, items: Sequence[tuple[Clearance, CertificateData]], settings: IssueSettings
+    sessions: sessionmaker[Session], items: Sequence[tuple[Clearance, CertificateData]], settings: IssueSettings
 ) -> None:
     codes = [data.verification_code for _, data in items]
-    with Session(bind=engine) as session, session.begin():
+    with own_session(sessions, write=True) as session:
         known = set(session.scalars(select(CertificateIssue.code).where(CertificateIssue.code.in_(codes))))
         session.add_all(_new_issues(items, settings, known, utcnow(), None))
 
@@ -171,8 +173,8 @@ def record_register_export(actor: Actor, organisation_id: int | None, rows: int,
     )  # fmt: skip
 
 
-def log_check(engine: Engine, address: str | None, outcome: str, issue_id: int | None) -> None:
+def log_check(sessions: sessionmaker[Session], address: str | None, outcome: str, issue_id: int | None) -> None:
     """Log one public check in a short transaction of its own: a check is a fact whatever becomes of the
     page, and the page itself only reads (on SQLite a reading request must not hold the write lock)."""
-    with Session(bind=engine) as session, session.begin():
+    with own_session(sessions, write=True) as session:
         session.add(CertificateCheck(checked_at=utcnow(), client_address=address, outcome=outcome, issue_id=issue_id))

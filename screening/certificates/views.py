@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import Session
 
 from screening.actors import Actor
 from screening.auth.access import public, roles
@@ -35,7 +34,7 @@ from screening.certificates.signing import (
     normalise_code,
 )
 from screening.clock import local_date, today, utcnow
-from screening.db import db
+from screening.db import own_session, session_factory
 from screening.errors import Conflict
 from screening.extensions import settings
 from screening.web import STATE_LABELS
@@ -125,8 +124,8 @@ def export_zip() -> Response | tuple[str, int]:
         return _export_page(form, 422, _("Choose whether to export the selection or all certificates."))
     issue = _issue_settings(keys, bool(form.english.data), day)
     count = operations.issue_many(_actor(), ids, issue, scope="all valid" if scope == "all" else "selection")
-    engine = db.engine
-    body = stream_zip(operations.render_batches(engine, ids, issue), english=issue.english)
+    sessions = session_factory(current_app)  # taken now: the stream runs after the request's context
+    body = stream_zip(operations.render_batches(sessions, ids, issue), english=issue.english)
     name = f"certificates-{current_user.organisation.code}-{day.isoformat()}.zip"
     headers = {**_attachment(name), "X-Certificate-Count": str(count)}
     return Response(body, mimetype="application/zip", headers=headers)
@@ -148,7 +147,7 @@ def register_csv() -> Response | tuple[str, int]:
     ]  # fmt: skip
     labels = {state: str(label) for state, label in STATE_LABELS.items()}
     yes, no = _("yes"), _("no")
-    body = _csv_rows(db.engine, statement, header, labels, day, yes, no)
+    body = _csv_rows(session_factory(current_app), statement, header, labels, day, yes, no)
     name = f"clearances-{current_user.organisation.code}-{day.isoformat()}.csv"
     return Response(body, mimetype="text/csv; charset=utf-8", headers=_attachment(name))
 
@@ -159,14 +158,14 @@ def _safe(value: str) -> str:
 
 
 def _csv_rows(
-    engine: Any, statement: Any, header: list[str], labels: dict[str, str], day: date, yes: str, no: str
+    sessions: Any, statement: Any, header: list[str], labels: dict[str, str], day: date, yes: str, no: str
 ) -> Iterator[str]:
     """The register, a batch of rows at a time from a session of its own (the request has committed)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     yield "\ufeff" + _drain(buffer)  # the BOM lets spreadsheet programs read "Çelik" as UTF-8
-    with Session(bind=engine) as session:
+    with own_session(sessions) as session:
         for count, row in enumerate(queries.stream_rows(session, statement), start=1):
             valid = row.state in ("valid", "under_reevaluation") and row.valid_from <= day <= row.valid_until
             writer.writerow(
@@ -272,6 +271,6 @@ def verify(text: str) -> tuple[str, int, dict[str, str]]:
     else:
         status = queries.live_status(code, today())
         outcome = status.outcome if status else "unknown"
-    operations.log_check(db.engine, address, outcome, status.issue_id if status else None)
+    operations.log_check(session_factory(current_app), address, outcome, status.issue_id if status else None)
     form = VerifyForm(formdata=None)
     return render_template("certificates/verify.html", outcome=outcome, status=status, form=form), 200, {}
