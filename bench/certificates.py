@@ -40,12 +40,12 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from screening.certificates import document
 from screening.certificates.bulk import stream_zip
 from screening.certificates.document import (
     CertificateData,
     issue_certificate_data,
     qr_rows,
+    render,
     render_certificate,
 )
 from screening.certificates.signing import CertificateKeys, generate_keypair
@@ -138,19 +138,19 @@ def single_documents(runs: int) -> dict[str, float]:
         "our_qr_matrix_ms": _median_ms(lambda: qr_rows(url), runs),
     }
     # Variants: what the two biggest changes are worth.
-    original = document._binary_streams
-    document._binary_streams = contextlib.nullcontext  # type: ignore[assignment]
+    original = render._binary_streams
+    render._binary_streams = contextlib.nullcontext  # type: ignore[assignment]
     try:
         figures["ours_with_ascii85_ms"] = _median_ms(lambda: render_certificate(data), runs)
     finally:
-        document._binary_streams = original
-    original_canvas = document.Canvas
-    document.Canvas = lambda *args, **kwargs: original_canvas(*args, **{**kwargs, "pageCompression": 0})  # type: ignore[assignment,misc]
+        render._binary_streams = original
+    original_canvas = render.Canvas
+    render.Canvas = lambda *args, **kwargs: original_canvas(*args, **{**kwargs, "pageCompression": 0})  # type: ignore[assignment,misc]
     try:
         figures["ours_uncompressed_ms"] = _median_ms(lambda: render_certificate(data), runs)
         figures["ours_uncompressed_bytes"] = len(render_certificate(data))
     finally:
-        document.Canvas = original_canvas  # type: ignore[misc]
+        render.Canvas = original_canvas  # type: ignore[misc]
     figures["ours_bytes"] = len(render_certificate(data))
     figures["baseline_bytes"] = len(baseline())
     figures["bare_canvas_bytes"] = len(bare_canvas())

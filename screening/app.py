@@ -16,6 +16,7 @@ from screening.certificates.setup import init_certificates
 from screening.config import Config
 from screening.db import init_db
 from screening.extensions import babel, bootstrap, csrf, login_manager
+from screening.fonts import use_font_dir
 from screening.sessions import init_sessions
 from screening.vault import IdentifierVault
 from screening.web import init_errors, init_security_headers, init_template_helpers
@@ -58,6 +59,7 @@ def create_app(config: Config) -> Flask:
     init_template_helpers(app)
     init_blueprints(app)
     init_certificates(app, config)
+    init_fonts(config)
     return app
 
 
@@ -79,6 +81,11 @@ def init_settings(app: Flask, config: Config) -> None:
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
     )
+
+
+def init_fonts(config: Config) -> None:
+    """Every PDF embeds DejaVu: a missing font file stops the start here, named, not the first export."""
+    use_font_dir(config.documents.font_dir)
 
 
 def init_proxies(app: Flask, config: Config) -> None:

@@ -233,6 +233,12 @@ class AuditConfig:
 
 
 @dataclass(frozen=True)
+class DocumentsConfig:
+    #: Where DejaVuSans.ttf and DejaVuSans-Bold.ttf are (every PDF embeds them); checked at start.
+    font_dir: str = field(default="/usr/share/fonts/truetype/dejavu", metadata=_env("SCREENING_FONT_DIR"))
+
+
+@dataclass(frozen=True)
 class Config:
     app: AppConfig = field(default_factory=AppConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -243,6 +249,7 @@ class Config:
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     certificates: CertificatesConfig = field(default_factory=CertificatesConfig)
+    documents: DocumentsConfig = field(default_factory=DocumentsConfig)
     #: ``[ldap]``: sign-in through a directory; None (no table) keeps every account local.
     ldap: LdapConfig | None = None
     audit: AuditConfig = field(default_factory=AuditConfig)
@@ -281,6 +288,7 @@ _SECTIONS: dict[str, type] = {
     "retention": RetentionConfig,
     "certificates": CertificatesConfig,
     "audit": AuditConfig,
+    "documents": DocumentsConfig,
 }
 #: The job schedules used to be keys of ``[scheduler]`` itself: name the new place when an old file has them.
 _MOVED = {f"scheduler.{name}": "[scheduler.schedules]" for name in JOB_SCHEDULES}

@@ -11,8 +11,6 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
@@ -20,13 +18,11 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-Value = int | float | None
+from screening import fonts
 
-DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+Value = int | float | None
 
 
 @dataclass(frozen=True)
@@ -84,17 +80,6 @@ def to_csv(document: ReportDocument) -> str:
     return out.getvalue()
 
 
-@lru_cache(maxsize=1)
-def _fonts() -> tuple[str, str]:
-    """DejaVu when installed (names beyond Latin-1 print), else the built-in Helvetica."""
-    regular, bold = DEJAVU / "DejaVuSans.ttf", DEJAVU / "DejaVuSans-Bold.ttf"
-    if regular.exists() and bold.exists():
-        pdfmetrics.registerFont(TTFont("ReportSans", str(regular)))
-        pdfmetrics.registerFont(TTFont("ReportSans-Bold", str(bold)))
-        return "ReportSans", "ReportSans-Bold"
-    return "Helvetica", "Helvetica-Bold"
-
-
 def _chart(chart: Chart, mask_below: int | None, font: str) -> Drawing:
     width, height = 170 * mm, 62 * mm
     drawing = Drawing(width, height)
@@ -128,7 +113,7 @@ def _chart(chart: Chart, mask_below: int | None, font: str) -> Drawing:
 
 def to_pdf(document: ReportDocument) -> bytes:
     """An A4 PDF: title, period, one table per section, the chart."""
-    regular, bold = _fonts()
+    regular, bold = fonts.faces()
     styles = getSampleStyleSheet()
     for name in ("Title", "Heading2", "Normal"):
         styles[name].fontName = bold if name != "Normal" else regular
@@ -136,6 +121,7 @@ def to_pdf(document: ReportDocument) -> bytes:
     pdf = SimpleDocTemplate(
         buffer, pagesize=A4, title=document.title, author="Port security screening",
         leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=18 * mm,
+        initialFontName=regular,
     )  # fmt: skip
     story: list = [Paragraph(document.title, styles["Title"]), Paragraph(document.subtitle, styles["Normal"])]
     for section in document.sections:
@@ -159,5 +145,6 @@ def to_pdf(document: ReportDocument) -> bytes:
         story += [Spacer(1, 4 * mm), _chart(document.chart, document.mask_below, regular)]
     for note in document.notes:
         story += [Spacer(1, 4 * mm), Paragraph(note, styles["Normal"])]
-    pdf.build(story)
+    with fonts.building():
+        pdf.build(story)
     return buffer.getvalue()

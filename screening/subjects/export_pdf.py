@@ -12,7 +12,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from screening.reports.build import _fonts
+from screening import fonts
 
 #: Section titles of the export, in order, with the record's key.
 SECTIONS = (
@@ -39,7 +39,7 @@ class SubjectExportDocument:
         self.generated_at = generated_at
 
     def _styles(self) -> Any:
-        regular, bold = _fonts()
+        regular, bold = fonts.faces()
         styles = getSampleStyleSheet()
         for name in ("Normal", "BodyText"):
             styles[name].fontName = regular
@@ -68,7 +68,9 @@ class SubjectExportDocument:
     def build(self) -> bytes:
         styles, font = self._styles()
         buffer = io.BytesIO()
-        document = SimpleDocTemplate(buffer, pagesize=A4, title=self.title, leftMargin=20 * mm, rightMargin=20 * mm)
+        document = SimpleDocTemplate(
+            buffer, pagesize=A4, title=self.title, leftMargin=20 * mm, rightMargin=20 * mm, initialFontName=font
+        )
         story: list[Any] = [Paragraph(escape(self.title), styles["Title"])]
         if self.generated_at:
             story.append(Paragraph(escape(self.generated_at), styles["Normal"]))
@@ -79,5 +81,6 @@ class SubjectExportDocument:
             story += [Spacer(1, 4 * mm), Paragraph(f"{heading} ({len(items)})", styles["Heading2"])]
             for item in items:
                 story += [self._table(item, styles, font), Spacer(1, 2 * mm)]
-        document.build(story)
+        with fonts.building():
+            document.build(story)
         return buffer.getvalue()
