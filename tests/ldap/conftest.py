@@ -115,3 +115,60 @@ def ldap_requests(monkeypatch: pytest.MonkeyPatch) -> RequestLog:
 def black_hole() -> Iterator[BlackHole]:
     with BlackHole() as hole:
         yield hole
+
+
+class SocketLog:
+    """What ldap3 did on the network, seen in ldap3 itself: every connection attempt (by port) and every
+    wait that ended in an error, with the timeout the socket had while it waited. Tests assert on these
+    rather than on the wall clock, which a loaded machine stretches at will."""
+
+    def __init__(self) -> None:
+        self.attempts: list[int] = []
+        #: (port, the socket's timeout during the failed wait, the error)
+        self.failed_waits: list[tuple[int, float | None, str]] = []
+
+    def attempts_to(self, port: int) -> int:
+        return self.attempts.count(port)
+
+    def timed_out(self, port: int) -> list[float | None]:
+        """The timeouts of the waits on ``port`` that ended because nothing came in time."""
+        return [timeout for where, timeout, error in self.failed_waits if where == port and "timed out" in error]
+
+    def clear(self) -> None:
+        self.attempts.clear()
+        self.failed_waits.clear()
+
+
+@pytest.fixture
+def ldap_sockets(monkeypatch: pytest.MonkeyPatch) -> SocketLog:
+    from ldap3.strategy.base import BaseStrategy
+    from ldap3.strategy.sync import SyncStrategy
+
+    log = SocketLog()
+    open_socket, receiving = BaseStrategy._open_socket, SyncStrategy.receiving
+
+    def logged_open(self: BaseStrategy, address: Any, use_ssl: bool = False, unix_socket: bool = False) -> Any:
+        port = int(address[4][1])
+        log.attempts.append(port)
+        try:
+            return open_socket(self, address, use_ssl, unix_socket)
+        except Exception as error:
+            sock = self.connection.socket
+            log.failed_waits.append((port, sock.gettimeout() if sock is not None else None, str(error)))
+            raise
+
+    def logged_receiving(self: SyncStrategy) -> Any:
+        sock = self.connection.socket
+        try:
+            port, timeout = int(sock.getpeername()[1]), sock.gettimeout()
+        except (AttributeError, OSError):  # no socket, or one already closed: not a wait on a server
+            port, timeout = -1, None
+        try:
+            return receiving(self)
+        except Exception as error:
+            log.failed_waits.append((port, timeout, str(error)))
+            raise
+
+    monkeypatch.setattr(BaseStrategy, "_open_socket", logged_open)
+    monkeypatch.setattr(SyncStrategy, "receiving", logged_receiving)
+    return log

@@ -38,7 +38,7 @@ from screening.db import db
 from screening.organisations.operations import save_organisation
 from screening.people.identifiers import make_enterprise_number
 from tests.conftest import PASSWORD, Factory, csrf_token, fresh, sign_in
-from tests.ldap.conftest import ROLE_MAPPINGS, RequestLog
+from tests.ldap.conftest import ROLE_MAPPINGS, RequestLog, SocketLog
 from tests.support import slapd as fixture
 from tests.support.slapd import BlackHole, SlapdServer, password_for, refused_url
 
@@ -307,26 +307,32 @@ def test_a_wrong_service_password_is_a_clear_message_not_a_500(make_ldap_app: Ma
 
 
 # -- failover, timeouts and break-glass --------------------------------------------------------
-def test_first_server_silent_second_answers(make_ldap_app: MakeLdapApp, slapd: SlapdServer) -> None:
+def test_first_server_silent_second_answers(
+    make_ldap_app: MakeLdapApp, slapd: SlapdServer, ldap_sockets: SocketLog
+) -> None:
     with BlackHole() as hole:
-        web = make_ldap_app(servers=[hole.url, slapd.url], connect_timeout=0.5, receive_timeout=0.5)
-        started = time.monotonic()
+        web = make_ldap_app(servers=[hole.url, slapd.url], connect_timeout=0.5, receive_timeout=0.75)
         signs_in(web, "olga")
-        assert time.monotonic() - started < 3, "one receive timeout, then the second server"
+        assert ldap_sockets.attempts_to(hole.port) == 1, "the silent server tried once, then the second"
+        assert ldap_sockets.timed_out(hole.port) == [0.75], "its wait ended on receive_timeout"
 
 
 def test_all_servers_down_a_clear_message_in_time_and_local_admin_still_signs_in(
-    make_ldap_app: MakeLdapApp, factory: Factory, ldap_requests: RequestLog
+    make_ldap_app: MakeLdapApp, factory: Factory, ldap_requests: RequestLog, ldap_sockets: SocketLog
 ) -> None:
     admin = factory.user("admin", username="breakglass")
     with BlackHole() as hole:
-        web = make_ldap_app(servers=[hole.url, refused_url()], connect_timeout=0.5, receive_timeout=0.5)
+        refused = refused_url()
+        web = make_ldap_app(servers=[hole.url, refused], connect_timeout=0.5, receive_timeout=0.75)
         started = time.monotonic()
         response = attempt(web.test_client(), "olga", password_for("olga"))
         elapsed = time.monotonic() - started
         assert response.status_code == 503
         assert UNREACHABLE in response.text
-        assert elapsed < 3, f"{elapsed:.1f} s: beyond the configured timeouts"
+        assert ldap_sockets.timed_out(hole.port) == [0.75] and ldap_sockets.attempts_to(hole.port) == 1
+        assert ldap_sockets.attempts_to(int(refused.rsplit(":", 1)[1])) == 1
+        # Only a hang crosses this: ten times the configured timeouts of both servers.
+        assert elapsed < 10 * 2 * (0.5 + 0.75), f"{elapsed:.1f} s: beyond the configured timeouts"
         ldap_requests.clear()
         client = sign_in(web.test_client(), admin)
         assert ldap_requests.types == [], "a local account never waits for the directory"
