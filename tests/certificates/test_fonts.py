@@ -78,3 +78,9 @@ def test_fonts_from_another_directory_and_from_the_environment(
     assert config.documents.font_dir == str(tmp_path)
     fonts.use_font_dir(config.documents.font_dir)
     assert "DejaVuSans" in _font_names(render_certificate(make_data()))
+
+
+def test_the_configured_default_is_the_fonts_modules_default() -> None:
+    from screening.config import DocumentsConfig
+
+    assert DocumentsConfig().font_dir == fonts.DEFAULT_FONT_DIR
