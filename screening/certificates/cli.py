@@ -9,7 +9,7 @@ validity period, 1 not genuine (altered, signed with another key, not a certific
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -23,6 +23,7 @@ from screening.certificates.signing import (
     load_public_keys,
     verify_token,
 )
+from screening.clock import today
 
 __all__ = ["certificate"]
 
@@ -82,7 +83,7 @@ def verify(
         click.echo(f"not valid: {file.name}: cannot read the file ({error.strerror or error})", err=True)
         raise SystemExit(EXIT_NOT_GENUINE) from None
 
-    day = on_date.date() if on_date else date.today()
+    day = on_date.date() if on_date else today()  # the Belgian date, as the certificate counts it
     summary = (
         f"{verified.reference} holder {verified.holder_initials}, "
         f"valid {verified.valid_from.isoformat()} to {verified.valid_until.isoformat()} "

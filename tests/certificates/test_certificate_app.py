@@ -32,9 +32,16 @@ from screening.certificates.signing import CertificateKeys, GeneratedKeyPair, ge
 from screening.clearances import operations as clearance_operations
 from screening.clearances.models import Clearance
 from screening.db import db
+from screening.formats import format_day
 from tests.conftest import Factory, csrf_token, data_context, fresh
 
 BASE_URL = "https://screening.example.org"
+
+
+def _shown_day(app: Flask, day: date) -> str:
+    """A date as the pages print it (English): "1 Dec 2031", not the "01" of strftime."""
+    with app.test_request_context():
+        return format_day(day)
 
 
 @pytest.fixture(scope="session")
@@ -138,7 +145,7 @@ def test_hr_downloads_a_certificate_whose_qr_the_public_page_answers_valid(  # t
     assert page.status_code == 200
     assert _outcome(page) == "valid"
     assert "A.M.N." in page.text
-    assert clearance.valid_until.strftime("%d") in page.text
+    assert _shown_day(app, clearance.valid_until) in page.text
     # Nothing else: no name, no date of birth, no reference, no grounds.
     for secret in ("Nowak", "Anna", "1985", clearance.reference, "text for advise_positive"):
         assert secret not in page.text, secret
@@ -221,7 +228,7 @@ def test_expiry_shows_on_the_day_after_the_end_even_before_the_nightly_job(app, 
     with time_machine.travel(end + timedelta(days=1, hours=10), tick=False):
         page = public.get(path)
         assert _outcome(page) == "expired"
-        assert clearance.valid_until.strftime("%d") in page.text
+        assert _shown_day(app, clearance.valid_until) in page.text
 
 
 def test_tampered_other_key_unknown_and_mistyped_codes(app, as_role, factory):  # type: ignore[no-untyped-def]
