@@ -15,8 +15,8 @@ from screening import fonts
 from screening.app import create_app
 from screening.certificates.document import CertificateData, render_certificate
 from screening.config import ConfigError, make_config, parse_config
-from screening.subjects.export_pdf import SubjectExportDocument
 from screening.reports.build import ReportDocument, Row, Section, to_pdf
+from screening.subjects.export_pdf import SubjectExportDocument
 
 pytestmark = pytest.mark.nodb
 
