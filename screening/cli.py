@@ -1,82 +1,35 @@
 """The ``screening`` command: the operator's and developer's face of the application.
 
+The root group and the commands that concern the whole application live here; domain packages keep their
+own groups (``<domain>/cli.py``, built on :mod:`screening.cli_base`), which this module registers.
+
 Errors print one line and exit non-zero; nothing is half-written (each command is one transaction).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask
 
-from screening.config import Config, ConfigError, default_config_path, load_config, write_demo_config
+from screening.audit.cli import audit
+from screening.auth.cli import ldap
+from screening.certificates.cli import certificate
+from screening.cli_base import Context, Group, fail, pass_context
+from screening.config import Config, write_demo_config
+from screening.notifications.cli import mail
+from screening.people.cli import identifiers
 from workflows.roles import ACCOUNT_ROLES
 
 
-class Context:
-    """Loads the configuration and the app lazily, so ``screening --help`` needs neither."""
+def _create_app(config: Config) -> Flask:
+    """The application factory, imported when a command first needs the app (``--help`` needs none)."""
+    from screening.app import create_app
 
-    def __init__(self, config_path: str | None) -> None:
-        self.config_path = config_path
-
-    @cached_property
-    def config(self) -> Config:
-        path = self.config_path or default_config_path()
-        if path is None:
-            raise ConfigError("no configuration: pass --config FILE, set SCREENING_CONFIG, or run `screening demo`")
-        return load_config(path)
-
-    @cached_property
-    def app(self) -> Flask:
-        from screening.app import create_app
-
-        return create_app(self.config)
-
-    def close(self) -> None:
-        """Close the database connections the command opened."""
-        if "app" in self.__dict__:
-            self.app.extensions["screening.engine"].dispose()
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One transaction for one command: committed at the end, rolled back on any error."""
-        from screening.db import db, writer
-
-        with self.app.app_context(), writer():
-            try:
-                yield
-                db.session.commit()
-            except BaseException:
-                db.session.rollback()
-                raise
-
-
-pass_context = click.make_pass_decorator(Context)
-
-
-def fail(message: str, code: int = 1) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-class Group(click.Group):
-    """Turns known errors into one clear line and a non-zero exit, never a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        from screening.errors import DomainError
-
-        try:
-            return super().invoke(ctx)
-        except ConfigError as error:
-            fail(str(error), 2)
-        except DomainError as error:
-            fail(error.message, 1)
+    return create_app(config)
 
 
 @click.group(cls=Group)
@@ -84,7 +37,7 @@ class Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """Security screening of people in critical port jobs."""
-    ctx.obj = Context(config_path)
+    ctx.obj = Context(config_path, _create_app)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -236,11 +189,6 @@ def _start_demo_scheduler(app: Any) -> None:
     click.echo(f"Scheduler running in the background as {process.holder} (the jobs page lists the next runs)")
 
 
-def register(command: click.Command | Callable[..., Any]) -> None:
-    """Domain packages add their own command groups here (certificates, directory, scheduler)."""
-    main.add_command(command)  # type: ignore[arg-type]
-
-
 # -- scheduler, jobs and reports ---------------------------------------------------------------
 def _moment(text: str | None) -> Any:
     """``--now``: an ISO date (midday in Brussels) or date-time (Brussels time unless it has an offset)."""
@@ -357,38 +305,6 @@ def reports_build(ctx: click.Context, kind: str, moment: str | None) -> None:
     ctx.invoke(jobs_run, name="weekly_report" if kind == "weekly" else "monthly_reports", moment=moment)
 
 
-# -- privacy: the audit trail's hash chain, identifier keys, data subject tools ----------------------------
-def _register_privacy() -> None:
-    from screening.audit.cli import audit
-    from screening.people.cli import identifiers
-
-    register(audit)
-    register(identifiers)
-
-
-_register_privacy()
-
-
-def _register_mail() -> None:
-    from screening.notifications.cli import mail
-
-    register(mail)  # failed mail sent again in bulk (issue 14)
-
-
-_register_mail()
-
-
-# -- the employers' directory (issue 4) --------------------------------------------------------
-from screening.auth.cli import ldap as _ldap  # noqa: E402 - after main: the group registers itself on it
-
-register(_ldap)
-
-
-# -- certificates: offline verification and signing keys (issue 5) ---------------------------------------
-def _register_certificates() -> None:
-    from screening.certificates.cli import certificate
-
-    register(certificate)
-
-
-_register_certificates()
+# -- the domains' own command groups -----------------------------------------------------------------------
+for group in (audit, identifiers, mail, ldap, certificate):  # audit, identifier keys, mail, directory, certificates
+    main.add_command(group)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from screening.cli import Context, Group, fail, pass_context
+from screening.cli_base import Context, Group, fail, pass_context
 
 
 @click.group(cls=Group)

@@ -1,20 +1,13 @@
 """``screening ldap ...``: the operator's view of the directory, without signing anybody in.
 
-Registered in :mod:`screening.cli`; this module imports nothing from it (``ctx.obj`` is its Context),
-so either may be imported first.
+Registered by :mod:`screening.cli`; built on :mod:`screening.cli_base` like every domain's commands.
 """
 
 from __future__ import annotations
 
-import sys
-from typing import Any
-
 import click
 
-
-def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+from screening.cli_base import Context, fail
 
 
 @click.group("ldap")
@@ -25,7 +18,7 @@ def ldap() -> None:
 @ldap.command("test")
 @click.argument("username")
 @click.pass_obj
-def ldap_test(context: Any, username: str) -> None:
+def ldap_test(context: Context, username: str) -> None:
     """Show what a sign-in of USERNAME would find: server, DN, groups, role and organisation.
 
     Reads with the service account; no password is asked and nobody is signed in. Exits 1 with one
@@ -39,24 +32,24 @@ def ldap_test(context: Any, username: str) -> None:
     try:
         app = context.app
     except ConfigError as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
         return
     found = None
     try:
         with app.app_context():
             current = directory(app)
             if current is None:
-                _fail(f"no [ldap] table in {context.config.source}: sign-in is local only", 2)
+                fail(f"no [ldap] table in {context.config.source}: sign-in is local only", 2)
                 return
             try:
                 found = lookup(current, username)
             except DirectoryError as error:
-                _fail(error.log_message)
+                fail(error.log_message)
                 return
     finally:
         close_directory(app)
     if found.inspection.dn is None:
-        _fail(f"{username}: {found.problem} (searched {found.inspection.filter} on {found.inspection.server})")
+        fail(f"{username}: {found.problem} (searched {found.inspection.filter} on {found.inspection.server})")
         return
     width = max(len(label) for label, _ in found.rows())
     for label, value in found.rows():
@@ -65,4 +58,4 @@ def ldap_test(context: Any, username: str) -> None:
         for line in lines[1:]:
             click.echo(f"{'':<{width}}  {line}")
     if found.problem:
-        _fail(f"{username}: sign-in would be refused: {found.problem}")
+        fail(f"{username}: sign-in would be refused: {found.problem}")

@@ -6,7 +6,7 @@ from datetime import date
 
 import click
 
-from screening.cli import Context, Group, pass_context
+from screening.cli_base import Context, Group, pass_context
 
 
 @click.group(cls=Group)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from screening.cli import Context, Group, pass_context
+from screening.cli_base import Context, Group, pass_context
 
 
 @click.group(cls=Group)
