@@ -1,6 +1,7 @@
 """Every write to an application. Operations flush, never commit (one transaction per
 request or job), take plain arguments and an :class:`~screening.actors.Actor`, and record each change
-in the audit trail. State changes are decided by the declared machines in ``workflows/``.
+in the audit trail. State changes are decided by the declared machine in ``workflows/application.py``;
+what each event does besides is the table of :mod:`screening.applications.effects`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy.orm.exc import StaleDataError
 
 from screening.actors import Actor
+from screening.applications.effects import Step, apply_effects
 from screening.applications.models import Application
 from screening.applications.notices import notify
 from screening.audit.operations import record
 from screening.catalogue.models import CriticalFunction
-from screening.clearances.operations import grant_clearance, lock_person
+from screening.clearances.operations import lock_person
 from screening.clearances.queries import covering_clearance
 from screening.clock import local_date, utcnow
 from screening.config import DeadlinesConfig
@@ -27,15 +29,7 @@ from screening.people.operations import PersonDetails, find_or_create_person
 from screening.references import next_reference
 from screening.rows import lock_rows, write_locked
 from screening.vault import IdentifierVault
-from workflows.application import (
-    ADVICE_EVENTS,
-    APPEAL_WINDOW,
-    APPLICATION,
-    CONSENT_EXPIRY,
-    GROUNDS_EVENTS,
-    REVIEW_DUE,
-)
-from workflows.deadlines import appeal_deadline
+from workflows.application import ADVICE_EVENTS, APPLICATION, CONSENT_EXPIRY, GROUNDS_EVENTS
 from workflows.machine import GuardFailed, IllegalTransition, NotPermitted, TransitionError
 
 
@@ -191,7 +185,7 @@ def _step(
     if step.requires_reason and not reason:
         raise InvalidInput("Please give the reason or text for this step.", field="reason")
     source = application.state
-    _apply(application, event, step.target, reason, deadlines, now, today, actor)
+    apply_effects(Step(application, event, step.target, actor, reason, deadlines, now, today))
     if event in GROUNDS_EVENTS:
         application.disclosed_grounds = (disclosed_grounds or "").strip() or None
     application.state = step.target
@@ -208,60 +202,3 @@ def _audit_reason(event: str, reason: str | None) -> str | None:
     if event in GROUNDS_EVENTS:
         return "grounds recorded" if reason else None
     return reason
-
-
-def _apply(
-    application: Application,
-    event: str,
-    target: str,
-    reason: str | None,
-    deadlines: DeadlinesConfig,
-    now: datetime,
-    today: date,
-    actor: Actor,
-) -> None:
-    if event == "submit" and target == "covered":
-        clearance = covering_clearance(application.person_id, today)
-        assert clearance is not None  # the guard said so in this transaction
-        application.clearance_id = clearance.id
-    elif event == "consent":
-        application.submitted_at = now
-        application.due_on = today + relativedelta(days=REVIEW_DUE.days(deadlines))
-    elif event == "request_info":
-        application.info_request = reason
-        application.info_response = None
-    elif event == "provide_info":
-        application.info_response = reason
-    elif event in ADVICE_EVENTS:
-        application.advice_type = ADVICE_EVENTS[event]
-        application.decided_at = now
-        application.grounds = reason
-        application.notified_at = now
-        if target == "positive":
-            _grant_clearance(application, actor, deadlines, now, today)
-        else:
-            application.appeal_deadline = appeal_deadline(today, APPEAL_WINDOW.days(deadlines))
-    elif event == "lodge_appeal":
-        application.appealed_at = now
-    elif event == "appeal_upheld":
-        application.advice_type = "positive"
-        application.decided_at = now
-        application.grounds = reason
-        _grant_clearance(application, actor, deadlines, now, today)
-    elif event == "appeal_rejected":
-        application.decided_at = now
-        application.grounds = reason
-    elif event == "withdraw":
-        application.withdrawal_reason = reason
-
-
-def _grant_clearance(
-    application: Application, actor: Actor, deadlines: DeadlinesConfig, now: datetime, today: date
-) -> None:
-    """A positive advice creates a clearance, or extends the one the person already holds; the file links to it."""
-    clearance = grant_clearance(
-        actor, person_id=application.person_id, application_id=application.id,
-        organisation_id=application.organisation_id, advice_type=application.advice_type or "positive",
-        validity_years=deadlines.clearance_validity_years, now=now, today=today,
-    )  # fmt: skip
-    application.clearance_id = clearance.id

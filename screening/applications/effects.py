@@ -1,0 +1,135 @@
+"""What each event of the application machine does to the file besides moving its state: one function per
+event, ``on_<event>``, in one table keyed by event (python-statemachine's ``on_<event>`` callbacks, written
+as data so the table can be read and checked against the declaration).
+
+:func:`screening.applications.operations.fire` calls the event's effect after the machine allowed the
+step and before the state changes, inside the same transaction. An event with nothing to do besides the
+state change is listed in :data:`NO_EFFECT`, so a new transition cannot be forgotten here (a test checks
+that every event of ``workflows/application.py`` is in exactly one of the two).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from dateutil.relativedelta import relativedelta
+
+from screening.actors import Actor
+from screening.applications.models import Application
+from screening.clearances.operations import grant_clearance
+from screening.clearances.queries import covering_clearance
+from screening.config import DeadlinesConfig
+from workflows.application import ADVICE_EVENTS, APPEAL_WINDOW, REVIEW_DUE
+from workflows.deadlines import appeal_deadline
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transition being applied: the locked file, where it goes, and what the actor gave."""
+
+    application: Application
+    event: str
+    target: str
+    actor: Actor
+    #: The reason or text the actor gave (stripped; None when empty).
+    reason: str | None
+    deadlines: DeadlinesConfig
+    now: datetime
+    #: ``now`` as a Belgian calendar day, which deadlines count in.
+    today: date
+
+
+def on_submit(step: Step) -> None:
+    """Screened once: a person who still holds a valid clearance is covered by it."""
+    if step.target == "covered":
+        clearance = covering_clearance(step.application.person_id, step.today)
+        assert clearance is not None  # the guard said so in this transaction
+        step.application.clearance_id = clearance.id
+
+
+def on_consent(step: Step) -> None:
+    """The file reaches the authority; the advice is due ``REVIEW_DUE`` days later."""
+    step.application.submitted_at = step.now
+    step.application.due_on = step.today + relativedelta(days=REVIEW_DUE.days(step.deadlines))
+
+
+def on_request_info(step: Step) -> None:
+    step.application.info_request = step.reason
+    step.application.info_response = None
+
+
+def on_provide_info(step: Step) -> None:
+    step.application.info_response = step.reason
+
+
+def on_advise(step: Step) -> None:
+    """An advice (positive, with warning, negative): recorded with its grounds; a positive one grants or
+    extends the person's clearance, a negative one opens the appeal window."""
+    application = step.application
+    application.advice_type = ADVICE_EVENTS[step.event]
+    application.decided_at = step.now
+    application.grounds = step.reason
+    application.notified_at = step.now
+    if step.target == "positive":
+        _grant_clearance(step)
+    else:
+        application.appeal_deadline = appeal_deadline(step.today, APPEAL_WINDOW.days(step.deadlines))
+
+
+def on_lodge_appeal(step: Step) -> None:
+    step.application.appealed_at = step.now
+
+
+def on_appeal_upheld(step: Step) -> None:
+    """The ruling turns the advice positive: the person gets (or keeps) a clearance."""
+    application = step.application
+    application.advice_type = "positive"
+    application.decided_at = step.now
+    application.grounds = step.reason
+    _grant_clearance(step)
+
+
+def on_appeal_rejected(step: Step) -> None:
+    application = step.application
+    application.decided_at = step.now
+    application.grounds = step.reason
+
+
+def on_withdraw(step: Step) -> None:
+    step.application.withdrawal_reason = step.reason
+
+
+def _grant_clearance(step: Step) -> None:
+    """A positive advice creates a clearance, or extends the one the person holds; the file links to it."""
+    application = step.application
+    clearance = grant_clearance(
+        step.actor, person_id=application.person_id, application_id=application.id,
+        organisation_id=application.organisation_id, advice_type=application.advice_type or "positive",
+        validity_years=step.deadlines.clearance_validity_years, now=step.now, today=step.today,
+    )  # fmt: skip
+    application.clearance_id = clearance.id
+
+
+#: The side effects of each event, keyed by event.
+EFFECTS: dict[str, Callable[[Step], None]] = {
+    "submit": on_submit,
+    "consent": on_consent,
+    "request_info": on_request_info,
+    "provide_info": on_provide_info,
+    **dict.fromkeys(ADVICE_EVENTS, on_advise),
+    "lodge_appeal": on_lodge_appeal,
+    "appeal_upheld": on_appeal_upheld,
+    "appeal_rejected": on_appeal_rejected,
+    "withdraw": on_withdraw,
+}
+#: Events that change nothing but the state (their audit entry and mail are written for every event).
+NO_EFFECT = frozenset({"refuse", "expire_consent", "start_review", "close_appeal_window", "withdraw_consent"})
+
+
+def apply_effects(step: Step) -> None:
+    """Run the event's side effects (none for the events of :data:`NO_EFFECT`)."""
+    effect = EFFECTS.get(step.event)
+    if effect is not None:
+        effect(step)
