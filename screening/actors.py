@@ -7,12 +7,22 @@ the CLI and scheduled jobs, and the audit trail always knows who, in which role,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from workflows.roles import EMPLOYER_ROLES
 
-if TYPE_CHECKING:
-    from screening.auth.models import User
+
+class Account(Protocol):
+    """What an actor is made from: a signed-in account (``User`` or ``SignedInUser`` of :mod:`screening.auth`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def organisation_id(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -24,7 +34,7 @@ class Actor:
     client_address: str | None = None
 
     @classmethod
-    def of(cls, user: User, client_address: str | None = None) -> Actor:
+    def of(cls, user: Account, client_address: str | None = None) -> Actor:
         return cls(
             label=user.username,
             role=user.role,
