@@ -26,12 +26,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import ldap3  # noqa: E402
-from ldap3.strategy.base import BaseStrategy  # noqa: E402
-from ldap3.utils.conv import escape_filter_chars  # noqa: E402
+import ldap3
+from ldap3.strategy.base import BaseStrategy
+from ldap3.utils.conv import escape_filter_chars
 
-from screening.auth.directory import Directory, LdapConfig  # noqa: E402  (also imports ldap3 quietly)
-from tests.support import slapd as fixture  # noqa: E402
+from screening.auth.directory import Directory, LdapConfig
+from tests.support import slapd as fixture
 
 
 class Counter:

@@ -31,22 +31,22 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import ldap3  # noqa: E402
-from flask import Flask  # noqa: E402
-from ldap3.utils.conv import escape_filter_chars  # noqa: E402
+import ldap3
+from flask import Flask
+from ldap3.utils.conv import escape_filter_chars
 
-from bench.ldap_signin import Counter, bare_signin, measure, people, percentile  # noqa: E402
-from screening import migrate  # noqa: E402
-from screening.actors import Actor  # noqa: E402
-from screening.app import create_app  # noqa: E402
-from screening.auth.directory import DirectoryAccount, LdapConfig, NotMapped  # noqa: E402
-from screening.auth.directory.mapping import MappingTable  # noqa: E402
-from screening.auth.ldap import close_directory  # noqa: E402
-from screening.config import make_config  # noqa: E402
-from screening.db import db  # noqa: E402
-from screening.organisations.operations import save_organisation  # noqa: E402
-from screening.people.identifiers import make_enterprise_number  # noqa: E402
-from tests.support import slapd as fixture  # noqa: E402
+from bench.ldap_signin import Counter, bare_signin, measure, people, percentile
+from screening import migrate
+from screening.actors import Actor
+from screening.app import create_app
+from screening.auth.directory import DirectoryAccount, LdapConfig, NotMapped
+from screening.auth.directory.mapping import MappingTable
+from screening.auth.ldap import close_directory
+from screening.config import make_config
+from screening.db import db
+from screening.organisations.operations import save_organisation
+from screening.people.identifiers import make_enterprise_number
+from tests.support import slapd as fixture
 
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 

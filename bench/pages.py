@@ -257,7 +257,7 @@ def gunicorn(name: str, app: str, settings: Settings, env: dict[str, str]) -> It
         'loglevel = "warning"\n',
         encoding="utf-8",
     )
-    process = subprocess.Popen(  # noqa: S603 - our own gunicorn, our own arguments
+    process = subprocess.Popen(
         [str(GUNICORN), "--config", str(config), app],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT), **env},
@@ -364,7 +364,7 @@ def run_wrk(port: int, path: str, settings: Settings, cookie: str | None, second
     ]  # fmt: skip
     if cookie:
         command += ["-H", f"Cookie: {SESSION_COOKIE}={cookie}"]
-    output = subprocess.run(  # noqa: S603
+    output = subprocess.run(
         [*command, f"http://127.0.0.1:{port}{path}"], check=True, capture_output=True, text=True
     ).stdout
     if "Latency Distribution" not in output:
@@ -516,7 +516,7 @@ def run_backend(
         targets = choose_targets(engine, settings.transitions)
         with engine.connect() as connection:
             counts = {
-                table: connection.scalar(text(f"SELECT COUNT(*) FROM {table}"))  # noqa: S608 - fixed names
+                table: connection.scalar(text(f"SELECT COUNT(*) FROM {table}"))
                 for table in ("applications", "organisations", "persons", "clearances", "audit_entries", "users")
             }
     finally:
@@ -645,7 +645,7 @@ def machine() -> dict[str, str]:
 
     import gunicorn as gunicorn_package
 
-    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()  # noqa: S603
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()
     return {
         "cpu": cpu,
         "cores": str(os.cpu_count()),

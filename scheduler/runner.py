@@ -158,7 +158,7 @@ def _run(name: str, holder: str, now: datetime, trigger: str, clock: Clock) -> R
     db.session.commit()
     try:
         items = JOBS[name](now)
-    except Exception as error:  # noqa: BLE001 - a failed job is recorded and the scheduler keeps going
+    except Exception as error:
         db.session.rollback()
         log.exception("job %s failed", name)
         message = f"{error.__class__.__name__}: {error}"[:2000]

@@ -68,7 +68,7 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         with server.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         server.dispose()
         require_service("PostgreSQL", f"{server_url.host}:{server_url.port}: {error.__class__.__name__}: {error}"[:300])
     url = server_url.set(database=name).render_as_string(hide_password=False)
@@ -96,7 +96,7 @@ def _empty_tables(engine: Engine) -> None:
         else:
             connection.execute(text("PRAGMA foreign_keys=OFF"))
             for name in tables:
-                connection.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - table names from metadata
+                connection.execute(text(f"DELETE FROM {name}"))
             connection.execute(text("PRAGMA foreign_keys=ON"))
 
 

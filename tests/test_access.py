@@ -30,13 +30,13 @@ PUBLIC = {
 }
 
 
-def test_every_endpoint_declares_who_may_use_it(app):  # type: ignore[no-untyped-def]
+def test_every_endpoint_declares_who_may_use_it(app):
     policies = endpoint_policies(app)
     assert "nobody" not in policies.values(), [e for e, p in policies.items() if p == "nobody"]
     assert {endpoint for endpoint, policy in policies.items() if policy == "public"} == PUBLIC
 
 
-def test_an_unmarked_view_is_refused(make_app):  # type: ignore[no-untyped-def]
+def test_an_unmarked_view_is_refused(make_app):
     from tests.conftest import Factory, data_context, sign_in
 
     app = make_app()
@@ -54,7 +54,7 @@ def test_an_unmarked_view_is_refused(make_app):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     "path", ["/home", "/applications", "/queue", "/applications/new", "/clearances", "/admin/users", "/audit"]
 )
-def test_anonymous_is_sent_to_sign_in(client, path):  # type: ignore[no-untyped-def]
+def test_anonymous_is_sent_to_sign_in(client, path):
     response = client.get(path)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
@@ -70,13 +70,13 @@ ROLE_PAGES = {
 
 
 @pytest.mark.parametrize("role", sorted(ROLE_PAGES))
-def test_role_matrix(as_role, role):  # type: ignore[no-untyped-def]
+def test_role_matrix(as_role, role):
     client, _ = as_role(role)
     for path, status in ROLE_PAGES[role].items():
         assert client.get(path).status_code == status, path
 
 
-def test_posts_without_csrf_are_refused(as_role, factory):  # type: ignore[no-untyped-def]
+def test_posts_without_csrf_are_refused(as_role, factory):
     client, requester = as_role("requester")
     application = factory.application("draft", requester=requester)
     response = client.post(f"/applications/{application.id}/submit", data={"submit-version": "1"})
@@ -88,7 +88,7 @@ def test_posts_without_csrf_are_refused(as_role, factory):  # type: ignore[no-un
     assert "Form expired" in response.text
 
 
-def test_security_headers_and_cookie_flags(make_app, factory):  # type: ignore[no-untyped-def]
+def test_security_headers_and_cookie_flags(make_app, factory):
     app = make_app(app={"session_cookie_secure": True})
     client = app.test_client()
     response = client.get("/login")
@@ -103,13 +103,13 @@ def test_security_headers_and_cookie_flags(make_app, factory):  # type: ignore[n
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_healthz_checks_the_database(client):  # type: ignore[no-untyped-def]
+def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
-def test_healthz_reports_a_dead_database(tmp_path):  # type: ignore[no-untyped-def]
+def test_healthz_reports_a_dead_database(tmp_path):
     from screening.app import create_app
     from screening.config import make_config
 
@@ -121,7 +121,7 @@ def test_healthz_reports_a_dead_database(tmp_path):  # type: ignore[no-untyped-d
     app.extensions["screening.engine"].dispose()
 
 
-def test_wrong_password_is_answered_on_the_page_and_counted(client, factory):  # type: ignore[no-untyped-def]
+def test_wrong_password_is_answered_on_the_page_and_counted(client, factory):
     user = factory.user("officer")
     page = client.get("/login")
     response = client.post(
@@ -133,7 +133,7 @@ def test_wrong_password_is_answered_on_the_page_and_counted(client, factory):  #
     assert len(db.session.scalars(select(LoginAttempt)).all()) == 1
 
 
-def test_sign_in_is_rate_limited_per_account(make_app, factory):  # type: ignore[no-untyped-def]
+def test_sign_in_is_rate_limited_per_account(make_app, factory):
     from tests.conftest import Factory, data_context
 
     app = make_app(security={"login_attempts": 3})
@@ -153,7 +153,7 @@ def test_sign_in_is_rate_limited_per_account(make_app, factory):  # type: ignore
         assert "Too many failed attempts" in response.text
 
 
-def test_open_redirect_is_refused(client, factory):  # type: ignore[no-untyped-def]
+def test_open_redirect_is_refused(client, factory):
     user = factory.user("officer")
     page = client.get("/login?next=//evil.example/x")
     response = client.post(
@@ -164,21 +164,21 @@ def test_open_redirect_is_refused(client, factory):  # type: ignore[no-untyped-d
     assert response.headers["Location"] == "/home"
 
 
-def test_unknown_page_is_a_clear_404(as_role):  # type: ignore[no-untyped-def]
+def test_unknown_page_is_a_clear_404(as_role):
     client, _ = as_role("officer")
     response = client.get("/applications/999999")
     assert response.status_code == 404
     assert "not yours to see" in response.text
 
 
-def test_language_choice(client):  # type: ignore[no-untyped-def]
+def test_language_choice(client):
     page = client.get("/login")
     response = client.post("/language", data={"csrf_token": csrf_token(page.text), "locale": "nl", "next": "/login"})
     assert response.status_code == 302
     assert '<html lang="nl">' in client.get("/login").text
 
 
-def test_the_client_address_behind_a_trusted_proxy(make_app, factory):  # type: ignore[no-untyped-def]
+def test_the_client_address_behind_a_trusted_proxy(make_app, factory):
     """Throttling and the audit trail see the client's address: the proxy's header is trusted only when
     the configuration says a proxy is there."""
     for proxies, expected in ((0, "127.0.0.1"), (1, "203.0.113.9")):

@@ -12,18 +12,18 @@ from screening.organisations.models import Organisation
 from tests.conftest import csrf_token, fresh, sign_in
 
 
-def _post(client, url: str, data: dict):  # type: ignore[no-untyped-def]
+def _post(client, url: str, data: dict):
     page = client.get(url)
     assert page.status_code == 200
     return client.post(url, data={**data, "csrf_token": csrf_token(page.text)})
 
 
-def _count(model) -> int:  # type: ignore[no-untyped-def]
+def _count(model) -> int:
     fresh()
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def test_create_organisation_and_bad_enterprise_number(as_role):  # type: ignore[no-untyped-def]
+def test_create_organisation_and_bad_enterprise_number(as_role):
     client, _ = as_role("admin")
     before = _count(Organisation)
     bad = _post(
@@ -53,7 +53,7 @@ def test_create_organisation_and_bad_enterprise_number(as_role):  # type: ignore
     )
 
 
-def test_edit_organisation(as_role, factory):  # type: ignore[no-untyped-def]
+def test_edit_organisation(as_role, factory):
     client, _ = as_role("admin")
     org = factory.organisation()
     response = _post(
@@ -67,7 +67,7 @@ def test_edit_organisation(as_role, factory):  # type: ignore[no-untyped-def]
     assert client.get("/admin/organisations/999999").status_code == 404
 
 
-def test_function_catalogue(as_role):  # type: ignore[no-untyped-def]
+def test_function_catalogue(as_role):
     client, _ = as_role("admin")
     data = {"code": "dock", "name_en": "Dockworker", "name_nl": "Havenarbeider", "name_fr": "Docker", "category": "5"}
     assert _post(client, "/admin/functions/new", data).status_code == 422
@@ -79,7 +79,7 @@ def test_function_catalogue(as_role):  # type: ignore[no-untyped-def]
     assert "Dockworker" in client.get("/admin/functions").text
 
 
-def test_local_accounts(as_role, factory, app):  # type: ignore[no-untyped-def]
+def test_local_accounts(as_role, factory, app):
     client, admin = as_role("admin")
     org = factory.organisation(code="acme")
     weak = _post(
@@ -123,7 +123,7 @@ def test_local_accounts(as_role, factory, app):  # type: ignore[no-untyped-def]
     assert db.session.get(User, admin.id).active is True
 
 
-def test_deactivated_user_loses_the_open_session(as_role, factory):  # type: ignore[no-untyped-def]
+def test_deactivated_user_loses_the_open_session(as_role, factory):
     client, user = as_role("officer")
     assert client.get("/queue").status_code == 200
     stored = db.session.get(User, user.id)
@@ -132,7 +132,7 @@ def test_deactivated_user_loses_the_open_session(as_role, factory):  # type: ign
     assert client.get("/queue").status_code == 302
 
 
-def test_sign_in_and_out(client, factory):  # type: ignore[no-untyped-def]
+def test_sign_in_and_out(client, factory):
     user = factory.user("auditor")
     sign_in(client, user)
     assert client.get("/home").status_code == 200

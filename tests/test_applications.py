@@ -16,12 +16,12 @@ from screening.people.models import Person
 from tests.conftest import Factory, csrf_token, fresh
 
 
-def _count(model) -> int:  # type: ignore[no-untyped-def]
+def _count(model) -> int:
     fresh()
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def _form(function: int, **overrides):  # type: ignore[no-untyped-def]
+def _form(function: int, **overrides):
     born = date(1985, 7, 30)
     data = {
         "given_names": "Mehmet",
@@ -37,13 +37,13 @@ def _form(function: int, **overrides):  # type: ignore[no-untyped-def]
     return data
 
 
-def _post_new(client, data):  # type: ignore[no-untyped-def]
+def _post_new(client, data):
     page = client.get("/applications/new")
     assert page.status_code == 200
     return client.post("/applications/new", data={**data, "csrf_token": csrf_token(page.text)})
 
 
-def test_requester_creates_a_draft(as_role, factory):  # type: ignore[no-untyped-def]
+def test_requester_creates_a_draft(as_role, factory):
     client, user = as_role("requester")
     function = factory.function()
     response = _post_new(client, _form(function.id))
@@ -74,7 +74,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("overrides", "field", "message"), BAD_INPUT, ids=[b[1] + ":" + b[2] for b in BAD_INPUT])
-def test_bad_input_is_answered_at_the_field_and_stores_nothing(as_role, factory, overrides, field, message):  # type: ignore[no-untyped-def]
+def test_bad_input_is_answered_at_the_field_and_stores_nothing(as_role, factory, overrides, field, message):
     client, _user = as_role("requester")
     function = factory.function()
     before = (_count(Application), _count(Person), _count(AuditEntry))
@@ -93,7 +93,7 @@ def test_bad_input_is_answered_at_the_field_and_stores_nothing(as_role, factory,
     [("nl", "Het controlegetal van dit rijksregisternummer klopt niet."),
      ("fr", "Le nombre de contrôle de ce numéro de registre national est incorrect.")],
 )  # fmt: skip
-def test_a_bad_number_is_explained_in_the_users_language(as_role, factory, locale, message):  # type: ignore[no-untyped-def]
+def test_a_bad_number_is_explained_in_the_users_language(as_role, factory, locale, message):
     client, _user = as_role("requester")
     function = factory.function()
     home = client.get("/", follow_redirects=True)
@@ -103,7 +103,7 @@ def test_a_bad_number_is_explained_in_the_users_language(as_role, factory, local
     assert message in response.text
 
 
-def test_foreign_worker_with_document_number(as_role, factory):  # type: ignore[no-untyped-def]
+def test_foreign_worker_with_document_number(as_role, factory):
     client, _user = as_role("requester")
     function = factory.function()
     response = _post_new(client, _form(function.id, nationality="PL", national_number="", document_number="AB1234567"))
@@ -113,7 +113,7 @@ def test_foreign_worker_with_document_number(as_role, factory):  # type: ignore[
     assert "AB1234567" not in (person.document_number_encrypted or "")
 
 
-def _act(client, application_id: int, event: str, reason: str | None = None):  # type: ignore[no-untyped-def]
+def _act(client, application_id: int, event: str, reason: str | None = None):
     page = client.get(f"/applications/{application_id}")
     assert page.status_code == 200
     version = page.text.split(f'id="{event}-version"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
@@ -123,7 +123,7 @@ def _act(client, application_id: int, event: str, reason: str | None = None):  #
     return client.post(f"/applications/{application_id}/{event}", data=data)
 
 
-def test_whole_story_requester_and_officer(as_role, factory):  # type: ignore[no-untyped-def]
+def test_whole_story_requester_and_officer(as_role, factory):
     requester_client, requester = as_role("requester")
     officer_client, _officer = as_role("officer")
     application = factory.application("draft", requester=requester)
@@ -149,7 +149,7 @@ def test_whole_story_requester_and_officer(as_role, factory):  # type: ignore[no
     assert actions == ["create", "submit", "consent", "start_review", "request_info", "provide_info", "advise_positive"]
 
 
-def test_actions_shown_are_exactly_those_allowed(as_role, factory):  # type: ignore[no-untyped-def]
+def test_actions_shown_are_exactly_those_allowed(as_role, factory):
     requester_client, requester = as_role("requester")
     officer_client, _ = as_role("officer")
     application = factory.application("in_review", requester=requester)
@@ -161,7 +161,7 @@ def test_actions_shown_are_exactly_those_allowed(as_role, factory):  # type: ign
     assert f"/applications/{application.id}/withdraw" not in requester_page  # not from in_review
 
 
-def test_server_refuses_what_the_page_does_not_offer(as_role, factory):  # type: ignore[no-untyped-def]
+def test_server_refuses_what_the_page_does_not_offer(as_role, factory):
     requester_client, requester = as_role("requester")
     application = factory.application("in_review", requester=requester)
     page = requester_client.get(f"/applications/{application.id}")
@@ -175,7 +175,7 @@ def test_server_refuses_what_the_page_does_not_offer(as_role, factory):  # type:
     assert db.session.get(Application, application.id).state == "in_review"
 
 
-def test_illegal_transition_gives_a_clear_conflict(as_role, factory):  # type: ignore[no-untyped-def]
+def test_illegal_transition_gives_a_clear_conflict(as_role, factory):
     officer_client, _ = as_role("officer")
     application = factory.application("submitted")
     page = officer_client.get(f"/applications/{application.id}")
@@ -191,7 +191,7 @@ def test_illegal_transition_gives_a_clear_conflict(as_role, factory):  # type: i
     assert "not possible while the application is submitted" in response.text
 
 
-def test_negative_advice_needs_grounds(as_role, factory):  # type: ignore[no-untyped-def]
+def test_negative_advice_needs_grounds(as_role, factory):
     officer_client, _ = as_role("officer")
     application = factory.application("in_review")
     response = _act(officer_client, application.id, "advise_negative", "   ")
@@ -201,7 +201,7 @@ def test_negative_advice_needs_grounds(as_role, factory):  # type: ignore[no-unt
     assert db.session.get(Application, application.id).state == "in_review"
 
 
-def test_negative_advice_sets_the_appeal_deadline(as_role, factory):  # type: ignore[no-untyped-def]
+def test_negative_advice_sets_the_appeal_deadline(as_role, factory):
     officer_client, _ = as_role("officer")
     application = factory.application("in_review")
     assert _act(officer_client, application.id, "advise_negative", "Facts").status_code == 302
@@ -211,7 +211,7 @@ def test_negative_advice_sets_the_appeal_deadline(as_role, factory):  # type: ig
     assert stored.appeal_deadline is not None and (stored.appeal_deadline - stored.decided_at.date()).days >= 8
 
 
-def test_withdraw_with_reason(as_role, factory):  # type: ignore[no-untyped-def]
+def test_withdraw_with_reason(as_role, factory):
     client, requester = as_role("requester")
     application = factory.application("awaiting_consent", requester=requester)
     assert _act(client, application.id, "withdraw", "Candidate left").status_code == 302
@@ -219,7 +219,7 @@ def test_withdraw_with_reason(as_role, factory):  # type: ignore[no-untyped-def]
     assert db.session.get(Application, application.id).state == "withdrawn"
 
 
-def test_screened_once_gives_covered(as_role, factory):  # type: ignore[no-untyped-def]
+def test_screened_once_gives_covered(as_role, factory):
     first = factory.application("positive")
     person = db.session.get(Person, first.person_id)
     client, requester = as_role("requester")
@@ -247,7 +247,7 @@ def test_screened_once_gives_covered(as_role, factory):  # type: ignore[no-untyp
     assert first.reference not in page  # nothing of the other employer's file
 
 
-def test_list_filters_searches_and_paginates(make_app):  # type: ignore[no-untyped-def]
+def test_list_filters_searches_and_paginates(make_app):
     from tests.conftest import data_context, sign_in
 
     app = make_app(app={"page_size": 5})
@@ -282,7 +282,7 @@ def test_list_filters_searches_and_paginates(make_app):  # type: ignore[no-untyp
         assert client.get("/applications?state=nonsense").status_code == 200
 
 
-def test_officer_queue_oldest_first_and_overdue(as_role, factory):  # type: ignore[no-untyped-def]
+def test_officer_queue_oldest_first_and_overdue(as_role, factory):
     from datetime import UTC, datetime
 
     officer_client, _ = as_role("officer")

@@ -16,7 +16,7 @@ from screening.errors import Conflict, NotAllowed
 from tests.conftest import csrf_token, fresh
 
 
-def _act(client, clearance_id: int, event: str, reason: str = "New facts reported by the police"):  # type: ignore[no-untyped-def]
+def _act(client, clearance_id: int, event: str, reason: str = "New facts reported by the police"):
     page = client.get(f"/clearances/{clearance_id}")
     version = page.text.split(f'id="{event}-version"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
     return client.post(
@@ -25,7 +25,7 @@ def _act(client, clearance_id: int, event: str, reason: str = "New facts reporte
     )
 
 
-def test_reevaluation_then_revocation(as_role, factory):  # type: ignore[no-untyped-def]
+def test_reevaluation_then_revocation(as_role, factory):
     officer_client, _ = as_role("officer")
     application = factory.application("positive")
     assert _act(officer_client, application.clearance_id, "start_reevaluation").status_code == 302
@@ -40,7 +40,7 @@ def test_reevaluation_then_revocation(as_role, factory):  # type: ignore[no-unty
     assert covering_clearance(clearance.person_id, datetime.now(UTC).date()) is None
 
 
-def test_reevaluation_confirmed(as_role, factory):  # type: ignore[no-untyped-def]
+def test_reevaluation_confirmed(as_role, factory):
     officer_client, _ = as_role("officer")
     application = factory.application("positive")
     _act(officer_client, application.clearance_id, "start_reevaluation")
@@ -49,7 +49,7 @@ def test_reevaluation_confirmed(as_role, factory):  # type: ignore[no-untyped-de
     assert db.session.get(Clearance, application.clearance_id).state == "valid"
 
 
-def test_employers_cannot_act_on_clearances(as_role, factory):  # type: ignore[no-untyped-def]
+def test_employers_cannot_act_on_clearances(as_role, factory):
     org = factory.organisation()
     hr_client, _ = as_role("hr", org)
     application = factory.application("positive", requester=factory.user("requester", org))
@@ -63,7 +63,7 @@ def test_employers_cannot_act_on_clearances(as_role, factory):  # type: ignore[n
     assert response.status_code == 403
 
 
-def test_expiry_only_on_the_end_date(factory):  # type: ignore[no-untyped-def]
+def test_expiry_only_on_the_end_date(factory):
     application = factory.application("positive")
     clearance = db.session.get(Clearance, application.clearance_id)
     system = Actor.system("test")
@@ -77,7 +77,7 @@ def test_expiry_only_on_the_end_date(factory):  # type: ignore[no-untyped-def]
     assert clearance.state == "expired"
 
 
-def test_second_positive_extends_the_existing_clearance(factory):  # type: ignore[no-untyped-def]
+def test_second_positive_extends_the_existing_clearance(factory):
     """A person cleared long ago and advised again gets one clearance, extended, not two."""
     from screening.applications.operations import fire
     from screening.extensions import settings
@@ -101,7 +101,7 @@ def test_second_positive_extends_the_existing_clearance(factory):  # type: ignor
     assert db.session.get(Clearance, first.clearance_id).valid_until == old_until
 
 
-def _same_person(factory, person_id: int):  # type: ignore[no-untyped-def]
+def _same_person(factory, person_id: int):
     from screening.extensions import vault
     from screening.people.models import Person
 

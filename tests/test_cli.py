@@ -19,7 +19,7 @@ from tests.conftest import fresh
 
 
 @pytest.fixture
-def config_file(app, tmp_path):  # type: ignore[no-untyped-def]
+def config_file(app, tmp_path):
     config = app.extensions["screening.config"]
     path = tmp_path / "screening.toml"
     path.write_text(
@@ -35,11 +35,11 @@ def config_file(app, tmp_path):  # type: ignore[no-untyped-def]
     return path
 
 
-def run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def run(*args: str, env: dict[str, str] | None = None):
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
-def test_user_create(config_file, factory):  # type: ignore[no-untyped-def]
+def test_user_create(config_file, factory):
     org = factory.organisation(code="acme")
     result = run(
         "--config", str(config_file), "user", "create", "Rita", "--role", "requester", "--organisation", "acme",
@@ -60,7 +60,7 @@ def test_user_create(config_file, factory):  # type: ignore[no-untyped-def]
         (["--role", "requester", "--organisation", "nope"], "No organisation with code 'nope'."),
     ],
 )
-def test_user_create_bad_input_one_line_nothing_written(config_file, args, message):  # type: ignore[no-untyped-def]
+def test_user_create_bad_input_one_line_nothing_written(config_file, args, message):
     result = run(
         "--config", str(config_file), "user", "create", "bob", *args, env={"SCREENING_NEW_PASSWORD": "long-enough-pw"}
     )
@@ -70,7 +70,7 @@ def test_user_create_bad_input_one_line_nothing_written(config_file, args, messa
     assert db.session.scalar(select(User).where(User.username == "bob")) is None
 
 
-def test_short_password_refused(config_file):  # type: ignore[no-untyped-def]
+def test_short_password_refused(config_file):
     result = run(
         "--config",
         str(config_file),
@@ -85,7 +85,7 @@ def test_short_password_refused(config_file):  # type: ignore[no-untyped-def]
     assert "at least 12 characters" in result.output
 
 
-def test_bad_config_is_one_line(tmp_path):  # type: ignore[no-untyped-def]
+def test_bad_config_is_one_line(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('[app]\nsecret_kye = "x"\n', encoding="utf-8")
     result = run("--config", str(path), "db", "upgrade")
@@ -108,14 +108,14 @@ def test_workflow_show_prints_the_declaration():
     assert "in_review --> negative: advise_negative" in mermaid.output
 
 
-def test_db_upgrade_is_idempotent(config_file):  # type: ignore[no-untyped-def]
+def test_db_upgrade_is_idempotent(config_file):
     result = run("--config", str(config_file), "db", "upgrade")
     assert result.exit_code == 0, result.output
     assert "database at 0001" in result.output or "database at" in result.output
 
 
 @pytest.mark.nodb
-def test_quick_start_demo_serves(tmp_path):  # type: ignore[no-untyped-def]
+def test_quick_start_demo_serves(tmp_path):
     """The first Quick start command: `screening demo` creates the embedded default and serves it."""
     import socket
     import time
@@ -148,7 +148,7 @@ def test_quick_start_demo_serves(tmp_path):  # type: ignore[no-untyped-def]
         health = None
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
                     health = response.read().decode()
                 break
             except OSError:

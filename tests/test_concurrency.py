@@ -13,7 +13,7 @@ from screening.db import db
 from tests.conftest import csrf_token, fresh
 
 
-def _prepared_post(client, application_id: int, event: str, reason: str | None):  # type: ignore[no-untyped-def]
+def _prepared_post(client, application_id: int, event: str, reason: str | None):
     page = client.get(f"/applications/{application_id}")
     version = page.text.split(f'id="{event}-version"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
     data = {f"{event}-csrf_token": csrf_token(page.text), f"{event}-version": version}
@@ -22,7 +22,7 @@ def _prepared_post(client, application_id: int, event: str, reason: str | None):
     return lambda: client.post(f"/applications/{application_id}/{event}", data=data)
 
 
-def _race(*posts):  # type: ignore[no-untyped-def]
+def _race(*posts):
     barrier = threading.Barrier(len(posts))
     results: list = [None] * len(posts)
 
@@ -38,7 +38,7 @@ def _race(*posts):  # type: ignore[no-untyped-def]
     return results
 
 
-def test_concurrent_advice_one_wins_one_conflict_one_audit_row(as_role, factory):  # type: ignore[no-untyped-def]
+def test_concurrent_advice_one_wins_one_conflict_one_audit_row(as_role, factory):
     first_client, _ = as_role("officer")
     second_client, _ = as_role("officer")
     application = factory.application("in_review")
@@ -63,7 +63,7 @@ def test_concurrent_advice_one_wins_one_conflict_one_audit_row(as_role, factory)
     assert len(clearances) == (1 if stored.state == "positive" else 0)
 
 
-def test_concurrent_same_action_twice(as_role, factory):  # type: ignore[no-untyped-def]
+def test_concurrent_same_action_twice(as_role, factory):
     first_client, _ = as_role("officer")
     second_client, _ = as_role("officer")
     application = factory.application("submitted")
@@ -79,7 +79,7 @@ def test_concurrent_same_action_twice(as_role, factory):  # type: ignore[no-unty
     assert len(rows) == 1
 
 
-def test_stale_page_gets_a_conflict(as_role, factory):  # type: ignore[no-untyped-def]
+def test_stale_page_gets_a_conflict(as_role, factory):
     """An officer who acts on a page shown before a colleague's decision is told, not overruled."""
     first_client, _ = as_role("officer")
     second_client, _ = as_role("officer")

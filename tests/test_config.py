@@ -21,7 +21,7 @@ def _write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_unknown_key_is_named(tmp_path):  # type: ignore[no-untyped-def]
+def test_unknown_key_is_named(tmp_path):
     with pytest.raises(ConfigError, match=r"app\.secret_kye: unknown setting"):
         parse_config({"app": {"secret_kye": "x"}}, env={})
 
@@ -36,13 +36,13 @@ def test_wrong_type_is_named():
         parse_config({"deadlines": {"review_days": "soon"}}, env={})
 
 
-def test_missing_secret_is_named(tmp_path):  # type: ignore[no-untyped-def]
+def test_missing_secret_is_named(tmp_path):
     path = _write(tmp_path, '[database]\nurl = "sqlite://"\n')
     with pytest.raises(ConfigError, match=r"app\.secret_key: required setting is missing"):
         load_config(path, env={})
 
 
-def test_secrets_come_from_the_environment(tmp_path):  # type: ignore[no-untyped-def]
+def test_secrets_come_from_the_environment(tmp_path):
     from cryptography.fernet import Fernet
 
     path = _write(tmp_path, '[database]\nurl = "sqlite://"\n')
@@ -53,7 +53,7 @@ def test_secrets_come_from_the_environment(tmp_path):  # type: ignore[no-untyped
     assert config.security.identifier_keys == (key,)
 
 
-def test_bad_fernet_key_is_named(tmp_path):  # type: ignore[no-untyped-def]
+def test_bad_fernet_key_is_named(tmp_path):
     env = {"SCREENING_SECRET_KEY": "s", "SCREENING_IDENTIFIER_KEYS": "short", "SCREENING_LOOKUP_KEY": "k"}
     with pytest.raises(ConfigError, match=r"identifier_keys\[0\]: not a Fernet key"):
         load_config(_write(tmp_path, '[database]\nurl = "sqlite://"\n'), env=env)
@@ -91,7 +91,7 @@ def _known_settings() -> dict[tuple[str, str], Any]:
         return {
             f.name: f.default
             if f.default is not dataclasses.MISSING
-            else f.default_factory()  # type: ignore[misc]
+            else f.default_factory()
             if f.default_factory is not dataclasses.MISSING
             else REQUIRED
             for f in dataclasses.fields(cls)
@@ -156,7 +156,7 @@ def test_schedules_left_out_keep_their_default_and_empty_switches_off():
     assert config.scheduler.schedule("deliver_mail") == "*/5 * * * *"
     assert config.scheduler.schedule("monthly_reports") == "0 5 1 * *"
     with pytest.raises(TypeError):
-        config.scheduler.schedules["deliver_mail"] = "* * * * *"  # type: ignore[index]
+        config.scheduler.schedules["deliver_mail"] = "* * * * *"
 
 
 def test_ldap_is_a_typed_section_read_with_the_loaders_environment():

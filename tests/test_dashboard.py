@@ -19,7 +19,7 @@ def _tiles(html: str) -> dict[str, str]:
     return {label.strip(): number.strip() for label, number in found}
 
 
-def test_the_officer_sees_queue_overdue_and_appeals(as_role, factory):  # type: ignore[no-untyped-def]
+def test_the_officer_sees_queue_overdue_and_appeals(as_role, factory):
     long_ago = datetime.now(UTC) - timedelta(days=45)
     factory.application("submitted")
     factory.application("submitted", now=long_ago)  # its advice was due 15 days ago
@@ -30,7 +30,7 @@ def test_the_officer_sees_queue_overdue_and_appeals(as_role, factory):  # type: 
     assert tiles == {"Waiting to be reviewed": "2", "In review": "1", "Overdue": "1", "Appeals": "1"}
 
 
-def test_the_requester_sees_files_in_progress_and_clearances_expiring(as_role, factory):  # type: ignore[no-untyped-def]
+def test_the_requester_sees_files_in_progress_and_clearances_expiring(as_role, factory):
     client, requester = as_role("requester")
     factory.application("draft", requester=requester)
     factory.application("awaiting_consent", requester=requester)
@@ -49,7 +49,7 @@ def test_the_requester_sees_files_in_progress_and_clearances_expiring(as_role, f
     }
 
 
-def test_hr_sees_its_clearances_and_is_led_to_the_certificates(as_role, factory):  # type: ignore[no-untyped-def]
+def test_hr_sees_its_clearances_and_is_led_to_the_certificates(as_role, factory):
     requester = factory.user("requester")
     factory.application("positive", requester=requester)
     from screening.db import db
@@ -61,7 +61,7 @@ def test_hr_sees_its_clearances_and_is_led_to_the_certificates(as_role, factory)
     assert 'href="/certificates"' in html
 
 
-def test_counts_stop_at_the_limit(as_role, factory, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def test_counts_stop_at_the_limit(as_role, factory, monkeypatch: pytest.MonkeyPatch):
     for _ in range(3):
         factory.application("submitted")
     monkeypatch.setattr(pagination, "COUNT_LIMIT", 2)

@@ -44,14 +44,14 @@ class ReadOnly:
     def freeze(self) -> None:
         if self.backend != "sqlite":
             return
-        done = subprocess.run(["chattr", "+i", str(self.path)], capture_output=True, text=True, check=False)  # noqa: S607
+        done = subprocess.run(["chattr", "+i", str(self.path)], capture_output=True, text=True, check=False)
         if done.returncode != 0:
             require_service("chattr +i", done.stderr.strip() or "cannot make a file immutable here")
         self.frozen = True
 
     def thaw(self) -> None:
         if self.frozen:
-            subprocess.run(["chattr", "-i", str(self.path)], check=True)  # noqa: S607
+            subprocess.run(["chattr", "-i", str(self.path)], check=True)
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def read_only(backend: str, database_url: str, tmp_path: Path) -> Iterator[ReadO
     database.thaw()
 
 
-def test_liveness_asks_nothing_of_the_database(make_app, backend):  # type: ignore[no-untyped-def]
+def test_liveness_asks_nothing_of_the_database(make_app, backend):
     down = make_app(database={"url": DEAD[backend]}).test_client()
     assert down.get("/livez").get_json() == {"status": "ok"}
     ready = down.get("/readyz")
@@ -69,7 +69,7 @@ def test_liveness_asks_nothing_of_the_database(make_app, backend):  # type: igno
     assert ready.get_json() == {"status": "error", "database": "unreachable (OperationalError)"}
 
 
-def test_readiness_proves_a_write_and_leaves_nothing(make_app, admin_engine):  # type: ignore[no-untyped-def]
+def test_readiness_proves_a_write_and_leaves_nothing(make_app, admin_engine):
     client = make_app().test_client()
     answer = client.get("/readyz")
     assert answer.status_code == 200
@@ -78,7 +78,7 @@ def test_readiness_proves_a_write_and_leaves_nothing(make_app, admin_engine):  #
         assert connection.exec_driver_sql("SELECT count(*) FROM scheduler_leases").scalar() == 0  # rolled back
 
 
-def test_readiness_can_require_an_active_scheduler(make_app):  # type: ignore[no-untyped-def]
+def test_readiness_can_require_an_active_scheduler(make_app):
     app = make_app(scheduler={"readiness_requires_scheduler": True})
     client = app.test_client()
     assert client.get("/readyz").get_json() == {
@@ -93,7 +93,7 @@ def test_readiness_can_require_an_active_scheduler(make_app):  # type: ignore[no
     assert answer.status_code == 200 and answer.get_json()["scheduler"]["holder"] == "node-2"
 
 
-def test_a_read_only_database_is_not_ready_and_pages_answer_503(make_app, read_only):  # type: ignore[no-untyped-def]
+def test_a_read_only_database_is_not_ready_and_pages_answer_503(make_app, read_only):
     """The failure of the field: `SELECT 1` answered while every sign-in failed with 500."""
     writable = make_app(database={"url": read_only.url})
     with data_context(writable):
@@ -116,7 +116,7 @@ def test_a_read_only_database_is_not_ready_and_pages_answer_503(make_app, read_o
     assert "Kijk na of uw laatste wijziging bewaard is" in answer.text  # a POST: check before sending again
 
 
-def test_a_signed_in_user_gets_503_in_their_language_while_the_database_is_down(make_app, factory, backend):  # type: ignore[no-untyped-def]
+def test_a_signed_in_user_gets_503_in_their_language_while_the_database_is_down(make_app, factory, backend):
     secret = {"secret_key": "s" * 40, "session_cookie_secure": False}
     web = make_app(app=secret)
     with data_context(web):

@@ -51,7 +51,7 @@ def test_bis_number_adds_forty_to_the_month():
         (make_national_number(date(1985, 7, 30), 33)[:4] + "3" + "1" + "03328", "check"),
     ],
 )
-def test_bad_national_numbers_are_refused(raw, message):  # type: ignore[no-untyped-def]
+def test_bad_national_numbers_are_refused(raw, message):
     with pytest.raises(IdentifierError, match=message):
         parse_national_number(raw)
 

@@ -9,14 +9,14 @@ import screening.models  # noqa: F401
 from screening.db import Base
 
 
-def test_upgrade_head_matches_the_models(admin_engine):  # type: ignore[no-untyped-def]
+def test_upgrade_head_matches_the_models(admin_engine):
     with admin_engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
 
 
-def test_schema_is_at_head(admin_engine):  # type: ignore[no-untyped-def]
+def test_schema_is_at_head(admin_engine):
     from alembic.script import ScriptDirectory
 
     from screening.migrate import alembic_config, current

@@ -20,7 +20,7 @@ from screening.extensions import settings
 from tests.conftest import fresh
 
 
-def test_the_schema_refuses_a_second_covering_clearance(app, factory):  # type: ignore[no-untyped-def]
+def test_the_schema_refuses_a_second_covering_clearance(app, factory):
     first = factory.application("positive")
     held = db.session.get(Clearance, first.clearance_id)
     other = factory.application("in_review")
@@ -39,7 +39,7 @@ def test_the_schema_refuses_a_second_covering_clearance(app, factory):  # type: 
     db.session.commit()
 
 
-def test_a_lapsed_clearance_not_yet_expired_gives_way_to_the_new_advice(app, factory):  # type: ignore[no-untyped-def]
+def test_a_lapsed_clearance_not_yet_expired_gives_way_to_the_new_advice(app, factory):
     first = factory.application("positive")
     old = first.clearance_id
     db.session.execute(
@@ -57,7 +57,7 @@ def test_a_lapsed_clearance_not_yet_expired_gives_way_to_the_new_advice(app, fac
     assert sorted(states.values()) == ["expired", "valid"]
 
 
-def _same_person(factory, application):  # type: ignore[no-untyped-def]
+def _same_person(factory, application):
     from screening.extensions import vault
     from screening.people.models import Person
     from screening.people.operations import PersonDetails
@@ -70,7 +70,7 @@ def _same_person(factory, application):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.nodb
-def test_the_upgrade_names_people_who_already_hold_two_valid_clearances(tmp_path):  # type: ignore[no-untyped-def]
+def test_the_upgrade_names_people_who_already_hold_two_valid_clearances(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = make_engine(url)
     migrate.upgrade(engine, "0010")

@@ -18,7 +18,7 @@ from tests.conftest import Factory, data_context, sign_in
 
 
 @pytest.fixture
-def small_pages(make_app):  # type: ignore[no-untyped-def]
+def small_pages(make_app):
     """An app with two rows per page, its factory and a signed-in requester."""
     app = make_app(app={"page_size": 2})
     with data_context(app):
@@ -38,7 +38,7 @@ def _statements(app: Any) -> list[str]:
     return seen
 
 
-def test_a_count_stops_at_the_limit_and_next_still_works(small_pages, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_count_stops_at_the_limit_and_next_still_works(small_pages, monkeypatch):
     app, factory, requester = small_pages
     monkeypatch.setattr(pagination, "COUNT_LIMIT", 3)
     function = factory.function()
@@ -51,7 +51,7 @@ def test_a_count_stops_at_the_limit_and_next_still_works(small_pages, monkeypatc
     assert re.search(r'page-item disabled">\s*<a class="page-link" href="/applications\?[^"]*page=4', last)
 
 
-def test_a_list_that_fits_one_page_is_not_counted(small_pages):  # type: ignore[no-untyped-def]
+def test_a_list_that_fits_one_page_is_not_counted(small_pages):
     app, factory, requester = small_pages
     factory.application("draft", requester=requester)
     client = sign_in(app.test_client(), requester)
@@ -61,7 +61,7 @@ def test_a_list_that_fits_one_page_is_not_counted(small_pages):  # type: ignore[
     assert not [sql for sql in seen if "count(" in sql.lower()]
 
 
-def test_the_queue_is_oldest_first_across_states_and_pages(make_app):  # type: ignore[no-untyped-def]
+def test_the_queue_is_oldest_first_across_states_and_pages(make_app):
     app = make_app(app={"page_size": 2})
     with data_context(app):
         factory = Factory(app)
@@ -79,7 +79,7 @@ def test_the_queue_is_oldest_first_across_states_and_pages(make_app):  # type: i
         assert only == [made[0].reference, made[5].reference]
 
 
-def test_search_by_name_prefix_is_exact_at_the_edges(small_pages):  # type: ignore[no-untyped-def]
+def test_search_by_name_prefix_is_exact_at_the_edges(small_pages):
     app, factory, requester = small_pages
     names = ["Çelik", "Celzius", "Cel", "Cem", "Bcel", "Celíne"]
     for name in names:
@@ -97,7 +97,7 @@ def test_search_by_name_prefix_is_exact_at_the_edges(small_pages):  # type: igno
     assert found("z") == set()
 
 
-def test_transition_fields_print_what_the_form_prints(app):  # type: ignore[no-untyped-def]
+def test_transition_fields_print_what_the_form_prints(app):
     """The detail page renders each action's hidden fields with a macro; TransitionForm validates the POST."""
     from flask import render_template_string
 

@@ -15,14 +15,14 @@ from screening.person_link.tokens import make_link_token
 from tests.conftest import csrf_token, fresh
 
 
-def _link(app, application) -> str:  # type: ignore[no-untyped-def]
+def _link(app, application) -> str:
     with app.test_request_context():
         from screening.person_link.views import link_for
 
         return "/p/" + link_for(application).rsplit("/p/", 1)[1]
 
 
-def _answer(client, link: str, event: str):  # type: ignore[no-untyped-def]
+def _answer(client, link: str, event: str):
     page = client.get(link)
     return client.post(f"{link}/{event}", data={"csrf_token": csrf_token(page.text)})
 
@@ -32,7 +32,7 @@ def _state(application_id: int) -> str:
     return db.session.get(Application, application_id).state
 
 
-def test_consent_through_the_link_once(app, factory):  # type: ignore[no-untyped-def]
+def test_consent_through_the_link_once(app, factory):
     application = factory.application("awaiting_consent")
     link = _link(app, application)
     client = app.test_client()
@@ -54,14 +54,14 @@ def test_consent_through_the_link_once(app, factory):  # type: ignore[no-untyped
     assert len(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "consent")).all()) == 1
 
 
-def test_refusal(app, factory):  # type: ignore[no-untyped-def]
+def test_refusal(app, factory):
     application = factory.application("awaiting_consent")
     link = _link(app, application)
     assert _answer(app.test_client(), link, "refuse").status_code == 302
     assert _state(application.id) == "consent_refused"
 
 
-def test_withdraw_consent_before_the_advice_only(app, factory):  # type: ignore[no-untyped-def]
+def test_withdraw_consent_before_the_advice_only(app, factory):
     application = factory.application("awaiting_consent")
     link = _link(app, application)
     client = app.test_client()
@@ -90,7 +90,7 @@ def test_withdraw_consent_before_the_advice_only(app, factory):  # type: ignore[
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "other-secret", "other-file"])
-def test_forged_or_damaged_links_are_refused(app, factory, damage):  # type: ignore[no-untyped-def]
+def test_forged_or_damaged_links_are_refused(app, factory, damage):
     application = factory.application("awaiting_consent")
     other = factory.application("awaiting_consent")
     link = _link(app, application)
@@ -113,7 +113,7 @@ def test_forged_or_damaged_links_are_refused(app, factory, damage):  # type: ign
     assert _state(other.id) == "awaiting_consent"
 
 
-def test_links_expire(app, factory):  # type: ignore[no-untyped-def]
+def test_links_expire(app, factory):
     application = factory.application("awaiting_consent")
     link = _link(app, application)
     with time_machine.travel(datetime.now(UTC) + timedelta(days=91), tick=False):
@@ -122,7 +122,7 @@ def test_links_expire(app, factory):  # type: ignore[no-untyped-def]
     assert "This link has expired." in response.text
 
 
-def test_requester_prints_the_consent_letter(as_role, factory, app):  # type: ignore[no-untyped-def]
+def test_requester_prints_the_consent_letter(as_role, factory, app):
     client, requester = as_role("requester")
     application = factory.application("awaiting_consent", requester=requester)
     letter = client.get(f"/applications/{application.id}/letter")

@@ -16,11 +16,11 @@ from tests.conftest import csrf_token, fresh
 COOKIE = "screening_session"
 
 
-def _sets_cookie(response) -> bool:  # type: ignore[no-untyped-def]
+def _sets_cookie(response) -> bool:
     return any(header.startswith(f"{COOKIE}=") for header in response.headers.getlist("Set-Cookie"))
 
 
-def test_the_session_cookie_is_not_resent_on_every_page(as_role):  # type: ignore[no-untyped-def]
+def test_the_session_cookie_is_not_resent_on_every_page(as_role):
     client, _user = as_role("officer")
     assert client.get("/queue").status_code == 200
     second = client.get("/queue")
@@ -28,7 +28,7 @@ def test_the_session_cookie_is_not_resent_on_every_page(as_role):  # type: ignor
     assert not _sets_cookie(second)
 
 
-def test_an_active_session_is_renewed_and_an_idle_one_ends(app, as_role):  # type: ignore[no-untyped-def]
+def test_an_active_session_is_renewed_and_an_idle_one_ends(app, as_role):
     lifetime = app.permanent_session_lifetime
     client, _user = as_role("officer")
     start = datetime.now(UTC)
@@ -48,7 +48,7 @@ def test_an_active_session_is_renewed_and_an_idle_one_ends(app, as_role):  # typ
         assert "/login" in response.headers["Location"]
 
 
-def test_a_role_change_applies_on_the_next_request(as_role):  # type: ignore[no-untyped-def]
+def test_a_role_change_applies_on_the_next_request(as_role):
     client, user = as_role("officer")
     assert client.get("/queue").status_code == 200
     stored = db.session.get(User, user.id)
@@ -58,7 +58,7 @@ def test_a_role_change_applies_on_the_next_request(as_role):  # type: ignore[no-
     assert client.get("/audit").status_code == 200
 
 
-def test_the_layout_names_the_user_and_organisation(as_role, factory):  # type: ignore[no-untyped-def]
+def test_the_layout_names_the_user_and_organisation(as_role, factory):
     organisation = factory.organisation()
     client, user = as_role("requester", organisation)
     page = client.get("/applications").text
@@ -66,7 +66,7 @@ def test_the_layout_names_the_user_and_organisation(as_role, factory):  # type: 
     assert organisation.name in page
 
 
-def test_the_language_choice_is_kept_for_the_account(as_role):  # type: ignore[no-untyped-def]
+def test_the_language_choice_is_kept_for_the_account(as_role):
     client, user = as_role("officer")
     page = client.get("/queue")
     response = client.post("/language", data={"csrf_token": csrf_token(page.text), "locale": "nl", "next": "/queue"})
@@ -76,7 +76,7 @@ def test_the_language_choice_is_kept_for_the_account(as_role):  # type: ignore[n
     assert 'lang="nl"' in client.get("/queue").text
 
 
-def test_grounds_read_at_the_same_moment_by_two_officers_are_both_recorded(as_role, factory):  # type: ignore[no-untyped-def]
+def test_grounds_read_at_the_same_moment_by_two_officers_are_both_recorded(as_role, factory):
     from tests.test_visibility import GROUNDS, _negative_file
 
     application = _negative_file(factory, factory.user("requester"))

@@ -32,7 +32,7 @@ def _locked_for_others(path: str) -> bool:
 
 
 @pytest.mark.parametrize(("inside_writer", "holds_lock"), [(False, False), (True, True)])
-def test_a_writer_holds_the_write_lock_from_its_first_read(tmp_path, inside_writer, holds_lock):  # type: ignore[no-untyped-def]
+def test_a_writer_holds_the_write_lock_from_its_first_read(tmp_path, inside_writer, holds_lock):
     path = str(tmp_path / "lock.db")
     engine = make_engine(f"sqlite:///{path}")
     with engine.begin() as connection:

@@ -57,7 +57,7 @@ def _state(application_id: int) -> str:
 
 
 @pytest.mark.parametrize(("event", "source", "target", "allowed"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
-def test_transition_through_the_web(as_role, factory, event, source, target, allowed):  # type: ignore[no-untyped-def]
+def test_transition_through_the_web(as_role, factory, event, source, target, allowed):
     requester_client, requester = as_role("requester", None)
     application = factory.application(source, requester=requester)
     clients = {role: requester_client if role == "requester" else as_role(role)[0] for role in ACCOUNT_ROLES}

@@ -63,7 +63,7 @@ def test_the_keywords_agree_with_the_catalogue_script() -> None:
     assert tuple(words[1::2]) == KEYWORDS
 
 
-def test_extraction_finds_the_strings_of_code_templates_and_errors(extracted) -> None:  # type: ignore[no-untyped-def]
+def test_extraction_finds_the_strings_of_code_templates_and_errors(extracted) -> None:
     assert "Skip to content" in extracted  # templates/base.html
     assert "Waiting to be reviewed" in extracted  # lazy_gettext in screening/core/views.py
     assert "This is not possible while the application is %(state)s." in extracted  # Conflict(...)
@@ -71,7 +71,7 @@ def test_extraction_finds_the_strings_of_code_templates_and_errors(extracted) ->
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_every_string_is_translated(locale, extracted) -> None:  # type: ignore[no-untyped-def]
+def test_every_string_is_translated(locale, extracted) -> None:
     catalogue = _catalogue(locale)
     problems = []
     for msgid, (forms, where) in sorted(extracted.items()):
@@ -95,7 +95,7 @@ def test_every_string_is_translated(locale, extracted) -> None:  # type: ignore[
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_the_compiled_catalogue_matches_the_po_file(locale) -> None:  # type: ignore[no-untyped-def]
+def test_the_compiled_catalogue_matches_the_po_file(locale) -> None:
     expected: dict[object, str] = {}
     for message in _catalogue(locale):
         if not message.id or message.fuzzy:
@@ -106,7 +106,7 @@ def test_the_compiled_catalogue_matches_the_po_file(locale) -> None:  # type: ig
             for index, string in enumerate(message.string):
                 expected[(message.id[0], index)] = string
     with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as mo:
-        compiled = {key: value for key, value in GNUTranslations(mo)._catalog.items() if key != ""}  # noqa: SLF001
+        compiled = {key: value for key, value in GNUTranslations(mo)._catalog.items() if key != ""}
     stale = sorted(str(key) for key in expected.keys() ^ compiled.keys()) + sorted(
         str(key) for key in expected.keys() & compiled.keys() if expected[key] != compiled[key]
     )

@@ -13,7 +13,7 @@ GROUNDS = "Contacts with a criminal organisation (confidential police report 202
 
 
 @pytest.fixture
-def two_employers(factory, as_role):  # type: ignore[no-untyped-def]
+def two_employers(factory, as_role):
     org_a, org_b = factory.organisation(), factory.organisation()
     client_a, requester_a = as_role("requester", org_a)
     requester_b = factory.user("requester", org_b)
@@ -22,14 +22,14 @@ def two_employers(factory, as_role):  # type: ignore[no-untyped-def]
     return client_a, requester_a, requester_b, positive_b, negative_b
 
 
-def test_requester_never_reads_another_organisations_file(two_employers):  # type: ignore[no-untyped-def]
+def test_requester_never_reads_another_organisations_file(two_employers):
     client_a, _requester_a, _requester_b, positive_b, negative_b = two_employers
     for application in (positive_b, negative_b):
         assert client_a.get(f"/applications/{application.id}").status_code == 404
     assert client_a.get(f"/clearances/{positive_b.clearance_id}").status_code == 404
 
 
-def test_requester_never_lists_or_searches_another_organisations_file(two_employers, factory):  # type: ignore[no-untyped-def]
+def test_requester_never_lists_or_searches_another_organisations_file(two_employers, factory):
     client_a, requester_a, _requester_b, positive_b, negative_b = two_employers
     own = factory.application("draft", requester=requester_a)
 
@@ -47,7 +47,7 @@ def test_requester_never_lists_or_searches_another_organisations_file(two_employ
     assert client_a.get("/home").status_code == 200
 
 
-def test_requester_never_acts_on_another_organisations_file(two_employers):  # type: ignore[no-untyped-def]
+def test_requester_never_acts_on_another_organisations_file(two_employers):
     client_a, _requester_a, _requester_b, _positive_b, negative_b = two_employers
     page = client_a.get("/applications")
     for event in ("withdraw", "provide_info", "submit", "consent", "advise_positive"):
@@ -64,7 +64,7 @@ def test_requester_never_acts_on_another_organisations_file(two_employers):  # t
     assert db.session.get(Application, negative_b.id).state == "in_review"
 
 
-def test_hr_sees_only_its_own_clearances(factory, as_role):  # type: ignore[no-untyped-def]
+def test_hr_sees_only_its_own_clearances(factory, as_role):
     org_a, org_b = factory.organisation(), factory.organisation()
     hr_client, _ = as_role("hr", org_a)
     mine = factory.application("positive", requester=factory.user("requester", org_a))
@@ -76,7 +76,7 @@ def test_hr_sees_only_its_own_clearances(factory, as_role):  # type: ignore[no-u
     assert hr_client.get(f"/clearances/{theirs.clearance_id}").status_code == 404
 
 
-def _negative_file(factory, requester):  # type: ignore[no-untyped-def]
+def _negative_file(factory, requester):
     from datetime import UTC, datetime
 
     from screening.actors import Actor
@@ -97,7 +97,7 @@ def _negative_file(factory, requester):  # type: ignore[no-untyped-def]
     return application
 
 
-def test_grounds_never_reach_employer_pages(factory, as_role):  # type: ignore[no-untyped-def]
+def test_grounds_never_reach_employer_pages(factory, as_role):
     org = factory.organisation()
     requester_client, requester = as_role("requester", org)
     hr_client, _ = as_role("hr", org)
@@ -118,7 +118,7 @@ def test_grounds_never_reach_employer_pages(factory, as_role):  # type: ignore[n
     assert "Positive with warning" not in detail
 
 
-def test_officer_sees_grounds_and_the_read_is_audited(factory, as_role):  # type: ignore[no-untyped-def]
+def test_officer_sees_grounds_and_the_read_is_audited(factory, as_role):
     from sqlalchemy import select
 
     from screening.audit.models import AuditEntry
@@ -134,7 +134,7 @@ def test_officer_sees_grounds_and_the_read_is_audited(factory, as_role):  # type
     assert [(entry.actor, entry.role) for entry in reads] == [(officer.username, "officer")]
 
 
-def test_admin_does_not_see_applications(factory, as_role):  # type: ignore[no-untyped-def]
+def test_admin_does_not_see_applications(factory, as_role):
     admin_client, _ = as_role("admin")
     application = factory.application("in_review")
     assert admin_client.get("/applications").status_code == 403
@@ -142,7 +142,7 @@ def test_admin_does_not_see_applications(factory, as_role):  # type: ignore[no-u
     assert admin_client.get("/queue").status_code == 403
 
 
-def test_auditor_reads_but_cannot_act(factory, as_role):  # type: ignore[no-untyped-def]
+def test_auditor_reads_but_cannot_act(factory, as_role):
     auditor_client, _ = as_role("auditor")
     application = factory.application("in_review")
     page = auditor_client.get(f"/applications/{application.id}")

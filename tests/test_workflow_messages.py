@@ -58,7 +58,7 @@ def _illegal_clearance_step(factory: Any) -> tuple[Any, str, str, dict[str, str]
 
 @pytest.mark.parametrize("language", ["en", "nl", "fr"])
 @pytest.mark.parametrize("case", [_illegal_step, _appeal_too_late, _illegal_clearance_step], ids=lambda c: c.__name__)
-def test_a_refusal_reads_in_the_users_language(as_role, factory, case, language):  # type: ignore[no-untyped-def]
+def test_a_refusal_reads_in_the_users_language(as_role, factory, case, language):
     officer_client, _ = as_role("officer")
     target, path, event, messages = case(factory)
     state = target.state

@@ -37,7 +37,7 @@ ALL_ROLES = ("requester", "hr", "officer", "admin", "auditor", "person", "system
 pytestmark = pytest.mark.nodb
 
 
-def _passing_context(machine: Machine, t):  # type: ignore[no-untyped-def]
+def _passing_context(machine: Machine, t):
     for holds in (True, False):
         context = {
             "holds_valid_clearance": holds,
@@ -66,7 +66,7 @@ CASES = [
     CASES,
     ids=[f"{m.name}.{t.event}:{s}->{t.target}:{r}" for m, t, s, r in CASES],
 )
-def test_every_transition_is_allowed_for_its_roles_only(machine, t, source, role):  # type: ignore[no-untyped-def]
+def test_every_transition_is_allowed_for_its_roles_only(machine, t, source, role):
     context = _passing_context(machine, t)
     if role in t.roles:
         assert machine.resolve(source, t.event, role, context).target == t.target
@@ -85,7 +85,7 @@ ILLEGAL = [
 
 
 @pytest.mark.parametrize(("machine", "event", "state"), ILLEGAL, ids=[f"{m.name}.{e}@{s}" for m, e, s in ILLEGAL])
-def test_every_undeclared_transition_is_refused(machine, event, state):  # type: ignore[no-untyped-def]
+def test_every_undeclared_transition_is_refused(machine, event, state):
     for role in ALL_ROLES:
         with pytest.raises(IllegalTransition):
             machine.resolve(state, event, role, {"holds_valid_clearance": True, "appeal_window_closed": True})
@@ -114,7 +114,7 @@ def test_submit_branches_on_screened_once():
         (CLEARANCE, "valid", "expire", "system", "end_date_reached"),
     ],
 )
-def test_a_fact_the_caller_forgot_raises_instead_of_reading_as_false(machine, state, event, role, fact):  # type: ignore[no-untyped-def]
+def test_a_fact_the_caller_forgot_raises_instead_of_reading_as_false(machine, state, event, role, fact):
     """Screened once must never be skipped because a caller left out the fact: the engine names it."""
     with pytest.raises(MissingFact, match=f"{machine.name}.{event} .*'{fact}'"):
         machine.resolve(state, event, role, {})
@@ -203,7 +203,7 @@ def test_committed_table_matches_the_declaration():
         ("2026-07-13", "2026-07-22", "last day 21 July (national day) moves on"),
     ],
 )
-def test_appeal_deadline_working_day_rule(notified, deadline, why):  # type: ignore[no-untyped-def]
+def test_appeal_deadline_working_day_rule(notified, deadline, why):
     from datetime import date
 
     result = appeal_deadline(date.fromisoformat(notified))

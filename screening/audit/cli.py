@@ -21,7 +21,7 @@ def _read_head(path: str | None) -> dict[str, Any] | None:
         return None
     try:
         head = json.loads(Path(path).read_text(encoding="utf-8"))
-        int(head["tree_size"]), bytes.fromhex(head["root_hash"])  # noqa: B018 - the shape is checked here
+        int(head["tree_size"]), bytes.fromhex(head["root_hash"])
     except (OSError, ValueError, KeyError, TypeError) as error:
         fail(f"{path}: not an exported tree head ({error})")
     return head

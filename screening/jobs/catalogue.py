@@ -14,7 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from screening.config import JOB_SCHEDULES, SchedulerConfig
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
+def N_(message: str) -> str:
     """Marks a string for the catalogues without translating it: the CLI prints English, the admin page
     translates it with ``_()`` (N_ is one of Babel's default extraction keywords)."""
     return message

@@ -19,7 +19,7 @@ NEW_OFFICER = {"username": "olivia", "display_name": "Olivia", "role": "officer"
                "password": "a-long-enough-password"}  # fmt: skip
 
 
-def _post(client, url: str, data: dict | None = None, page: str = "/admin/users"):  # type: ignore[no-untyped-def]
+def _post(client, url: str, data: dict | None = None, page: str = "/admin/users"):
     form = client.get(page)
     assert form.status_code == 200, page
     return client.post(url, data={**(data or {}), "csrf_token": csrf_token(form.text)})
@@ -35,13 +35,13 @@ def _pending() -> list[AccountProposal]:
     return list(db.session.scalars(select(AccountProposal).where(AccountProposal.decided_at.is_(None))))
 
 
-def _login(app, username: str, password: str):  # type: ignore[no-untyped-def]
+def _login(app, username: str, password: str):
     client = app.test_client()
     page = client.get("/login")
     return client.post("/login", data={"csrf_token": csrf_token(page.text), "username": username, "password": password})
 
 
-def test_an_admin_alone_cannot_make_an_officer(app, as_role):  # type: ignore[no-untyped-def]
+def test_an_admin_alone_cannot_make_an_officer(app, as_role):
     first, first_admin = as_role("admin")
     second, second_admin = as_role("admin")
     response = _post(first, "/admin/users/new", NEW_OFFICER, page="/admin/users/new")
@@ -69,7 +69,7 @@ def test_an_admin_alone_cannot_make_an_officer(app, as_role):  # type: ignore[no
     assert ("create_user", second_admin.username) in trail
 
 
-def test_a_rejected_proposal_changes_nothing(app, as_role):  # type: ignore[no-untyped-def]
+def test_a_rejected_proposal_changes_nothing(app, as_role):
     first, _ = as_role("admin")
     second, _ = as_role("admin")
     _post(first, "/admin/users/new", {**NEW_OFFICER, "role": "auditor"}, page="/admin/users/new")
@@ -80,7 +80,7 @@ def test_a_rejected_proposal_changes_nothing(app, as_role):  # type: ignore[no-u
     assert db.session.get(AccountProposal, proposal.id).outcome == "rejected"
 
 
-def test_granting_and_removing_the_officer_role_takes_two(app, as_role, factory):  # type: ignore[no-untyped-def]
+def test_granting_and_removing_the_officer_role_takes_two(app, as_role, factory):
     first, _ = as_role("admin")
     second, _ = as_role("admin")
     organisation = factory.organisation(code="acme")
@@ -101,7 +101,7 @@ def test_granting_and_removing_the_officer_role_takes_two(app, as_role, factory)
     assert removal.previous_role == "officer" and removal.role == "requester"
 
 
-def test_employer_roles_change_with_one_admin_and_end_the_sessions(app, as_role, factory):  # type: ignore[no-untyped-def]
+def test_employer_roles_change_with_one_admin_and_end_the_sessions(app, as_role, factory):
     admin, _ = as_role("admin")
     organisation = factory.organisation(code="acme")
     requester = factory.user("requester", organisation)
@@ -112,7 +112,7 @@ def test_employer_roles_change_with_one_admin_and_end_the_sessions(app, as_role,
     assert session.get("/applications").status_code == 302
 
 
-def test_never_admin_and_officer_and_never_ones_own_role(app, as_role, factory):  # type: ignore[no-untyped-def]
+def test_never_admin_and_officer_and_never_ones_own_role(app, as_role, factory):
     first, first_admin = as_role("admin")
     _, second_admin = as_role("admin")
     officer = factory.user("officer")
@@ -127,7 +127,7 @@ def test_never_admin_and_officer_and_never_ones_own_role(app, as_role, factory):
     assert _pending() == []
 
 
-def test_a_stale_proposal_is_refused(app, as_role, factory):  # type: ignore[no-untyped-def]
+def test_a_stale_proposal_is_refused(app, as_role, factory):
     first, _ = as_role("admin")
     second, _ = as_role("admin")
     organisation = factory.organisation(code="acme")
@@ -143,7 +143,7 @@ def test_a_stale_proposal_is_refused(app, as_role, factory):  # type: ignore[no-
     assert _user(requester.username).role == "hr"
 
 
-def test_the_last_active_admin_stays(app, as_role, factory):  # type: ignore[no-untyped-def]
+def test_the_last_active_admin_stays(app, as_role, factory):
     from screening.auth.duties import deactivate_or_activate
 
     admin, alone = as_role("admin")
@@ -160,7 +160,7 @@ def test_the_last_active_admin_stays(app, as_role, factory):  # type: ignore[no-
     assert _user(other.username).active is False
 
 
-def test_the_database_refuses_a_proposer_deciding(app, factory):  # type: ignore[no-untyped-def]
+def test_the_database_refuses_a_proposer_deciding(app, factory):
     admin = factory.user("admin")
     db.session.add(AccountProposal(
         kind="create", username="x", display_name="x", role="officer", proposed_by_id=admin.id,

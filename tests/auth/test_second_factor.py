@@ -21,7 +21,7 @@ REQUIRED = {"second_factor_roles": ["officer", "admin", "auditor"]}
 
 
 @pytest.fixture
-def app(make_app):  # type: ignore[no-untyped-def]
+def app(make_app):
     """The production default: the second factor required for the authority's roles."""
     application = make_app(security={**REQUIRED, "login_attempts": 3})
     with data_context(application):
@@ -29,7 +29,7 @@ def app(make_app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def enrolled(app, factory):  # type: ignore[no-untyped-def]
+def enrolled(app, factory):
     """``user, secret, codes = enrolled("officer")``: an account with an authenticator app, enrolled
     through the enrolment page as a person would."""
 
@@ -43,7 +43,7 @@ def enrolled(app, factory):  # type: ignore[no-untyped-def]
     return build
 
 
-def _password(client, username: str, password: str = PASSWORD, code: str | None = None):  # type: ignore[no-untyped-def]
+def _password(client, username: str, password: str = PASSWORD, code: str | None = None):
     page = client.get("/login")
     data = {"csrf_token": csrf_token(page.text), "username": username, "password": password}
     if code is not None:
@@ -51,12 +51,12 @@ def _password(client, username: str, password: str = PASSWORD, code: str | None 
     return client.post("/login", data=data)
 
 
-def _code(client, code: str):  # type: ignore[no-untyped-def]
+def _code(client, code: str):
     page = client.get("/login/second-factor")
     return client.post("/login/second-factor", data={"csrf_token": csrf_token(page.text), "code": code})
 
 
-def _enrol(client, at: datetime | None = None) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+def _enrol(client, at: datetime | None = None) -> tuple[str, list[str]]:
     page = client.get("/account/second-factor")
     assert page.status_code == 200
     secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', page.text).group(1)
@@ -68,7 +68,7 @@ def _enrol(client, at: datetime | None = None) -> tuple[str, list[str]]:  # type
     return secret, codes
 
 
-def test_without_a_second_factor_an_officer_reaches_only_enrolment(app, factory, as_role):  # type: ignore[no-untyped-def]
+def test_without_a_second_factor_an_officer_reaches_only_enrolment(app, factory, as_role):
     factory.application("in_review")
     officer = factory.user("officer")
     client = app.test_client()
@@ -87,7 +87,7 @@ def test_without_a_second_factor_an_officer_reaches_only_enrolment(app, factory,
     assert requester.get("/applications").status_code == 200
 
 
-def test_enrolment_opens_the_pages_and_ends_the_other_sessions(app, factory):  # type: ignore[no-untyped-def]
+def test_enrolment_opens_the_pages_and_ends_the_other_sessions(app, factory):
     admin = factory.user("admin")
     here, elsewhere = app.test_client(), app.test_client()
     _password(here, admin.username)
@@ -103,7 +103,7 @@ def test_enrolment_opens_the_pages_and_ends_the_other_sessions(app, factory):  #
     assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == "enrol_totp")) is not None
 
 
-def test_a_wrong_enrolment_code_enrols_nothing(app, factory):  # type: ignore[no-untyped-def]
+def test_a_wrong_enrolment_code_enrols_nothing(app, factory):
     auditor = factory.user("auditor")
     client = app.test_client()
     _password(client, auditor.username)
@@ -115,7 +115,7 @@ def test_a_wrong_enrolment_code_enrols_nothing(app, factory):  # type: ignore[no
     assert db.session.get(User, auditor.id).totp_secret is None
 
 
-def test_sign_in_with_totp_and_a_code_is_good_once(app, enrolled):  # type: ignore[no-untyped-def]
+def test_sign_in_with_totp_and_a_code_is_good_once(app, enrolled):
     officer, secret, _ = enrolled("officer")
     start = datetime.now(UTC) + timedelta(minutes=2)  # past the enrolment code's step
     with time_machine.travel(start, tick=False):
@@ -140,7 +140,7 @@ def test_sign_in_with_totp_and_a_code_is_good_once(app, enrolled):  # type: igno
     assert reasons.count("with totp") == 2
 
 
-def test_a_recovery_code_opens_one_sign_in(app, enrolled):  # type: ignore[no-untyped-def]
+def test_a_recovery_code_opens_one_sign_in(app, enrolled):
     officer, _, codes = enrolled("officer")
     client = app.test_client()
     _password(client, officer.username)
@@ -154,7 +154,7 @@ def test_a_recovery_code_opens_one_sign_in(app, enrolled):  # type: ignore[no-un
     assert db.session.scalar(select(func.count()).where(RecoveryCode.used_at.is_not(None))) == 1
 
 
-def test_the_pending_step_expires_and_ends_with_the_sessions(app, enrolled):  # type: ignore[no-untyped-def]
+def test_the_pending_step_expires_and_ends_with_the_sessions(app, enrolled):
     officer, secret, _ = enrolled("officer")
     client = app.test_client()
     start = datetime.now(UTC) + timedelta(minutes=1)
@@ -165,7 +165,7 @@ def test_the_pending_step_expires_and_ends_with_the_sessions(app, enrolled):  # 
         assert late.headers["Location"] == "/login"
 
 
-def test_wrong_codes_are_throttled(app, enrolled):  # type: ignore[no-untyped-def]
+def test_wrong_codes_are_throttled(app, enrolled):
     officer, secret, _ = enrolled("officer")
     client = app.test_client()
     _password(client, officer.username)
@@ -175,19 +175,19 @@ def test_wrong_codes_are_throttled(app, enrolled):  # type: ignore[no-untyped-de
     assert refused.status_code == 429
 
 
-def _from(app, address: str):  # type: ignore[no-untyped-def]
+def _from(app, address: str):
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
     return client
 
 
-def _fail(app, username: str, address: str, times: int) -> None:  # type: ignore[no-untyped-def]
+def _fail(app, username: str, address: str, times: int) -> None:
     client = _from(app, address)
     for _ in range(times):
         assert _password(client, username, "not-the-password").status_code in (200, 429)
 
 
-def test_others_failures_never_lock_out_the_break_glass_admin(app, enrolled, factory):  # type: ignore[no-untyped-def]
+def test_others_failures_never_lock_out_the_break_glass_admin(app, enrolled, factory):
     admin, secret, _ = enrolled("admin")
     shared = "10.1.1.1"
     _fail(app, admin.username, "10.9.9.9", 10)  # guessed from elsewhere: counted for that address only
@@ -211,7 +211,7 @@ def test_others_failures_never_lock_out_the_break_glass_admin(app, enrolled, fac
     assert _password(home, admin.username).headers["Location"] == "/login/second-factor"  # not throttled here
 
 
-def test_an_account_without_a_second_factor_stays_throttled(app, factory):  # type: ignore[no-untyped-def]
+def test_an_account_without_a_second_factor_stays_throttled(app, factory):
     requester = factory.user("requester")
     _fail(app, requester.username, "10.3.3.3", 3)
     client = _from(app, "10.3.3.3")
@@ -220,7 +220,7 @@ def test_an_account_without_a_second_factor_stays_throttled(app, factory):  # ty
     assert _password(elsewhere, requester.username).status_code == 302  # others' failures do not count
 
 
-def test_the_directory_may_enforce_the_second_factor(make_app):  # type: ignore[no-untyped-def]
+def test_the_directory_may_enforce_the_second_factor(make_app):
     from screening.auth.factors.operations import required_for
     from screening.config import ConfigError, make_config
 
@@ -234,7 +234,7 @@ def test_the_directory_may_enforce_the_second_factor(make_app):  # type: ignore[
         make_config(security={"second_factor_roles": ["officer", "root"]})
 
 
-def test_the_demo_enrols_its_authority_accounts(make_app):  # type: ignore[no-untyped-def]
+def test_the_demo_enrols_its_authority_accounts(make_app):
     from screening.demo import load_demo
 
     app = make_app(security=REQUIRED)
@@ -250,7 +250,7 @@ def test_the_demo_enrols_its_authority_accounts(make_app):  # type: ignore[no-un
         assert _code(client, pyotp.TOTP(accounts["officer"]).now()).headers["Location"] == "/home"
 
 
-def test_a_forged_security_key_answer_is_refused_and_counted(app, enrolled):  # type: ignore[no-untyped-def]
+def test_a_forged_security_key_answer_is_refused_and_counted(app, enrolled):
     from screening.auth.models import LoginAttempt
 
     officer, _, _ = enrolled("officer")
@@ -273,7 +273,7 @@ def test_a_forged_security_key_answer_is_refused_and_counted(app, enrolled):  # 
     assert db.session.scalar(select(func.count()).where(LoginAttempt.kind == "code")) == 1
 
 
-def test_one_code_sent_twice_at_once_opens_one_session(app, enrolled):  # type: ignore[no-untyped-def]
+def test_one_code_sent_twice_at_once_opens_one_session(app, enrolled):
     """Two sign-ins racing with the same code (a phished code replayed at once): the conditional update of
     the account's last step lets exactly one through."""
     import threading
@@ -289,7 +289,7 @@ def test_one_code_sent_twice_at_once_opens_one_session(app, enrolled):  # type: 
         code = pyotp.TOTP(secret).now()
         barrier, answers = threading.Barrier(2), []
 
-        def race(client, token) -> None:  # type: ignore[no-untyped-def]
+        def race(client, token) -> None:
             barrier.wait()
             answers.append(client.post("/login/second-factor", data={"csrf_token": token, "code": code}).status_code)
 

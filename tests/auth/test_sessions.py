@@ -17,31 +17,31 @@ from tests.conftest import PASSWORD, csrf_token, fresh, sign_in
 COOKIE = "screening_session"
 
 
-def _post(client, url: str, data: dict | None = None, page: str = "/account"):  # type: ignore[no-untyped-def]
+def _post(client, url: str, data: dict | None = None, page: str = "/account"):
     form = client.get(page)
     assert form.status_code == 200, page
     return client.post(url, data={**(data or {}), "csrf_token": csrf_token(form.text)})
 
 
-def _replay(app, cookie: str):  # type: ignore[no-untyped-def]
+def _replay(app, cookie: str):
     """A new browser holding only the saved cookie."""
     thief = app.test_client()
     thief.set_cookie(COOKIE, cookie)
     return thief
 
 
-def _login(app, username: str, password: str):  # type: ignore[no-untyped-def]
+def _login(app, username: str, password: str):
     client = app.test_client()
     page = client.get("/login")
     return client.post("/login", data={"csrf_token": csrf_token(page.text), "username": username, "password": password})
 
 
-def _signed_in(client) -> bool:  # type: ignore[no-untyped-def]
+def _signed_in(client) -> bool:
     response = client.get("/applications")
     return response.status_code == 200
 
 
-def test_a_cookie_saved_before_logout_reads_nothing_after(app, as_role, factory):  # type: ignore[no-untyped-def]
+def test_a_cookie_saved_before_logout_reads_nothing_after(app, as_role, factory):
     client, _ = as_role("officer")
     factory.application("in_review")
     assert _signed_in(client)
@@ -54,7 +54,7 @@ def test_a_cookie_saved_before_logout_reads_nothing_after(app, as_role, factory)
     assert thief.get("/applications/1").status_code == 302
 
 
-def test_logout_ends_every_session_of_the_account(app, factory):  # type: ignore[no-untyped-def]
+def test_logout_ends_every_session_of_the_account(app, factory):
     user = factory.user("requester")
     office, home = sign_in(app.test_client(), user), sign_in(app.test_client(), user)
     other = sign_in(app.test_client(), factory.user("requester"))
@@ -64,7 +64,7 @@ def test_logout_ends_every_session_of_the_account(app, factory):  # type: ignore
     assert _signed_in(sign_in(app.test_client(), user))  # and signing in again works
 
 
-def test_sign_out_everywhere_else_keeps_this_session(app, factory):  # type: ignore[no-untyped-def]
+def test_sign_out_everywhere_else_keeps_this_session(app, factory):
     user = factory.user("hr")
     here, elsewhere = sign_in(app.test_client(), user), sign_in(app.test_client(), user)
     response = _post(here, "/account/sessions")
@@ -76,7 +76,7 @@ def test_sign_out_everywhere_else_keeps_this_session(app, factory):  # type: ign
     assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "end_sessions")) is not None
 
 
-def test_password_change_ends_the_other_sessions(app, factory):  # type: ignore[no-untyped-def]
+def test_password_change_ends_the_other_sessions(app, factory):
     user = factory.user("officer")
     here, elsewhere = sign_in(app.test_client(), user), sign_in(app.test_client(), user)
     wrong = _post(here, "/account/password", {"current_password": "not-it", "password": "a-new-long-password"})
@@ -92,7 +92,7 @@ def test_password_change_ends_the_other_sessions(app, factory):  # type: ignore[
     assert _login(app, user.username, PASSWORD).status_code == 200  # the old password no longer opens it
 
 
-def test_deactivation_ends_the_session_at_its_next_request(app, as_role, factory):  # type: ignore[no-untyped-def]
+def test_deactivation_ends_the_session_at_its_next_request(app, as_role, factory):
     victim = factory.user("officer")
     session = sign_in(app.test_client(), victim)
     admin, _ = as_role("admin")
@@ -104,7 +104,7 @@ def test_deactivation_ends_the_session_at_its_next_request(app, as_role, factory
     assert not _signed_in(session)  # reactivating does not bring the old session back
 
 
-def test_the_absolute_lifetime_ends_an_active_session(make_app, factory):  # type: ignore[no-untyped-def]
+def test_the_absolute_lifetime_ends_an_active_session(make_app, factory):
     from tests.conftest import data_context
 
     app = make_app(app={"session_lifetime_minutes": 100_000, "session_absolute_minutes": 60})
@@ -122,7 +122,7 @@ def test_the_absolute_lifetime_ends_an_active_session(make_app, factory):  # typ
             assert "Your session has ended" in client.get("/login").text
 
 
-def test_an_inactive_organisation_stops_its_people(app, as_role, factory):  # type: ignore[no-untyped-def]
+def test_an_inactive_organisation_stops_its_people(app, as_role, factory):
     organisation = factory.organisation()
     requester = factory.user("requester", organisation)
     session = sign_in(app.test_client(), requester)
@@ -148,7 +148,7 @@ def test_an_inactive_organisation_stops_its_people(app, as_role, factory):  # ty
     assert db.session.get(User, requester.id).last_login_at is not None  # only the first sign-in
 
 
-def test_a_role_change_from_the_directory_ends_the_old_sessions(app, factory):  # type: ignore[no-untyped-def]
+def test_a_role_change_from_the_directory_ends_the_old_sessions(app, factory):
     """The directory moves someone from HR to screening manager: sessions opened as HR end at once."""
     from screening.auth.directory.mapping import DirectoryAccount
     from screening.auth.operations import sync_directory_user

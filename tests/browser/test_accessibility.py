@@ -124,7 +124,7 @@ def _pages(role: str, d: dict[str, Any]) -> list[str]:
 
 
 @pytest.mark.parametrize("role", ["requester", "hr", "officer", "admin", "auditor"])
-def test_no_serious_violation_on_the_pages_of(role, app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
+def test_no_serious_violation_on_the_pages_of(role, app, factory, live_server, new_page):
     data = _data(factory)
     page = new_page()
     sign_in(page, live_server, data[role].username, PASSWORD)
@@ -132,7 +132,7 @@ def test_no_serious_violation_on_the_pages_of(role, app, factory, live_server, n
     assert not problems, "\n".join(problems)
 
 
-def test_no_serious_violation_on_public_pages(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
+def test_no_serious_violation_on_public_pages(app, factory, live_server, new_page):
     waiting = factory.application("awaiting_consent")
     negative = factory.application("negative")
     page = new_page(width=390, height=844)
@@ -149,7 +149,7 @@ def test_no_serious_violation_on_public_pages(app, factory, live_server, new_pag
     assert not problems, "\n".join(problems)
 
 
-def test_keyboard_alone_signs_in_and_skips_to_content(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
+def test_keyboard_alone_signs_in_and_skips_to_content(app, factory, live_server, new_page):
     user = factory.user("officer")
     page = new_page()
     page.goto(f"{live_server}/login")

@@ -13,7 +13,7 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.browser
 
 
-def test_browser_language_then_the_users_choice(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
+def test_browser_language_then_the_users_choice(app, factory, live_server, new_page):
     officer = factory.user("officer")
     factory.application("in_review")
 
@@ -48,7 +48,7 @@ def test_browser_language_then_the_users_choice(app, factory, live_server, new_p
     assert other.get_by_text(re.compile(r"Nous sommes le \d{1,2} [a-zé]{3,4}\.? \d{4}\.")).is_visible()
 
 
-def test_the_persons_page_in_french_on_a_phone(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
+def test_the_persons_page_in_french_on_a_phone(app, factory, live_server, new_page):
     from tests.browser.conftest import person_link, screenshot
 
     waiting = factory.application("awaiting_consent")

@@ -46,7 +46,7 @@ def _sign_out(page: Any) -> None:
     page.get_by_text("You are signed out.").wait_for()
 
 
-def test_an_officer_enrols_an_authenticator_app_and_signs_in_with_it(served, new_page):  # type: ignore[no-untyped-def]
+def test_an_officer_enrols_an_authenticator_app_and_signs_in_with_it(served, new_page):
     app, base = served
     officer = Factory(app).user("officer")
     page = new_page()
@@ -76,7 +76,7 @@ def test_an_officer_enrols_an_authenticator_app_and_signs_in_with_it(served, new
         assert page.url == f"{base}/home"
 
 
-def test_an_admin_signs_in_with_a_security_key(served, new_page):  # type: ignore[no-untyped-def]
+def test_an_admin_signs_in_with_a_security_key(served, new_page):
     app, base = served
     admin = Factory(app).user("admin")
     page = new_page()

@@ -27,7 +27,7 @@ def _stored(application_id: int) -> Application:
     return db.session.scalar(select(Application).where(Application.id == application_id))
 
 
-def test_positive_story_to_the_certificate(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
+def test_positive_story_to_the_certificate(app, factory, live_server, new_page):
     org = factory.organisation(name="Antwerp Terminal Services NV")
     requester = factory.user("requester", org)
     hr = factory.user("hr", org)
@@ -96,7 +96,7 @@ def test_positive_story_to_the_certificate(app, factory, live_server, new_page):
     assert stored.clearance_id is not None
 
 
-def test_negative_story_with_appeal(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
+def test_negative_story_with_appeal(app, factory, live_server, new_page):
     org = factory.organisation(name="Rotterdam Stevedoring BV")
     requester = factory.user("requester", org)
     hr = factory.user("hr", org)
@@ -150,7 +150,7 @@ def test_negative_story_with_appeal(app, factory, live_server, new_page):  # typ
     assert _stored(waiting.id).state == "final_negative"
 
 
-def test_role_isolation_in_the_browser(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
+def test_role_isolation_in_the_browser(app, factory, live_server, new_page):
     mine = factory.application("positive")
     theirs = factory.application("positive")
     requester = db.session.get(type(mine).created_by.property.mapper.class_, mine.created_by_id)
@@ -182,7 +182,7 @@ def test_role_isolation_in_the_browser(app, factory, live_server, new_page):  # 
     assert hr_page.goto(f"{live_server}/applications/new").status == 403
 
 
-def test_paper_consent_instead_of_the_link(app, factory, live_server, new_page):  # type: ignore[no-untyped-def]
+def test_paper_consent_instead_of_the_link(app, factory, live_server, new_page):
     requester = factory.user("requester")
     waiting = factory.application("awaiting_consent", requester=requester)
     page = new_page()

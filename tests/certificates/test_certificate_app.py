@@ -107,7 +107,7 @@ def _revoke(clearance: Clearance) -> None:
 # -- one certificate, end to end ---------------------------------------------------------------------
 
 
-def test_hr_downloads_a_certificate_whose_qr_the_public_page_answers_valid(  # type: ignore[no-untyped-def]
+def test_hr_downloads_a_certificate_whose_qr_the_public_page_answers_valid(
     app, as_role, factory, tmp_path, pdftotext, pdftoppm, signing_pair, runner
 ):
     org = factory.organisation()
@@ -167,7 +167,7 @@ def clearance_person(clearance: Clearance) -> Any:
     return db.session.get(Person, clearance.person_id)
 
 
-def test_english_is_a_third_column_on_request(as_role, factory, tmp_path, pdftotext):  # type: ignore[no-untyped-def]
+def test_english_is_a_third_column_on_request(as_role, factory, tmp_path, pdftotext):
     org = factory.organisation()
     clearance = _cleared(factory, org)
     hr, _ = as_role("hr", org)
@@ -195,7 +195,7 @@ def _issued(app: Flask, hr: FlaskClient, clearance: Clearance) -> tuple[str, str
     return _verify_path(embedded.verify_url or ""), code
 
 
-def test_revocation_shows_at_once(app, as_role, factory):  # type: ignore[no-untyped-def]
+def test_revocation_shows_at_once(app, as_role, factory):
     org = factory.organisation()
     clearance = _cleared(factory, org)
     hr, _ = as_role("hr", org)
@@ -216,7 +216,7 @@ def test_revocation_shows_at_once(app, as_role, factory):  # type: ignore[no-unt
     assert _outcome(public.get(path)) == "revoked"
 
 
-def test_expiry_shows_on_the_day_after_the_end_even_before_the_nightly_job(app, as_role, factory):  # type: ignore[no-untyped-def]
+def test_expiry_shows_on_the_day_after_the_end_even_before_the_nightly_job(app, as_role, factory):
     org = factory.organisation()
     clearance = _cleared(factory, org)
     hr, _ = as_role("hr", org)
@@ -231,7 +231,7 @@ def test_expiry_shows_on_the_day_after_the_end_even_before_the_nightly_job(app, 
         assert _shown_day(app, clearance.valid_until) in page.text
 
 
-def test_tampered_other_key_unknown_and_mistyped_codes(app, as_role, factory):  # type: ignore[no-untyped-def]
+def test_tampered_other_key_unknown_and_mistyped_codes(app, as_role, factory):
     org = factory.organisation()
     clearance = _cleared(factory, org)
     hr, _ = as_role("hr", org)
@@ -277,7 +277,7 @@ def test_tampered_other_key_unknown_and_mistyped_codes(app, as_role, factory):  
 # -- who may export ---------------------------------------------------------------------------------
 
 
-def test_hr_of_another_organisation_gets_404_and_a_requester_403(as_role, factory):  # type: ignore[no-untyped-def]
+def test_hr_of_another_organisation_gets_404_and_a_requester_403(as_role, factory):
     org_a, org_b = factory.organisation(), factory.organisation()
     clearance = _cleared(factory, org_a)
     own = _cleared(factory, org_b)
@@ -299,7 +299,7 @@ def test_hr_of_another_organisation_gets_404_and_a_requester_403(as_role, factor
     assert not db.session.scalars(select(AuditEntry).where(AuditEntry.action.like("export_%"))).all()
 
 
-def test_an_officer_prints_for_any_clearance_but_only_a_valid_one(app, as_role, factory):  # type: ignore[no-untyped-def]
+def test_an_officer_prints_for_any_clearance_but_only_a_valid_one(app, as_role, factory):
     clearance = _cleared(factory, factory.organisation())
     officer, officer_user = as_role("officer")
     assert f"/certificates/clearances/{clearance.id}" in officer.get(f"/clearances/{clearance.id}").text
@@ -319,7 +319,7 @@ def test_an_officer_prints_for_any_clearance_but_only_a_valid_one(app, as_role, 
 # -- bulk ZIP ---------------------------------------------------------------------------------------
 
 
-def test_the_zip_holds_exactly_the_selection_or_all_valid(app, as_role, factory):  # type: ignore[no-untyped-def]
+def test_the_zip_holds_exactly_the_selection_or_all_valid(app, as_role, factory):
     org = factory.organisation()
     cleared = [_cleared(factory, org) for _ in range(3)]
     revoked = _cleared(factory, org)
@@ -365,7 +365,7 @@ def test_the_zip_holds_exactly_the_selection_or_all_valid(app, as_role, factory)
 # -- the register -----------------------------------------------------------------------------------
 
 
-def test_the_csv_register_matches_the_data(as_role, factory):  # type: ignore[no-untyped-def]
+def test_the_csv_register_matches_the_data(as_role, factory):
     org = factory.organisation()
     valid = [_cleared(factory, org, family_name=name) for name in ("Çelik", "=cmd|calc", "Peeters")]
     revoked = _cleared(factory, org, family_name="Ахмедов")
@@ -396,7 +396,7 @@ def test_the_csv_register_matches_the_data(as_role, factory):  # type: ignore[no
 # -- rate limit and configuration --------------------------------------------------------------------
 
 
-def test_the_public_page_is_rate_limited_per_address(make_app, certificate_settings):  # type: ignore[no-untyped-def]
+def test_the_public_page_is_rate_limited_per_address(make_app, certificate_settings):
     application = make_app(certificates={**certificate_settings, "verify_limit": 3, "verify_window_minutes": 5})
     with data_context(application):
         client = application.test_client()
@@ -414,7 +414,7 @@ def test_the_public_page_is_rate_limited_per_address(make_app, certificate_setti
         assert db.session.scalar(select(func.count()).select_from(CertificateCheck)) == 5  # refusals not logged
 
 
-def test_without_a_key_exports_are_refused_with_a_message(make_app):  # type: ignore[no-untyped-def]
+def test_without_a_key_exports_are_refused_with_a_message(make_app):
     application = make_app()
     with data_context(application):
         factory = Factory(application)

@@ -94,7 +94,7 @@ class Cluster:
         command = [str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.log), "-w", "-t", "60", *args]
         done = subprocess.run(
             command, user="postgres", group="postgres", extra_groups=[], capture_output=True, text=True, check=False
-        )  # noqa: S603
+        )
         assert done.returncode == 0, (command, done.stdout, done.stderr, self.log.read_text()[-2000:])
 
     def start(self) -> None:
@@ -109,7 +109,7 @@ class Cluster:
 
 def as_postgres(*command: str | Path) -> subprocess.CompletedProcess[str]:
     """PostgreSQL refuses to run as root: its tools run as the ``postgres`` user."""
-    return subprocess.run(  # noqa: S603 - our own fixed commands
+    return subprocess.run(
         [str(part) for part in command], user="postgres", group="postgres", extra_groups=[], capture_output=True,
         text=True, check=False,
     )  # fmt: skip

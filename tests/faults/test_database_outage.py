@@ -90,7 +90,7 @@ class Load:
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *_args, **_kwargs):  # type: ignore[no-untyped-def]
+    def redirect_request(self, *_args, **_kwargs):
         return None  # a 302 is an answer to look at, not to follow
 
 
@@ -100,7 +100,7 @@ def _token(page: str) -> str:
     return match.group(1)
 
 
-def test_pages_answer_503_while_postgresql_is_down_and_recover_without_a_restart(own_postgres: Cluster):  # type: ignore[no-untyped-def]
+def test_pages_answer_503_while_postgresql_is_down_and_recover_without_a_restart(own_postgres: Cluster):
     # As served (not TESTING); the admin without a second factor, as in the rest of the suite (tests/conftest.py).
     config = make_config(database={"url": own_postgres.url, "pool_size": 4}, security={"second_factor_roles": []})
     app = create_app(config)

@@ -84,7 +84,7 @@ class StallingSMTP:
 
 def test_the_first_mail_after_killing_the_active_scheduler_leaves_within_a_lease_and_a_tick(
     make_app, backend, tmp_path
-):  # type: ignore[no-untyped-def]
+):
     url = private_sqlite(tmp_path) if backend == "sqlite" else None
     smtp_port = free_port()
     mail = {"host": "127.0.0.1", "port": smtp_port, "starttls": False, "timeout_seconds": 30, "batch_size": BATCH}
@@ -100,7 +100,7 @@ def test_the_first_mail_after_killing_the_active_scheduler_leaves_within_a_lease
     try:
 
         def start(name: str) -> None:
-            nodes[name] = subprocess.Popen(  # noqa: S603
+            nodes[name] = subprocess.Popen(
                 [sys.executable, "-c", NODE, str(path), name, str(TICK)], stdout=logs[name], stderr=subprocess.STDOUT
             )
 

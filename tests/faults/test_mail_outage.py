@@ -24,7 +24,7 @@ MESSAGES = 30
 OLD_GIVE_UP = timedelta(minutes=1 + 2 + 4 + 8 + 16 + 32 + 64)
 
 
-def test_every_queued_mail_is_delivered_once_after_a_six_hour_smtp_outage(make_app):  # type: ignore[no-untyped-def]
+def test_every_queued_mail_is_delivered_once_after_a_six_hour_smtp_outage(make_app):
     port = free_port()
     app = make_app(mail=mail_settings(port, batch_size=7))  # several batches per run
     smtp = SMTPServer(port)  # not started: the outage

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 ROUNDS = 50
 
 
-def _advice(client, application_id: int):  # type: ignore[no-untyped-def]
+def _advice(client, application_id: int):
     page = client.get(f"/applications/{application_id}")
     event = "advise_positive"
     version = page.text.split(f'id="{event}-version"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
@@ -34,7 +34,7 @@ def _advice(client, application_id: int):  # type: ignore[no-untyped-def]
     return lambda: client.post(f"/applications/{application_id}/{event}", data=data)
 
 
-def _together(*posts):  # type: ignore[no-untyped-def]
+def _together(*posts):
     barrier = threading.Barrier(len(posts))
     results: list = [None] * len(posts)
 
@@ -50,7 +50,7 @@ def _together(*posts):  # type: ignore[no-untyped-def]
     return results
 
 
-def test_concurrent_positive_advices_on_two_files_of_one_person_give_one_clearance(as_role, factory):  # type: ignore[no-untyped-def]
+def test_concurrent_positive_advices_on_two_files_of_one_person_give_one_clearance(as_role, factory):
     first, _ = as_role("officer")
     second, _ = as_role("officer")
     function = factory.function()

@@ -25,7 +25,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 import screening
-import screening.auth.operations  # noqa: F401 - its refusals are DirectoryError subclasses too
+import screening.auth.operations
 from screening.actors import Actor
 from screening.app import create_app
 from screening.audit.models import AuditEntry

@@ -49,7 +49,7 @@ def test_first_server_refuses_second_answers(
     refused = refused_url()
     directory = make_directory(servers=[refused, slapd.url])
     account = directory.authenticate("alice", "pw-alice")
-    assert account.server == slapd.url  # type: ignore[attr-defined]
+    assert account.server == slapd.url
     assert ldap_sockets.attempts_to(_port(refused)) == 1  # tried once, then the next server
     assert ldap_sockets.timed_out(_port(refused)) == []  # refused at once: nothing was waited for
 
@@ -64,7 +64,7 @@ def test_first_server_silent_second_answers_after_its_receive_timeout(
     caplog.set_level(logging.WARNING, logger="screening.auth.ldap")
     directory = make_directory(servers=[black_hole.url, slapd.url], receive_timeout=RECEIVE)
     account, elapsed = timed(lambda: directory.authenticate("alice", "pw-alice"))
-    assert account.server == slapd.url  # type: ignore[attr-defined]
+    assert account.server == slapd.url
     assert ldap_sockets.attempts_to(black_hole.port) == 1
     assert ldap_sockets.timed_out(black_hole.port) == [RECEIVE], "the wait ended on receive_timeout"
     assert RECEIVE * 0.9 <= elapsed < HANG, "waited for the silent server, then moved on"
@@ -74,7 +74,7 @@ def test_first_server_silent_second_answers_after_its_receive_timeout(
     # the next sign-in does not try the silent one again.
     ldap_sockets.clear()
     account = directory.authenticate("hugo", "pw-hugo")
-    assert account.server == slapd.url  # type: ignore[attr-defined]
+    assert account.server == slapd.url
     assert ldap_sockets.attempts_to(black_hole.port) == 0
     assert ldap_sockets.failed_waits == []
 
@@ -90,7 +90,7 @@ def test_silent_ldaps_server_is_bounded_by_the_connect_timeout(
         receive_timeout=RECEIVE,
     )
     account = directory.authenticate("olga", "pw-olga")
-    assert account.server == slapd.ldaps_url  # type: ignore[attr-defined]
+    assert account.server == slapd.ldaps_url
     assert ldap_sockets.attempts_to(black_hole.port) == 1
     assert ldap_sockets.timed_out(black_hole.port) == [CONNECT], "the handshake ended on connect_timeout"
 

@@ -149,7 +149,7 @@ def test_active_directory_bind_diagnostics(data: str | None, kind: type, reason:
     error = bind_refusal(result, "jdoe@corp.example", server="ldaps://dc1", unknown_reason="fallback")
     assert type(error) is kind
     if reason:
-        assert error.reason == reason  # type: ignore[attr-defined]
+        assert error.reason == reason
     assert error.server == "ldaps://dc1"
 
 

@@ -32,7 +32,7 @@ def directory_app(make_app: Callable[..., Flask], ldap_settings: dict[str, Any])
 
 
 @pytest.mark.parametrize("uid", ["olga", "aude"])
-def test_a_directory_officer_or_auditor_enrols_here(directory_app, uid: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_directory_officer_or_auditor_enrols_here(directory_app, uid: str) -> None:
     app = directory_app()
     with data_context(app):
         client = app.test_client()
@@ -41,7 +41,7 @@ def test_a_directory_officer_or_auditor_enrols_here(directory_app, uid: str) -> 
         assert client.get("/applications").headers["Location"] == "/account/second-factor"
 
 
-def test_unless_the_directory_enforces_one(directory_app) -> None:  # type: ignore[no-untyped-def]
+def test_unless_the_directory_enforces_one(directory_app) -> None:
     app = directory_app(directory_enforces_second_factor=True)
     with data_context(app):
         client = app.test_client()

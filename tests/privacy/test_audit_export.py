@@ -19,7 +19,7 @@ from tests.conftest import Factory, data_context, fresh, sign_in
 DAY1 = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 
 
-def test_the_last_head_of_a_day_is_exported_once_by_file_mail_and_page(make_app, tmp_path):  # type: ignore[no-untyped-def]
+def test_the_last_head_of_a_day_is_exported_once_by_file_mail_and_page(make_app, tmp_path):
     folder = tmp_path / "heads"
     web = make_app(audit={"export_directory": str(folder), "auditors_address": "auditors@example.org"})
     with data_context(web):

@@ -20,7 +20,7 @@ def test_the_certificate_key_is_refused_as_the_audit_key() -> None:
         create_app(config)
 
 
-def test_keygen_writes_a_key_the_configuration_reads(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_keygen_writes_a_key_the_configuration_reads(tmp_path) -> None:
     result = CliRunner().invoke(main, ["audit", "keygen", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     private = next(p for p in tmp_path.iterdir() if not p.name.endswith(".pub.pem"))
@@ -29,6 +29,6 @@ def test_keygen_writes_a_key_the_configuration_reads(tmp_path) -> None:  # type:
     assert private.name == f"audit-{keys.kid}.pem" and (tmp_path / f"audit-{keys.kid}.pub.pem").exists()
 
 
-def test_an_unreadable_key_file_stops_the_start_with_the_setting_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreadable_key_file_stops_the_start_with_the_setting_named(tmp_path) -> None:
     with pytest.raises(ConfigError, match="audit.signing_key_file"):
         create_app(make_config(audit={"signing_key_file": str(tmp_path / "missing.pem")}))

@@ -28,13 +28,13 @@ def _entries() -> list[AuditEntry]:
     return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
 
 
-def _seal(cli) -> None:  # type: ignore[no-untyped-def]
+def _seal(cli) -> None:
     fresh()  # the test's session ends its read transaction first, as a request would
     result = cli("audit", "seal")
     assert result.exit_code == 0, result.output
 
 
-def _export(admin_engine, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+def _export(admin_engine, tmp_path: Path) -> Path:
     with admin_engine.connect() as connection:
         row = connection.execute(select(heads).order_by(heads.c.tree_size.desc()).limit(1)).first()
     path = tmp_path / "head.json"
@@ -42,7 +42,7 @@ def _export(admin_engine, tmp_path: Path) -> Path:  # type: ignore[no-untyped-de
     return path
 
 
-def _rewrite_everything(admin_engine) -> None:  # type: ignore[no-untyped-def]
+def _rewrite_everything(admin_engine) -> None:
     """What an administrator with the documented formulas can do: recompute every leaf, node and root."""
     with admin_engine.begin() as connection:
         rows = connection.execute(
@@ -72,7 +72,7 @@ def _rewrite_everything(admin_engine) -> None:  # type: ignore[no-untyped-def]
             )
 
 
-def test_verify_passes_on_a_sealed_log_and_names_what_is_not_sealed_yet(factory, cli):  # type: ignore[no-untyped-def]
+def test_verify_passes_on_a_sealed_log_and_names_what_is_not_sealed_yet(factory, cli):
     factory.application("negative")
     factory.application("consent_refused")
     count = len(_entries())
@@ -88,7 +88,7 @@ def test_verify_passes_on_a_sealed_log_and_names_what_is_not_sealed_yet(factory,
     assert result.exit_code == 0 and "under 2 signed heads" in result.output, result.output
 
 
-def test_a_forged_reason_with_everything_recomputed_is_caught(factory, cli, admin_engine, tmp_path):  # type: ignore[no-untyped-def]
+def test_a_forged_reason_with_everything_recomputed_is_caught(factory, cli, admin_engine, tmp_path):
     factory.application("withdrawn")
     _seal(cli)
     exported = _export(admin_engine, tmp_path)
@@ -111,7 +111,7 @@ def test_a_forged_reason_with_everything_recomputed_is_caught(factory, cli, admi
     assert "the exported head: the entries today give another root hash" in result.output
 
 
-def test_a_removed_entry_and_a_removed_head_are_caught(factory, cli, admin_engine):  # type: ignore[no-untyped-def]
+def test_a_removed_entry_and_a_removed_head_are_caught(factory, cli, admin_engine):
     factory.application("withdrawn")
     _seal(cli)
     entries = _entries()
@@ -125,7 +125,7 @@ def test_a_removed_entry_and_a_removed_head_are_caught(factory, cli, admin_engin
     assert result.exit_code == 1 and "no signed head covers the log" in result.output
 
 
-def test_blanking_without_an_erasure_event_is_caught_and_retention_is_honest(app, factory, cli, admin_engine):  # type: ignore[no-untyped-def]
+def test_blanking_without_an_erasure_event_is_caught_and_retention_is_honest(app, factory, cli, admin_engine):
     from screening.extensions import settings
     from screening.retention.operations import purge_due
 
@@ -162,7 +162,7 @@ def test_blanking_without_an_erasure_event_is_caught_and_retention_is_honest(app
     assert f"erasure event {erasure.id} does not name the entries recorded as its own" in result.output
 
 
-def test_prove_prints_a_proof_the_offline_verifier_checks_alone(factory, cli, admin_engine, tmp_path, app):  # type: ignore[no-untyped-def]
+def test_prove_prints_a_proof_the_offline_verifier_checks_alone(factory, cli, admin_engine, tmp_path, app):
     factory.application("negative")
     _seal(cli)
     exported = _export(admin_engine, tmp_path)
@@ -181,7 +181,7 @@ def test_prove_prints_a_proof_the_offline_verifier_checks_alone(factory, cli, ad
     from screening.audit.setup import audit_keys
 
     key_file = tmp_path / "audit.pub.pem"
-    key_file.write_bytes(public_pem(audit_keys().signing_key))  # type: ignore[arg-type]
+    key_file.write_bytes(public_pem(audit_keys().signing_key))
     command = [
         sys.executable,
         "-I",
@@ -203,7 +203,7 @@ def test_prove_prints_a_proof_the_offline_verifier_checks_alone(factory, cli, ad
     assert checked.returncode == 1 and "inclusion proof does not lead" in checked.stdout
 
 
-def test_heads_are_signed_with_the_configured_key_and_never_in_the_database(app, factory, cli):  # type: ignore[no-untyped-def]
+def test_heads_are_signed_with_the_configured_key_and_never_in_the_database(app, factory, cli):
     from screening.audit.setup import audit_keys
 
     factory.application("draft")

@@ -16,7 +16,7 @@ from tests.conftest import AUDIT_KEY
 pytestmark = pytest.mark.nodb  # a database file of its own
 
 
-def _chained_trail(engine, *, break_at: int | None = None) -> None:  # type: ignore[no-untyped-def]
+def _chained_trail(engine, *, break_at: int | None = None) -> None:
     rows, previous = [], chain.GENESIS_HASH
     for n in range(1, 8):
         reason, address = (f"reason {n}", "10.0.0.1") if n != 3 else (None, None)
@@ -36,7 +36,7 @@ def _chained_trail(engine, *, break_at: int | None = None) -> None:  # type: ign
         )
 
 
-def test_the_chain_becomes_the_first_leaves_and_verifies(tmp_path):  # type: ignore[no-untyped-def]
+def test_the_chain_becomes_the_first_leaves_and_verifies(tmp_path):
     from screening.app import create_app
     from screening.audit.log import seal
     from screening.audit.setup import audit_keys
@@ -67,7 +67,7 @@ def test_the_chain_becomes_the_first_leaves_and_verifies(tmp_path):  # type: ign
     assert report.ok and (report.entries, report.heads, report.erased) == (8, 1, 1), report
 
 
-def test_a_broken_chain_stops_the_migration(tmp_path):  # type: ignore[no-untyped-def]
+def test_a_broken_chain_stops_the_migration(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'broken.db'}")
     migrate.upgrade(engine, "0007")
     _chained_trail(engine, break_at=5)

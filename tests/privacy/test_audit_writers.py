@@ -30,7 +30,7 @@ def _entry(n: int) -> AuditEntry:
     )  # fmt: skip
 
 
-def _sealed_and_verified(app) -> int:  # type: ignore[no-untyped-def]
+def _sealed_and_verified(app) -> int:
     from scheduler.runner import run_job
 
     fresh()
@@ -41,7 +41,7 @@ def _sealed_and_verified(app) -> int:  # type: ignore[no-untyped-def]
     return report.entries
 
 
-def test_two_transactions_write_audit_entries_at_once(app, backend):  # type: ignore[no-untyped-def]
+def test_two_transactions_write_audit_entries_at_once(app, backend):
     maker = session_factory(app)
     if backend == "postgresql":
         first, second = maker(), maker()
@@ -66,7 +66,7 @@ def test_two_transactions_write_audit_entries_at_once(app, backend):  # type: ig
                 for _ in range(10):
                     with writer(), maker() as session, session.begin():
                         session.add(_entry(n))
-            except BaseException as error:  # noqa: BLE001
+            except BaseException as error:
                 errors.append(error)
 
         with app.app_context():

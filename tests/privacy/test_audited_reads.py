@@ -19,7 +19,7 @@ def _reads(action: str) -> list[AuditEntry]:
     return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
 
-def test_a_read_is_written_at_the_end_of_a_request_that_fails_after_it(make_app):  # type: ignore[no-untyped-def]
+def test_a_read_is_written_at_the_end_of_a_request_that_fails_after_it(make_app):
     web = make_app()
     seen_in_view: list[int] = []
 

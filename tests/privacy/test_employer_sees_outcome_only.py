@@ -37,7 +37,7 @@ def _employer_get_pages(app: Flask) -> list[tuple[str, str]]:
     return pages
 
 
-def test_no_employer_page_or_mail_contains_grounds(app, factory, as_role):  # type: ignore[no-untyped-def]
+def test_no_employer_page_or_mail_contains_grounds(app, factory, as_role):
     org = factory.organisation()
     requester_client, requester = as_role("requester", org)
     hr_client, hr = as_role("hr", org)

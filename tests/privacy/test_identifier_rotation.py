@@ -13,7 +13,7 @@ from screening.vault import IdentifierVault
 from tests.conftest import fresh
 
 
-def test_rotation_re_encrypts_with_the_first_key(app, factory, config_file, tmp_path):  # type: ignore[no-untyped-def]
+def test_rotation_re_encrypts_with_the_first_key(app, factory, config_file, tmp_path):
     from click.testing import CliRunner
 
     from screening.cli import main

@@ -18,7 +18,7 @@ from tests.conftest import csrf_token, fresh
 from tests.privacy.conftest import act, new_application
 
 
-def _mailed_link(client, factory) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+def _mailed_link(client, factory) -> tuple[int, str]:
     from screening.notifications.models import OutboxMessage
 
     application_id = new_application(client, factory.function().id, email="lea@example.org")
@@ -28,14 +28,14 @@ def _mailed_link(client, factory) -> tuple[int, str]:  # type: ignore[no-untyped
     return application_id, re.search(r"https?://\S+(/p/\S+)", body).group(1)
 
 
-def _consent(client, link: str):  # type: ignore[no-untyped-def]
+def _consent(client, link: str):
     page = client.get(link)
     return (
         client.post(f"{link}/consent", data={"csrf_token": csrf_token(page.text)}) if page.status_code == 200 else page
     )
 
 
-def test_the_mailed_link_works_once(as_role, factory, app):  # type: ignore[no-untyped-def]
+def test_the_mailed_link_works_once(as_role, factory, app):
     client, _ = as_role("requester")
     application_id, link = _mailed_link(client, factory)
     person = app.test_client()
@@ -49,7 +49,7 @@ def test_the_mailed_link_works_once(as_role, factory, app):  # type: ignore[no-u
     assert person.get(link).status_code == 200  # still shows the state of the file
 
 
-def test_the_mailed_link_expires(as_role, factory, app):  # type: ignore[no-untyped-def]
+def test_the_mailed_link_expires(as_role, factory, app):
     client, _ = as_role("requester")
     application_id, link = _mailed_link(client, factory)
     days = app.extensions["screening.config"].security.person_link_days
@@ -61,7 +61,7 @@ def test_the_mailed_link_expires(as_role, factory, app):  # type: ignore[no-unty
 
 
 @pytest.mark.parametrize("forgery", ["other-salt", "edited-payload", "other-file"])
-def test_forged_links_change_nothing(as_role, factory, app, forgery):  # type: ignore[no-untyped-def]
+def test_forged_links_change_nothing(as_role, factory, app, forgery):
     client, _ = as_role("requester")
     application_id, link = _mailed_link(client, factory)
     other = factory.application("awaiting_consent")

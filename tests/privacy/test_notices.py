@@ -29,12 +29,12 @@ def _outbox(template: str | None = None) -> list[OutboxMessage]:
     return list(db.session.scalars(statement))
 
 
-def _with_email(user, address: str, locale: str = "en") -> None:  # type: ignore[no-untyped-def]
+def _with_email(user, address: str, locale: str = "en") -> None:
     db.session.execute(update(User).where(User.id == user.id).values(email=address, locale=locale))
     db.session.commit()
 
 
-def test_submit_mails_the_person_their_link_in_their_language(as_role, factory, app):  # type: ignore[no-untyped-def]
+def test_submit_mails_the_person_their_link_in_their_language(as_role, factory, app):
     client, _requester = as_role("requester")
     application_id = new_application(client, factory.function().id, email="zoe@example.org", locale="fr")
     assert _outbox() == []  # a draft asks nobody
@@ -54,7 +54,7 @@ def test_submit_mails_the_person_their_link_in_their_language(as_role, factory, 
     assert db.session.get(Application, application_id).state == "submitted"
 
 
-def test_without_an_address_the_requester_prints_the_letter(as_role, factory):  # type: ignore[no-untyped-def]
+def test_without_an_address_the_requester_prints_the_letter(as_role, factory):
     client, _requester = as_role("requester")
     application_id = new_application(client, factory.function().id, email="")
     assert act(client, application_id, "submit").status_code == 302
@@ -62,7 +62,7 @@ def test_without_an_address_the_requester_prints_the_letter(as_role, factory):  
     assert client.get(f"/applications/{application_id}/letter").status_code == 200
 
 
-def test_negative_advice_notice_tells_the_person_disclosable_grounds_and_the_deadline(as_role, factory):  # type: ignore[no-untyped-def]
+def test_negative_advice_notice_tells_the_person_disclosable_grounds_and_the_deadline(as_role, factory):
     requester_client, requester = as_role("requester")
     _with_email(requester, "hr-manager@employer.example")
     officer_client, _ = as_role("officer")
@@ -87,14 +87,14 @@ def test_negative_advice_notice_tells_the_person_disclosable_grounds_and_the_dea
     assert GROUNDS in page.text and DISCLOSED in page.text
 
 
-def test_without_disclosable_grounds_the_notice_says_so(factory, app):  # type: ignore[no-untyped-def]
+def test_without_disclosable_grounds_the_notice_says_so(factory, app):
     factory.application("negative", mail=True)
     (notice,) = _outbox("advice_notice")
     assert "De wet laat de overheid niet toe u de redenen van dit advies mee te delen." in notice.body
     assert "text for advise_negative" not in notice.body  # the grounds the factory recorded
 
 
-def test_positive_advice_tells_both_the_validity(factory):  # type: ignore[no-untyped-def]
+def test_positive_advice_tells_both_the_validity(factory):
     requester = factory.user("requester")
     _with_email(requester, "boss@employer.example", "fr")
     application = factory.application("positive", requester=requester, mail=True)
@@ -108,7 +108,7 @@ def test_positive_advice_tells_both_the_validity(factory):  # type: ignore[no-un
     assert "valable jusqu'au" in outcome.body
 
 
-def test_the_persons_page_shows_the_disclosable_grounds_only(as_role, factory, app):  # type: ignore[no-untyped-def]
+def test_the_persons_page_shows_the_disclosable_grounds_only(as_role, factory, app):
     officer_client, _ = as_role("officer")
     application = factory.application("in_review")
     assert (

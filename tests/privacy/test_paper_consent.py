@@ -22,7 +22,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 
 
-def _upload(client, application_id: int, content: bytes, name: str):  # type: ignore[no-untyped-def]
+def _upload(client, application_id: int, content: bytes, name: str):
     path = f"/applications/{application_id}/consent-form"
     page = client.get(path)
     assert page.status_code == 200
@@ -44,7 +44,7 @@ def _state(application_id: int) -> str:
 @pytest.mark.parametrize(
     ("content", "media_type"), [(PDF, "application/pdf"), (PNG, "image/png"), (JPEG, "image/jpeg")]
 )
-def test_a_signed_form_records_the_consent(as_role, factory, content, media_type):  # type: ignore[no-untyped-def]
+def test_a_signed_form_records_the_consent(as_role, factory, content, media_type):
     client, requester = as_role("requester")
     application = factory.application("awaiting_consent", requester=requester)
     assert "Record a signed paper consent form" in client.get(f"/applications/{application.id}").text
@@ -68,7 +68,7 @@ def test_a_signed_form_records_the_consent(as_role, factory, content, media_type
         (b"%PDF-" + b"0" * MAX_BYTES, "big.pdf", "The file is larger than 5 MB."),
     ],
 )
-def test_bad_files_are_refused_at_the_field_and_change_nothing(as_role, factory, content, name, message):  # type: ignore[no-untyped-def]
+def test_bad_files_are_refused_at_the_field_and_change_nothing(as_role, factory, content, name, message):
     client, requester = as_role("requester")
     application = factory.application("awaiting_consent", requester=requester)
     response = _upload(client, application.id, content, name)
@@ -78,7 +78,7 @@ def test_bad_files_are_refused_at_the_field_and_change_nothing(as_role, factory,
     assert db.session.scalar(select(func.count()).select_from(ConsentDocument)) == 0
 
 
-def test_only_the_files_own_requester_may_upload(as_role, factory):  # type: ignore[no-untyped-def]
+def test_only_the_files_own_requester_may_upload(as_role, factory):
     _client, requester = as_role("requester")
     application = factory.application("awaiting_consent", requester=requester)
     other, _ = as_role("requester")
@@ -87,7 +87,7 @@ def test_only_the_files_own_requester_may_upload(as_role, factory):  # type: ign
     assert officer.get(f"/applications/{application.id}/consent-form").status_code == 403
 
 
-def test_the_form_is_erased_with_the_file(factory, as_role):  # type: ignore[no-untyped-def]
+def test_the_form_is_erased_with_the_file(factory, as_role):
     from datetime import timedelta
 
     from screening.actors import Actor

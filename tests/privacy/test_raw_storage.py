@@ -36,10 +36,10 @@ def _raw_database(url: str) -> bytes:
         str(pg_dump), "--data-only", "-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432),
         "-U", parsed.username or "postgres", parsed.database or "",
     ]  # fmt: skip
-    return subprocess.run(command, env=environment, capture_output=True, check=True, timeout=60).stdout  # noqa: S603
+    return subprocess.run(command, env=environment, capture_output=True, check=True, timeout=60).stdout
 
 
-def test_no_plain_national_number_at_rest_and_lookups_still_work(app, factory, as_role, database_url):  # type: ignore[no-untyped-def]
+def test_no_plain_national_number_at_rest_and_lookups_still_work(app, factory, as_role, database_url):
     number = parse_national_number(make_national_number(BORN, 77))
     function = factory.function()
     first_client, _ = as_role("requester")

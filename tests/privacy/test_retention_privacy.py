@@ -52,7 +52,7 @@ def _personal_data_left(application_id: int) -> list[str]:
     return left
 
 
-def test_closed_files_are_erased_on_their_own_periods_and_still_counted(make_app):  # type: ignore[no-untyped-def]
+def test_closed_files_are_erased_on_their_own_periods_and_still_counted(make_app):
     from tests.conftest import Factory, data_context
 
     app = make_app(retention=PERIODS)

@@ -19,12 +19,12 @@ from screening.people.models import Person
 from tests.conftest import csrf_token, fresh
 
 
-def _person(application) -> Person:  # type: ignore[no-untyped-def]
+def _person(application) -> Person:
     fresh()
     return db.session.get(Person, db.session.get(Application, application.id).person_id)
 
 
-def test_officer_exports_everything_held_as_json_and_pdf(factory, as_role):  # type: ignore[no-untyped-def]
+def test_officer_exports_everything_held_as_json_and_pdf(factory, as_role):
     officer_client, officer = as_role("officer")
     details = factory.person_details(family_name="Wiśniewska", email="anna@mail.example")
     application = factory.application("negative", person=details, mail=True)
@@ -62,7 +62,7 @@ def test_officer_exports_everything_held_as_json_and_pdf(factory, as_role):  # t
     assert sorted(exports) == [("export_subject_json", officer.username), ("export_subject_pdf", officer.username)]
 
 
-def test_only_officers_reach_the_tools(factory, as_role):  # type: ignore[no-untyped-def]
+def test_only_officers_reach_the_tools(factory, as_role):
     application = factory.application("withdrawn")
     person = _person(application)
     for role in ("requester", "hr", "admin", "auditor"):
@@ -71,7 +71,7 @@ def test_only_officers_reach_the_tools(factory, as_role):  # type: ignore[no-unt
             assert client.get(path).status_code == 403, (role, path)
 
 
-def test_erasure_is_refused_while_a_file_is_open_or_a_clearance_covers(factory, as_role):  # type: ignore[no-untyped-def]
+def test_erasure_is_refused_while_a_file_is_open_or_a_clearance_covers(factory, as_role):
     officer_client, _ = as_role("officer")
     for state, message in (("negative", "is still open"), ("positive", "still covers this person")):
         application = factory.application(state)
@@ -84,7 +84,7 @@ def test_erasure_is_refused_while_a_file_is_open_or_a_clearance_covers(factory, 
         assert _person(application).erased_at is None
 
 
-def test_erasure_leaves_statistics_and_an_audit_entry(factory, as_role):  # type: ignore[no-untyped-def]
+def test_erasure_leaves_statistics_and_an_audit_entry(factory, as_role):
     officer_client, officer = as_role("officer")
     details = factory.person_details(family_name="Nowak")
     refused = factory.application("consent_refused", person=details)
@@ -114,7 +114,7 @@ def test_erasure_leaves_statistics_and_an_audit_entry(factory, as_role):  # type
     assert officer_client.get("/people", query_string={"number": details.national_number}).status_code == 404
 
 
-def test_erasure_waits_for_the_appeal_window(factory, as_role):  # type: ignore[no-untyped-def]
+def test_erasure_waits_for_the_appeal_window(factory, as_role):
     from screening.actors import Actor
     from screening.subjects.operations import erase_person
 

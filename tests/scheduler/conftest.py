@@ -54,7 +54,7 @@ class _Handler:
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=default_policy)
-        self.server.received.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        self.server.received.append((list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
 
@@ -174,7 +174,7 @@ class World:
 
 
 @pytest.fixture
-def config_file(world: World, tmp_path, smtp_port: int):  # type: ignore[no-untyped-def]
+def config_file(world: World, tmp_path, smtp_port: int):
     config = world.app.extensions["screening.config"]
     path = tmp_path / "screening.toml"
     path.write_text(

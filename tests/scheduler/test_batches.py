@@ -15,7 +15,7 @@ from tests.conftest import data_context, fresh
 from tests.scheduler.conftest import T0, World, count, days, outbox, run
 
 
-def test_small_batches_cover_every_due_row_once(make_app, smtp_port):  # type: ignore[no-untyped-def]
+def test_small_batches_cover_every_due_row_once(make_app, smtp_port):
     app = make_app(scheduler={"batch_size": 2})
     with data_context(app):
         world = World(app)
@@ -34,7 +34,7 @@ def test_small_batches_cover_every_due_row_once(make_app, smtp_port):  # type: i
         assert count(Report) == count(Organisation) == 4  # three pages of two
 
 
-def test_a_file_that_cannot_move_is_skipped_not_retried_for_ever(make_app, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_file_that_cannot_move_is_skipped_not_retried_for_ever(make_app, monkeypatch):
     from screening.applications import deadlines
 
     app = make_app(scheduler={"batch_size": 2})
@@ -44,7 +44,7 @@ def test_a_file_that_cannot_move_is_skipped_not_retried_for_ever(make_app, monke
         stuck = files[1].id
         real_fire_many = deadlines.fire_many
 
-        def fire_many(applications, event, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def fire_many(applications, event, *args, **kwargs):
             # The person consents at that very moment: the row changes under the job's loaded copy.
             db.session.execute(
                 update(Application)
@@ -62,7 +62,7 @@ def test_a_file_that_cannot_move_is_skipped_not_retried_for_ever(make_app, monke
         assert [s for i, s in states.items() if i != stuck] == ["consent_expired", "consent_expired"]
 
 
-def test_a_batched_transition_bumps_the_version_and_is_sealed_in_the_log(make_app):  # type: ignore[no-untyped-def]
+def test_a_batched_transition_bumps_the_version_and_is_sealed_in_the_log(make_app):
     """The batch writes its rows itself (one statement for all): the version still moves, so a page loaded
     before gets its conflict, and each file's audit entry is sealed into the verified log."""
     from screening.audit.models import AuditEntry

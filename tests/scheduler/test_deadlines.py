@@ -17,17 +17,17 @@ from tests.conftest import fresh
 from tests.scheduler.conftest import T0, World, days, outbox, subject, tick
 
 
-def _reload(model, id_):  # type: ignore[no-untyped-def]
+def _reload(model, id_):
     fresh()
     return db.session.get(model, id_)
 
 
-def _person(application) -> Person:  # type: ignore[no-untyped-def]
+def _person(application) -> Person:
     return _reload(Person, application.person_id)
 
 
 # -- consent ---------------------------------------------------------------------------------------------
-def test_consent_reminder_after_seven_days_once_in_the_persons_language(world: World, smtp):  # type: ignore[no-untyped-def]
+def test_consent_reminder_after_seven_days_once_in_the_persons_language(world: World, smtp):
     application = world.application("awaiting_consent")
     person = _person(application)
     tick(world.app, "consent_reminders", T0 + days(6))
@@ -50,7 +50,7 @@ def test_consent_reminder_after_seven_days_once_in_the_persons_language(world: W
     assert [m.state for m in outbox()] == ["sent"]
 
 
-def test_consent_reminder_goes_to_the_requester_without_a_personal_address(world: World, smtp):  # type: ignore[no-untyped-def]
+def test_consent_reminder_goes_to_the_requester_without_a_personal_address(world: World, smtp):
     requester = world.requester(email="rita@ats.example", locale="fr")
     application = world.application("awaiting_consent", requester=requester)
     db.session.execute(update(Person).where(Person.id == application.person_id).values(email=None))
@@ -60,7 +60,7 @@ def test_consent_reminder_goes_to_the_requester_without_a_personal_address(world
     assert subject(message) == f"Consentement toujours manquant pour {application.reference}"
 
 
-def test_consent_expires_after_thirty_days_through_the_workflow(world: World, smtp):  # type: ignore[no-untyped-def]
+def test_consent_expires_after_thirty_days_through_the_workflow(world: World, smtp):
     requester = world.requester(email="rita@ats.example", locale="en")
     application = world.application("awaiting_consent", requester=requester)
     tick(world.app, "consent_reminders", T0 + days(7))
@@ -87,7 +87,7 @@ def test_consent_expires_after_thirty_days_through_the_workflow(world: World, sm
     assert len(smtp.messages) == 2  # the person's reminder, the requester's notice
 
 
-def test_no_reminder_once_the_consent_period_is_over(world: World, smtp):  # type: ignore[no-untyped-def]
+def test_no_reminder_once_the_consent_period_is_over(world: World, smtp):
     """A missed week of runs: at day 30 the file expires; a reminder now would be pointless."""
     world.application("awaiting_consent")
     tick(world.app, "consent_reminders", T0 + days(30))
@@ -95,7 +95,7 @@ def test_no_reminder_once_the_consent_period_is_over(world: World, smtp):  # typ
 
 
 # -- information requested -------------------------------------------------------------------------------
-def test_info_reminder_once_per_request(world: World, smtp):  # type: ignore[no-untyped-def]
+def test_info_reminder_once_per_request(world: World, smtp):
     requester = world.requester(email="rita@ats.example", locale="nl")
     application = world.application("info_requested", requester=requester)
     tick(world.app, "info_reminders", T0 + days(6))
@@ -117,7 +117,7 @@ def test_info_reminder_once_per_request(world: World, smtp):  # type: ignore[no-
 
 
 # -- reviews ---------------------------------------------------------------------------------------------
-def test_overdue_reviews_are_listed_to_officers_once_a_day(world: World, smtp):  # type: ignore[no-untyped-def]
+def test_overdue_reviews_are_listed_to_officers_once_a_day(world: World, smtp):
     application = world.application("submitted")
     assert _reload(Application, application.id).due_on == date(2026, 4, 1)
     tick(world.app, "overdue_reviews", datetime(2026, 4, 1, 6, 0, tzinfo=UTC))  # due today: not overdue
@@ -134,12 +134,12 @@ def test_overdue_reviews_are_listed_to_officers_once_a_day(world: World, smtp): 
 
 
 # -- appeals ---------------------------------------------------------------------------------------------
-def _negative_notified_on(world: World, day: date, requester):  # type: ignore[no-untyped-def]
+def _negative_notified_on(world: World, day: date, requester):
     notified = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
     return world.application("negative", now=notified, requester=requester)
 
 
-def test_appeal_window_ending_on_a_saturday_moves_to_monday(world: World, smtp):  # type: ignore[no-untyped-def]
+def test_appeal_window_ending_on_a_saturday_moves_to_monday(world: World, smtp):
     requester = world.requester(email="rita@ats.example")
     application = _negative_notified_on(world, date(2026, 3, 6), requester)  # a Friday; +8 is Saturday 14
     assert _reload(Application, application.id).appeal_deadline == date(2026, 3, 16)
@@ -161,7 +161,7 @@ def test_appeal_window_ending_on_a_saturday_moves_to_monday(world: World, smtp):
     assert len(smtp.messages) == 1
 
 
-def test_appeal_window_ending_on_a_belgian_public_holiday(world: World, smtp):  # type: ignore[no-untyped-def]
+def test_appeal_window_ending_on_a_belgian_public_holiday(world: World, smtp):
     requester = world.requester(email="rita@ats.example")
     # notified Monday 13 July 2026; +8 is Tuesday 21 July, the National Day: the last day is Wednesday 22
     application = _negative_notified_on(world, date(2026, 7, 13), requester)
@@ -173,7 +173,7 @@ def test_appeal_window_ending_on_a_belgian_public_holiday(world: World, smtp):  
     assert len(smtp.to("rita@ats.example")) == 1
 
 
-def test_the_organisation_contact_is_told_too(world: World, smtp):  # type: ignore[no-untyped-def]
+def test_the_organisation_contact_is_told_too(world: World, smtp):
     organisation = world.organisation(contact="security@ats.example")
     requester = world.requester(email="rita@ats.example", organisation=organisation)
     _negative_notified_on(world, date(2026, 3, 6), requester)
@@ -182,7 +182,7 @@ def test_the_organisation_contact_is_told_too(world: World, smtp):  # type: igno
     assert len(smtp.to("security@ats.example")) == 1
 
 
-def test_appeal_ruling_reminder_after_thirty_days(world: World, smtp):  # type: ignore[no-untyped-def]
+def test_appeal_ruling_reminder_after_thirty_days(world: World, smtp):
     application = world.application("appealed")
     tick(world.app, "appeal_ruling_reminders", T0 + days(29))
     assert smtp.messages == []
@@ -194,7 +194,7 @@ def test_appeal_ruling_reminder_after_thirty_days(world: World, smtp):  # type: 
 
 
 # -- clearances ------------------------------------------------------------------------------------------
-def _cleared(world: World):  # type: ignore[no-untyped-def]
+def _cleared(world: World):
     """A positive file of one organisation, and a second organisation relying on the same clearance."""
     first = world.organisation(contact="hr@first.example")
     second = world.organisation()
@@ -209,7 +209,7 @@ def _cleared(world: World):  # type: ignore[no-untyped-def]
     return clearance
 
 
-def test_clearance_expiry_notices_180_90_30_days_ahead_to_every_relying_organisation(world: World, smtp):  # type: ignore[no-untyped-def]
+def test_clearance_expiry_notices_180_90_30_days_ahead_to_every_relying_organisation(world: World, smtp):
     clearance = _cleared(world)
     end = clearance.valid_until
     assert end == date(2031, 3, 1)
@@ -230,14 +230,14 @@ def test_clearance_expiry_notices_180_90_30_days_ahead_to_every_relying_organisa
     assert "requester" not in {m.recipient for m in outbox()}
 
 
-def test_a_missed_window_sends_only_the_closest_notice(world: World, smtp):  # type: ignore[no-untyped-def]
+def test_a_missed_window_sends_only_the_closest_notice(world: World, smtp):
     clearance = _cleared(world)
     tick(world.app, "clearance_expiry_notices", day_start(clearance.valid_until - timedelta(days=20)))
     (message,) = smtp.to("hr@first.example")
     assert "(20 days from now)" in message.get_content()
 
 
-def test_an_extended_clearance_gets_its_notices_again(world: World, smtp):  # type: ignore[no-untyped-def]
+def test_an_extended_clearance_gets_its_notices_again(world: World, smtp):
     clearance = _cleared(world)
     old_end = clearance.valid_until
     tick(world.app, "clearance_expiry_notices", day_start(old_end - timedelta(days=30)))
@@ -251,7 +251,7 @@ def test_an_extended_clearance_gets_its_notices_again(world: World, smtp):  # ty
     assert len(smtp.to("hr@first.example")) == 2
 
 
-def test_clearance_expires_the_day_after_its_last_valid_day(world: World, smtp):  # type: ignore[no-untyped-def]
+def test_clearance_expires_the_day_after_its_last_valid_day(world: World, smtp):
     clearance = _cleared(world)
     tick(world.app, "clearance_expiry", day_start(clearance.valid_until) + timedelta(hours=23))
     assert _reload(Clearance, clearance.id).state == "valid"

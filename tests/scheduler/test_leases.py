@@ -33,7 +33,7 @@ def _race(*calls: Callable[[], object]) -> list[object]:
         barrier.wait()
         try:
             results[index] = calls[index]()
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
@@ -45,7 +45,7 @@ def _race(*calls: Callable[[], object]) -> list[object]:
     return results
 
 
-def test_a_lease_is_renewed_by_its_holder_and_taken_over_once_expired(app: Flask):  # type: ignore[no-untyped-def]
+def test_a_lease_is_renewed_by_its_holder_and_taken_over_once_expired(app: Flask):
     engine = db.engine
     assert leases.acquire(engine, "scheduler", "a", WALL, 60)
     assert not leases.acquire(engine, "scheduler", "b", WALL + timedelta(seconds=30), 60)
@@ -58,7 +58,7 @@ def test_a_lease_is_renewed_by_its_holder_and_taken_over_once_expired(app: Flask
     assert leases.acquire(engine, "scheduler", "a", WALL + timedelta(seconds=120), 60)
 
 
-def test_a_standby_process_takes_over_when_the_active_one_stops_renewing(make_app):  # type: ignore[no-untyped-def]
+def test_a_standby_process_takes_over_when_the_active_one_stops_renewing(make_app):
     clock = {"now": WALL}
     first = SchedulerProcess(make_app(), holder="node-1", clock=lambda: clock["now"])
     second = SchedulerProcess(make_app(), holder="node-2", clock=lambda: clock["now"])
@@ -73,7 +73,7 @@ def test_a_standby_process_takes_over_when_the_active_one_stops_renewing(make_ap
     assert first.heartbeat()
 
 
-def test_two_schedulers_on_one_database_run_each_job_once(make_app):  # type: ignore[no-untyped-def]
+def test_two_schedulers_on_one_database_run_each_job_once(make_app):
     """Two processes (two apps, two engines, two threads) fire every job at the same moment."""
     web = make_app()
     with data_context(web):
@@ -87,7 +87,7 @@ def test_two_schedulers_on_one_database_run_each_job_once(make_app):  # type: ig
         return [process.tick(name, now) for name in JOBS]
 
     first, second = _race(lambda: all_jobs(processes[0]), lambda: all_jobs(processes[1]))
-    done = [r.job for r in [*first, *second] if r.status == "done"]  # type: ignore[union-attr]
+    done = [r.job for r in [*first, *second] if r.status == "done"]
     assert sorted(done) == sorted(JOBS)
     with data_context(web):
         fresh()
@@ -97,7 +97,7 @@ def test_two_schedulers_on_one_database_run_each_job_once(make_app):  # type: ig
         assert len(keys) == len(set(keys)) and keys
 
 
-def test_a_job_never_runs_twice_at_once(make_app, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_job_never_runs_twice_at_once(make_app, monkeypatch):
     """Two manual runs of one job at the same moment (or a manual run during the scheduled one)."""
     started, release = threading.Event(), threading.Event()
 
@@ -125,7 +125,7 @@ def test_a_job_never_runs_twice_at_once(make_app, monkeypatch):  # type: ignore[
     assert job_functions.overdue_reviews is not slow
 
 
-def test_the_process_schedules_every_job_from_the_configuration(make_app):  # type: ignore[no-untyped-def]
+def test_the_process_schedules_every_job_from_the_configuration(make_app):
     from apscheduler.schedulers.background import BackgroundScheduler
 
     app = make_app(scheduler={"schedules": {"weekly_report": "", "deliver_mail": "*/5 * * * *"}})
@@ -145,7 +145,7 @@ def _engine(process: SchedulerProcess) -> Engine:
     return process.app.extensions["screening.engine"]
 
 
-def _blocking_job(monkeypatch, name: str = "overdue_reviews") -> tuple[threading.Event, threading.Event]:  # type: ignore[no-untyped-def]
+def _blocking_job(monkeypatch, name: str = "overdue_reviews") -> tuple[threading.Event, threading.Event]:
     started, release = threading.Event(), threading.Event()
 
     def slow(_now: datetime) -> int:
@@ -157,7 +157,7 @@ def _blocking_job(monkeypatch, name: str = "overdue_reviews") -> tuple[threading
     return started, release
 
 
-def test_the_heartbeat_renews_the_lease_of_a_job_running_past_it(make_app, monkeypatch, caplog):  # type: ignore[no-untyped-def]
+def test_the_heartbeat_renews_the_lease_of_a_job_running_past_it(make_app, monkeypatch, caplog):
     """A job running three job leases long keeps its lease through the heartbeats: nobody starts it twice."""
     clock = {"now": WALL}
     active = SchedulerProcess(make_app(), holder="node-1", clock=lambda: clock["now"])
@@ -189,7 +189,7 @@ def test_the_heartbeat_renews_the_lease_of_a_job_running_past_it(make_app, monke
     assert run_job(other, "overdue_reviews", holder="cli-x", now=T0, clock=lambda: clock["now"]).status == "done"
 
 
-def test_a_takeover_frees_the_job_leases_of_the_dead_scheduler(make_app, caplog):  # type: ignore[no-untyped-def]
+def test_a_takeover_frees_the_job_leases_of_the_dead_scheduler(make_app, caplog):
     """The active scheduler dies inside deliver_mail (its job lease still valid for minutes): the standby
     sends mail at its first tick after the scheduler lease lapsed, not when the dead one's job lease would."""
     clock = {"now": WALL}
@@ -219,7 +219,7 @@ def test_a_takeover_frees_the_job_leases_of_the_dead_scheduler(make_app, caplog)
     )
 
 
-def test_a_takeover_by_a_scheduled_run_also_frees_the_dead_schedulers_jobs(make_app):  # type: ignore[no-untyped-def]
+def test_a_takeover_by_a_scheduled_run_also_frees_the_dead_schedulers_jobs(make_app):
     """The standby's job tick may come before its heartbeat: taking the scheduler lease there frees them too."""
     clock = {"now": WALL}
     dead = SchedulerProcess(make_app(), holder="node-1", clock=lambda: clock["now"])
@@ -230,7 +230,7 @@ def test_a_takeover_by_a_scheduled_run_also_frees_the_dead_schedulers_jobs(make_
     assert standby.tick("deliver_mail").status == "done"
 
 
-def test_a_manual_run_renews_its_lease_without_a_scheduler(make_app, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_manual_run_renews_its_lease_without_a_scheduler(make_app, monkeypatch):
     """``screening jobs run`` has no heartbeat: a thread of the run renews the job lease (every third of it)."""
     clock = {"now": WALL}
     app = make_app(scheduler={"job_lease_seconds": 3})
@@ -250,7 +250,7 @@ def test_a_manual_run_renews_its_lease_without_a_scheduler(make_app, monkeypatch
     assert result.status == "done" and renewed.is_set()
 
 
-def test_a_heartbeat_without_a_database_makes_the_process_standby(make_app, caplog):  # type: ignore[no-untyped-def]
+def test_a_heartbeat_without_a_database_makes_the_process_standby(make_app, caplog):
     process = SchedulerProcess(
         make_app(database={"url": "postgresql+psycopg://nobody:x@127.0.0.1:1/none"}), holder="node-9",
         clock=lambda: WALL,
@@ -261,7 +261,7 @@ def test_a_heartbeat_without_a_database_makes_the_process_standby(make_app, capl
     assert "scheduler node-9: heartbeat failed: OperationalError" in caplog.text
 
 
-def test_the_jobs_page_shows_who_holds_each_lease_and_until_when(make_app, factory):  # type: ignore[no-untyped-def]
+def test_the_jobs_page_shows_who_holds_each_lease_and_until_when(make_app, factory):
     from tests.conftest import sign_in
 
     web = make_app()

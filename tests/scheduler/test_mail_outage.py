@@ -39,7 +39,7 @@ def _states() -> dict[str, str]:
     return {m.idempotency_key.split("|")[0]: m.state for m in db.session.scalars(select(OutboxMessage))}
 
 
-def test_failed_mail_is_sent_again_in_bulk_from_the_outbox_page(world: World):  # type: ignore[no-untyped-def]
+def test_failed_mail_is_sent_again_in_bulk_from_the_outbox_page(world: World):
     admin = world.user("admin")
     _failed("a", T0, "consent_reminder")
     _failed("b", T0 + days(1), "consent_reminder")
@@ -78,7 +78,7 @@ def test_failed_mail_is_sent_again_in_bulk_from_the_outbox_page(world: World):  
     assert {(m.attempts, m.next_attempt_at > T0 + days(30)) for m in retried} == {(0, True)}  # due now, afresh
 
 
-def test_failed_mail_is_sent_again_from_the_command_line(world: World, config_file):  # type: ignore[no-untyped-def]
+def test_failed_mail_is_sent_again_from_the_command_line(world: World, config_file):
     path = config_file
     _failed("a", T0, "consent_reminder")
     _failed("b", T0 + days(1), "report_ready")
@@ -98,7 +98,7 @@ def test_failed_mail_is_sent_again_from_the_command_line(world: World, config_fi
 
 
 @pytest.fixture
-def operator_app(make_app, smtp_port: int):  # type: ignore[no-untyped-def]
+def operator_app(make_app, smtp_port: int):
     from tests.conftest import data_context
 
     app = make_app(mail=mail_settings(smtp_port, operator_address="ops@authority.example"))
@@ -106,7 +106,7 @@ def operator_app(make_app, smtp_port: int):  # type: ignore[no-untyped-def]
         yield app
 
 
-def test_admins_are_warned_when_mail_has_failed_for_more_than_an_hour(operator_app: Any, smtp_server: SMTPServer):  # type: ignore[no-untyped-def]
+def test_admins_are_warned_when_mail_has_failed_for_more_than_an_hour(operator_app: Any, smtp_server: SMTPServer):
     """The banner reads the outbox as of the real clock, so this story is told around the real now."""
     world = World(operator_app)
     admin, real = world.user("admin"), utcnow()
@@ -140,21 +140,21 @@ def _pending(key: str, written: datetime) -> None:
     db.session.commit()
 
 
-def test_demo_in_a_directory_it_cannot_write_says_so_in_one_line(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def test_demo_in_a_directory_it_cannot_write_says_so_in_one_line(tmp_path, monkeypatch):
     import subprocess
 
     from tests.conftest import require_service
 
     locked = tmp_path / "locked"
     locked.mkdir()
-    if subprocess.run(["chattr", "+i", str(locked)], capture_output=True, check=False).returncode:  # noqa: S607
+    if subprocess.run(["chattr", "+i", str(locked)], capture_output=True, check=False).returncode:
         require_service("chattr +i", "cannot make a directory immutable here")
     try:
         monkeypatch.chdir(locked)
         monkeypatch.delenv("SCREENING_CONFIG", raising=False)
         result = CliRunner().invoke(main, ["demo", "--no-serve"])
     finally:
-        subprocess.run(["chattr", "-i", str(locked)], check=True)  # noqa: S607
+        subprocess.run(["chattr", "-i", str(locked)], check=True)
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
         f"error: cannot write the demo's files in {locked}/var (Operation not permitted): run `screening demo` in a "

@@ -39,7 +39,7 @@ def _something_due_for_every_job(world: World) -> None:
         world.application(state, now=NOW - days(age), requester=requester)
 
 
-def test_running_every_job_twice_sends_nothing_twice(world: World, smtp: SMTPServer):  # type: ignore[no-untyped-def]
+def test_running_every_job_twice_sends_nothing_twice(world: World, smtp: SMTPServer):
     _something_due_for_every_job(world)
     audit_before = count(AuditEntry)
     for name in EVERY_JOB_BUT_DELIVERY:
@@ -61,12 +61,12 @@ def test_running_every_job_twice_sends_nothing_twice(world: World, smtp: SMTPSer
     assert sent == rows and {m.state for m in outbox()} == {"sent"}
 
 
-def test_a_rolled_back_change_sends_nothing(world: World, smtp: SMTPServer, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_rolled_back_change_sends_nothing(world: World, smtp: SMTPServer, monkeypatch):
     """The job fails after writing its mail rows: the rows go with the rollback, the run records the error."""
     world.application("awaiting_consent")
     from screening.applications import deadlines
 
-    def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+    def broken(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(deadlines, "_mark_reminded", broken)
@@ -82,9 +82,7 @@ def test_a_rolled_back_change_sends_nothing(world: World, smtp: SMTPServer, monk
     assert len(smtp.messages) == 1
 
 
-def test_killed_between_row_written_and_mail_sent_delivers_once_on_restart(  # type: ignore[no-untyped-def]
-    make_app, smtp_port: int, smtp: SMTPServer
-):
+def test_killed_between_row_written_and_mail_sent_delivers_once_on_restart(make_app, smtp_port: int, smtp: SMTPServer):
     """A process writes the rows and dies before delivering; a new process (new app, new engine) sends each
     message once, and a second delivery run sends nothing more."""
     first = make_app(mail=mail_settings(smtp_port))
@@ -114,7 +112,7 @@ def test_killed_between_row_written_and_mail_sent_delivers_once_on_restart(  # t
         assert [m.state for m in outbox()] == ["sent", "sent"]
 
 
-def test_smtp_down_keeps_mail_pending_with_back_off_until_it_returns(world: World, smtp_server: SMTPServer):  # type: ignore[no-untyped-def]
+def test_smtp_down_keeps_mail_pending_with_back_off_until_it_returns(world: World, smtp_server: SMTPServer):
     world.application("awaiting_consent")
     now = T0 + days(7)
     run(world.app, "consent_reminders", now)
@@ -142,7 +140,7 @@ def test_smtp_down_keeps_mail_pending_with_back_off_until_it_returns(world: Worl
     assert len(smtp_server.messages) == 1
 
 
-def test_gives_up_after_a_duration_not_a_count_of_attempts(make_app, smtp_port: int):  # type: ignore[no-untyped-def]
+def test_gives_up_after_a_duration_not_a_count_of_attempts(make_app, smtp_port: int):
     app = make_app(mail=mail_settings(smtp_port, give_up_hours=1, retry_base_seconds=10, retry_max_seconds=60))
     with data_context(app):
         World(app).application("awaiting_consent")
@@ -162,7 +160,7 @@ def test_gives_up_after_a_duration_not_a_count_of_attempts(make_app, smtp_port: 
         assert outbox()[0].attempts == message.attempts
 
 
-def test_a_permanent_refusal_is_not_retried_and_the_others_still_go(world: World, smtp: SMTPServer):  # type: ignore[no-untyped-def]
+def test_a_permanent_refusal_is_not_retried_and_the_others_still_go(world: World, smtp: SMTPServer):
     first = world.application("awaiting_consent")
     world.application("awaiting_consent")
     refused = db.session.get(Application, first.id)
@@ -177,7 +175,7 @@ def test_a_permanent_refusal_is_not_retried_and_the_others_still_go(world: World
     assert len(smtp.messages) == 1
 
 
-def test_an_idempotency_key_is_written_once(app, factory: Factory):  # type: ignore[no-untyped-def]
+def test_an_idempotency_key_is_written_once(app, factory: Factory):
     mail = Mail("report_ready:x", Recipient("A@Example.org", "en"), "report_ready",
                 {"kind": "operations", "organisation": "", "period_start": "2026-03-02",
                  "period_last_day": "2026-03-08", "link": "https://x"})  # fmt: skip
@@ -189,7 +187,7 @@ def test_an_idempotency_key_is_written_once(app, factory: Factory):  # type: ign
     assert row.idempotency_key == "report_ready:x|a@example.org"
 
 
-def test_without_smtp_host_or_in_the_demo_mail_is_captured(make_app, smtp_port: int, smtp: SMTPServer):  # type: ignore[no-untyped-def]
+def test_without_smtp_host_or_in_the_demo_mail_is_captured(make_app, smtp_port: int, smtp: SMTPServer):
     for sections in ({}, {"app": {"demo": True}, "mail": mail_settings(smtp_port)}):
         app = make_app(**sections)
         with data_context(app):
@@ -204,7 +202,7 @@ def test_without_smtp_host_or_in_the_demo_mail_is_captured(make_app, smtp_port: 
 
 
 @pytest.mark.parametrize(("locale", "greeting"), [("en", "Dear"), ("fr", "Bonjour"), ("nl", "Beste"), ("de", "Dear")])
-def test_mail_is_written_in_the_recipients_language(world: World, smtp: SMTPServer, locale: str, greeting: str):  # type: ignore[no-untyped-def]
+def test_mail_is_written_in_the_recipients_language(world: World, smtp: SMTPServer, locale: str, greeting: str):
     """English, Dutch and French templates; another language falls back to the default (English)."""
     details = world.factory.person_details(locale=locale)
     world.application("awaiting_consent", person=details)
@@ -214,7 +212,7 @@ def test_mail_is_written_in_the_recipients_language(world: World, smtp: SMTPServ
     assert message["Content-Language"] == (locale if locale != "de" else "en")
 
 
-def test_a_claim_takes_one_batch_not_the_whole_backlog(mail_app):  # type: ignore[no-untyped-def]
+def test_a_claim_takes_one_batch_not_the_whole_backlog(mail_app):
     """On PostgreSQL ``id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`` claimed every due row: a sender
     killed mid-batch then held the whole backlog until the claims lapsed (found by tests/faults)."""
     from screening.notifications import mailer

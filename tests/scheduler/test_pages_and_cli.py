@@ -21,7 +21,7 @@ from tests.scheduler.conftest import T0, SMTPServer, StatementCounter, World, co
 
 
 # -- admin pages -----------------------------------------------------------------------------------------
-def test_jobs_page_lists_schedules_next_runs_and_last_results(world: World):  # type: ignore[no-untyped-def]
+def test_jobs_page_lists_schedules_next_runs_and_last_results(world: World):
     admin = world.user("admin")
     world.application("awaiting_consent")
     run(world.app, "consent_reminders", T0 + days(7))
@@ -36,7 +36,7 @@ def test_jobs_page_lists_schedules_next_runs_and_last_results(world: World):  # 
     assert officer.get("/admin/outbox").status_code == 403
 
 
-def test_outbox_page_shows_delivery_not_content_and_retries_failures(world: World):  # type: ignore[no-untyped-def]
+def test_outbox_page_shows_delivery_not_content_and_retries_failures(world: World):
     admin = world.user("admin")
     world.application("awaiting_consent")
     world.application("info_requested")
@@ -60,7 +60,7 @@ def test_outbox_page_shows_delivery_not_content_and_retries_failures(world: Worl
     assert (retried.state, retried.attempts) == ("pending", 0)
 
 
-def test_in_the_demo_the_outbox_is_the_developers_mailbox(make_app):  # type: ignore[no-untyped-def]
+def test_in_the_demo_the_outbox_is_the_developers_mailbox(make_app):
     from tests.conftest import data_context
 
     app = make_app(app={"demo": True})
@@ -77,11 +77,11 @@ def test_in_the_demo_the_outbox_is_the_developers_mailbox(make_app):  # type: ig
 
 
 # -- command line ----------------------------------------------------------------------------------------
-def cli(*args: str):  # type: ignore[no-untyped-def]
+def cli(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def test_jobs_list_and_run_by_hand_with_a_moved_clock(world: World, config_file, smtp: SMTPServer):  # type: ignore[no-untyped-def]
+def test_jobs_list_and_run_by_hand_with_a_moved_clock(world: World, config_file, smtp: SMTPServer):
     listing = cli("--config", str(config_file), "jobs", "list")
     assert listing.exit_code == 0 and "consent_reminders" in listing.output and "deliver_mail" in listing.output
     application = world.application("awaiting_consent")
@@ -105,7 +105,7 @@ def test_jobs_list_and_run_by_hand_with_a_moved_clock(world: World, config_file,
     assert "operations:2026-03-09" in cli("--config", str(config_file), "reports", "list").output
 
 
-def test_unknown_job_and_bad_date_are_one_line_errors(config_file):  # type: ignore[no-untyped-def]
+def test_unknown_job_and_bad_date_are_one_line_errors(config_file):
     result = CliRunner().invoke(main, ["--config", str(config_file), "jobs", "run", "nope"])
     assert result.exit_code == 1 and "error: unknown job 'nope'; known jobs: deliver_mail," in result.output
     result = CliRunner().invoke(main, ["--config", str(config_file), "jobs", "run", "deliver_mail", "--now", "soon"])
@@ -123,7 +123,7 @@ def test_a_bad_schedule_or_time_zone_is_named():
 
 
 # -- cost of a scan --------------------------------------------------------------------------------------
-def test_query_count_does_not_grow_with_the_tables(world: World):  # type: ignore[no-untyped-def]
+def test_query_count_does_not_grow_with_the_tables(world: World):
     """Same number of due files, ten times more files that are not due: the same number of statements."""
     requester = world.requester()
     for _ in range(3):
@@ -153,7 +153,7 @@ def test_query_count_does_not_grow_with_the_tables(world: World):  # type: ignor
     assert count(OutboxMessage) > 0
 
 
-def test_delivery_needs_a_fixed_number_of_statements_per_message(world: World, smtp: SMTPServer):  # type: ignore[no-untyped-def]
+def test_delivery_needs_a_fixed_number_of_statements_per_message(world: World, smtp: SMTPServer):
     for _ in range(5):
         world.application("awaiting_consent")
     run(world.app, "consent_reminders", T0 + days(7))

@@ -39,14 +39,14 @@ def figures(text: str) -> dict[str, str]:
     return dict(rows[1:])
 
 
-def _decided(world: World, requester, event: str, submitted: datetime, decided: datetime):  # type: ignore[no-untyped-def]
+def _decided(world: World, requester, event: str, submitted: datetime, decided: datetime):
     application = world.application("submitted", now=submitted, requester=requester)
     world.fire(application, "start_review", decided)
     return world.fire(application, event, decided)
 
 
 @pytest.fixture
-def week(world: World):  # type: ignore[no-untyped-def]
+def week(world: World):
     """Decisions in the week with known turnarounds (1, 2, ..., 10 days; the last three negative),
     a decision just before and just after it, and a backlog."""
     requester = world.requester()
@@ -61,7 +61,7 @@ def week(world: World):  # type: ignore[no-untyped-def]
     return requester
 
 
-def test_weekly_operations_report_figures_equal_direct_counts(world: World, smtp: SMTPServer, week):  # type: ignore[no-untyped-def]
+def test_weekly_operations_report_figures_equal_direct_counts(world: World, smtp: SMTPServer, week):
     tick(world.app, "weekly_report", MONDAY)
     (report,) = db.session.scalars(select(Report)).all()
     assert (report.kind, report.period_start, report.period_end) == ("operations", date(2026, 3, 2), date(2026, 3, 9))
@@ -98,7 +98,7 @@ def test_weekly_operations_report_figures_equal_direct_counts(world: World, smtp
     assert count(Report) == 1 and len(smtp.messages) == 1
 
 
-def test_monthly_organisation_report_masks_small_counts(world: World, smtp: SMTPServer):  # type: ignore[no-untyped-def]
+def test_monthly_organisation_report_masks_small_counts(world: World, smtp: SMTPServer):
     organisation = world.organisation(contact="security@big.example")
     requester = world.requester(organisation=organisation)
     march = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -137,7 +137,7 @@ def test_monthly_organisation_report_masks_small_counts(world: World, smtp: SMTP
     assert count(Report, Report.organisation_id == organisation.id) == 1
 
 
-def test_reports_are_downloaded_by_their_readers_only_and_audited(world: World, smtp: SMTPServer):  # type: ignore[no-untyped-def]
+def test_reports_are_downloaded_by_their_readers_only_and_audited(world: World, smtp: SMTPServer):
     organisation = world.organisation()
     requester = world.requester(organisation=organisation)
     world.application("submitted", now=datetime(2026, 3, 10, tzinfo=UTC), requester=requester)

@@ -37,7 +37,7 @@ def _erased(application: Application, person: Person) -> None:
     assert person.erased_at is not None
 
 
-def test_a_withdrawn_file_is_erased_after_its_period_and_the_statistics_stay(world: World):  # type: ignore[no-untyped-def]
+def test_a_withdrawn_file_is_erased_after_its_period_and_the_statistics_stay(world: World):
     withdrawn = world.application("withdrawn")
     born = _person(withdrawn.person_id).date_of_birth
     by_state = dict(db.session.execute(select(Application.state, func.count()).group_by(Application.state)).all())
@@ -63,7 +63,7 @@ def test_a_withdrawn_file_is_erased_after_its_period_and_the_statistics_stay(wor
     assert count(AuditEntry, AuditEntry.action == "erase") == 2
 
 
-def test_a_person_with_another_open_file_keeps_their_data(world: World):  # type: ignore[no-untyped-def]
+def test_a_person_with_another_open_file_keeps_their_data(world: World):
     details = world.factory.person_details()
     closed = world.application("consent_refused", person=details)
     world.application("submitted", now=T0 + days(200), person=details)
@@ -73,7 +73,7 @@ def test_a_person_with_another_open_file_keeps_their_data(world: World):  # type
     assert person.erased_at is None and person.family_name == details.family_name
 
 
-def test_final_negative_and_positive_files_follow_their_own_periods(world: World):  # type: ignore[no-untyped-def]
+def test_final_negative_and_positive_files_follow_their_own_periods(world: World):
     negative = world.application("final_negative")
     positive = world.application("positive")
     clearance_id = _application(positive.id).clearance_id
@@ -97,7 +97,7 @@ def test_final_negative_and_positive_files_follow_their_own_periods(world: World
     assert db.session.get(Clearance, clearance_id).state == "expired"
 
 
-def test_periods_come_from_the_configuration(make_app):  # type: ignore[no-untyped-def]
+def test_periods_come_from_the_configuration(make_app):
     from tests.conftest import data_context
 
     app = make_app(retention={"closed_days": 30})
@@ -108,7 +108,7 @@ def test_periods_come_from_the_configuration(make_app):  # type: ignore[no-untyp
         assert _application(withdrawn.id).erased_at is not None
 
 
-def test_the_certificate_check_log_is_pruned_after_its_period(make_app):  # type: ignore[no-untyped-def]
+def test_the_certificate_check_log_is_pruned_after_its_period(make_app):
     from screening.certificates.models import CertificateCheck
     from tests.conftest import data_context
 

@@ -32,7 +32,7 @@ print(json.dumps({name: process.tick(name, now).status for name in JOBS}), flush
 """
 
 
-def _private_sqlite(tmp_path) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _private_sqlite(tmp_path) -> dict[str, str]:
     """On SQLite the nodes get a database file of their own: other processes opening the suite's shared file
     (memory-mapped by this process's pooled connections) made later tests fail with "disk I/O error"."""
     from sqlalchemy import create_engine
@@ -46,7 +46,7 @@ def _private_sqlite(tmp_path) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {"url": url}
 
 
-def test_two_scheduler_processes_run_each_job_once(make_app, backend, tmp_path):  # type: ignore[no-untyped-def]
+def test_two_scheduler_processes_run_each_job_once(make_app, backend, tmp_path):
     web = make_app(database=_private_sqlite(tmp_path)) if backend == "sqlite" else make_app()
     config = web.extensions["screening.config"]
     with data_context(web):

@@ -63,7 +63,7 @@ def change_password() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _page(form, 422)
     user = db.session.get(User, current_user.id)
-    assert user is not None  # noqa: S101 - the signed-in account exists (read this request)
+    assert user is not None
     try:
         generation = operations.change_password(
             _actor(), user, form.current_password.data or "", form.password.data or ""

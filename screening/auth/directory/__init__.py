@@ -13,8 +13,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import ldap3  # noqa: F401
 
-from screening.auth.directory.client import Directory  # noqa: E402
-from screening.auth.directory.errors import (  # noqa: E402
+from screening.auth.directory.client import Directory
+from screening.auth.directory.errors import (
     AccountDisabled,
     DirectoryError,
     DirectoryTLSError,
@@ -22,8 +22,8 @@ from screening.auth.directory.errors import (  # noqa: E402
     InvalidCredentials,
     NotMapped,
 )
-from screening.auth.directory.mapping import DirectoryAccount, DirectoryInspection  # noqa: E402
-from screening.config.ldap import (  # noqa: E402
+from screening.auth.directory.mapping import DirectoryAccount, DirectoryInspection
+from screening.config.ldap import (
     AttributeNames,
     LdapConfig,
     OrganisationMapping,

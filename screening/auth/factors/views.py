@@ -78,7 +78,7 @@ def enrol() -> str | tuple[str, int]:
     """Enrol (or replace) the authenticator app: the secret is shown, its first code confirms it."""
     form = EnrolForm()
     user = db.session.get(User, current_user.id)
-    assert user is not None  # noqa: S101 - the signed-in account exists (read this request)
+    assert user is not None
     replacing = user.totp_secret is not None
     if replacing and not session.get(SECOND_FACTOR):  # never replaced without first proving the current one
         return render_template("auth/enrol.html", form=None, required=True, replacing=True), 403
@@ -110,7 +110,7 @@ def recovery_codes() -> str | Response:
     if not FlaskForm().validate_on_submit() or not session.get(SECOND_FACTOR):
         return redirect(url_for("account.index"))
     user = db.session.get(User, current_user.id)
-    assert user is not None  # noqa: S101
+    assert user is not None
     codes = operations.replace_recovery_codes(Actor.of(current_user, request.remote_addr), user)
     return render_template("auth/recovery_codes.html", codes=codes, enrolled=False)
 
@@ -137,7 +137,7 @@ def _refused(message: str, status: int = 400) -> tuple[Response, int]:
 @enrolment
 def key_options() -> Response | tuple[Response, int]:
     user = db.session.get(User, current_user.id)
-    assert user is not None  # noqa: S101
+    assert user is not None
     if operations.has_second_factor(user.id) and not session.get(SECOND_FACTOR):
         return _refused(_("Sign in with your second factor before adding another."), 403)
     options, session[CHALLENGE] = keys.registration_options(_party(), user)
@@ -148,7 +148,7 @@ def key_options() -> Response | tuple[Response, int]:
 @enrolment
 def key_register() -> Response | tuple[Response, int]:
     user = db.session.get(User, current_user.id)
-    assert user is not None  # noqa: S101
+    assert user is not None
     challenge = _take_challenge()
     if challenge is None or (operations.has_second_factor(user.id) and not session.get(SECOND_FACTOR)):
         return _refused(_("Please start again."))
