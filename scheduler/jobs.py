@@ -17,6 +17,7 @@ from screening.clearances import deadlines as clearance_deadlines
 from screening.db import db
 from screening.extensions import settings
 from screening.notifications import alerts, mailer
+from screening.notifications.audit_heads import mail_exported_head
 from screening.notifications.operations import capture_mode
 from screening.reports import operations as reports
 from screening.retention import operations as retention
@@ -161,7 +162,7 @@ def seal_audit_log(now: datetime) -> int:
     """Seal the committed audit entries into the Merkle log (a signed head per batch); export the last head
     of a past day. Runs under its own job lease: one sealer at a time across nodes."""
     sealed = sealing.seal_log(audit_keys(), now, settings())
-    sealing.export_daily_head(now, settings())
+    mail_exported_head(sealing.export_daily_head(now, settings()), now, settings())
     db.session.commit()
     return sealed.entries
 

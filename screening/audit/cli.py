@@ -80,13 +80,14 @@ def audit_seal(context: Context) -> None:
     from screening.audit.setup import audit_keys
     from screening.clock import utcnow
     from screening.db import db
+    from screening.notifications.audit_heads import mail_exported_head
 
     with context.transaction():
         try:
             sealed = seal_log(audit_keys(), utcnow(), context.config)
         except LogError as error:
             fail(str(error))
-        export_daily_head(utcnow(), context.config)
+        mail_exported_head(export_daily_head(utcnow(), context.config), utcnow(), context.config)
         db.session.commit()
     click.echo(f"sealed {sealed.entries} entries; the log holds {sealed.tree_size}")
 

@@ -2,14 +2,16 @@
 
 :func:`seal_log` seals what is committed, one transaction (and one signed head) per batch;
 :func:`export_daily_head` hands the last head of each past day to the auditors, where the database
-administrator cannot rewrite it: a JSON file in ``audit.export_directory`` and a mail to
-``audit.auditors_address`` (through the outbox, so it leaves after the commit).
+administrator cannot rewrite it: a JSON file in ``audit.export_directory``, and the exported head
+returned so that the caller mails it to ``audit.auditors_address`` (audit sits below notifications:
+the mail is enqueued by :func:`screening.notifications.audit_heads.mail_exported_head`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,7 +22,6 @@ from screening.audit.keys import AuditKeys
 from screening.audit.log import LogError, Sealed, head_document, heads, seal
 from screening.config import Config
 from screening.db import db
-from screening.notifications.operations import Mail, Recipient, enqueue
 
 
 def seal_log(keys: AuditKeys, now: datetime, config: Config) -> Sealed:
@@ -30,12 +31,22 @@ def seal_log(keys: AuditKeys, now: datetime, config: Config) -> Sealed:
     return seal(db.session.connection, keys, now, limit=config.audit.seal_batch_size, commit=db.session.commit)
 
 
+@dataclass(frozen=True)
+class ExportedHead:
+    """The last signed head of a past day, as exported: its day (local), tree size and JSON text."""
+
+    day: str
+    tree_size: int
+    text: str
+
+
 def export_name(head: dict[str, object], day: str) -> str:
     return f"audit-head-{day}-{head['tree_size']}.json"
 
 
-def export_daily_head(now: datetime, config: Config) -> int:
-    """Export the last head signed before today (local time) if it was not exported yet; 1 if it was now."""
+def export_daily_head(now: datetime, config: Config) -> ExportedHead | None:
+    """Export the last head signed before today (local time) if it was not exported yet, and return it
+    (None when there was nothing new to export)."""
     zone = ZoneInfo(config.scheduler.timezone)
     midnight = datetime.combine(now.astimezone(zone).date(), time(), zone)
     connection = db.session.connection()
@@ -43,7 +54,7 @@ def export_daily_head(now: datetime, config: Config) -> int:
         select(heads).where(heads.c.signed_at < midnight).order_by(heads.c.tree_size.desc()).limit(1)
     ).first()
     if row is None or row.exported_at is not None:
-        return 0
+        return None
     document = head_document(row)
     day = row.signed_at.astimezone(zone).date().isoformat()
     text = json.dumps(document, indent=2) + "\n"
@@ -54,9 +65,5 @@ def export_daily_head(now: datetime, config: Config) -> int:
         temporary = directory / f".{export_name(document, day)}.tmp"
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, directory / export_name(document, day))  # whole or not at all
-    if settings.auditors_address:
-        recipient = Recipient(settings.auditors_address, config.app.default_locale)
-        context = {"day": day, "head": text, "tree_size": row.tree_size}
-        enqueue([Mail(f"audit_head:{row.tree_size}", recipient, "audit_head", context)], now)
     connection.execute(update(heads).where(heads.c.id == row.id).values(exported_at=now))
-    return 1
+    return ExportedHead(day=day, tree_size=row.tree_size, text=text)
