@@ -18,6 +18,7 @@ from screening.errors import RETRY_AFTER_SECONDS, DomainError, database_unavaila
 from screening.formats import day_filter, day_formatter, moment_filter, moment_formatter
 from workflows.application import ADVICE_LABELS as ADVICE_LABELS_DECLARED
 from workflows.application import APPLICATION
+from workflows.audit import ACTIONS as AUDIT_ACTIONS
 from workflows.clearance import CLEARANCE
 from workflows.roles import AUTHORITY_ROLES, EMPLOYER_ROLES, READER_ROLES, Role
 
@@ -145,7 +146,10 @@ STATE_STYLES = {
 
 _MACHINES = (APPLICATION, CLEARANCE)
 #: Every event and action of the machines by name (its label, its form's text, its tone), for templates.
-EVENTS = {event.name: event for machine in _MACHINES for event in (*machine.events_declared, *machine.actions)}
+EVENTS = {
+    event.name: event
+    for event in (*(e for machine in _MACHINES for e in (*machine.events_declared, *machine.actions)), *AUDIT_ACTIONS)
+}
 #: Labels of the declarations in ``workflows/`` (English there, marked for translation), translated here when
 #: they are shown: the states', the events' and the trail's other actions', the events' texts and the roles'.
 STATE_LABELS = {state.name: lazy_gettext(state.label) for machine in _MACHINES for state in machine.states}

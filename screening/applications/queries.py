@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Row, Select, Subquery, select, union_all
+from sqlalchemy import ColumnElement, Row, Select, Subquery, func, select, union_all
 from sqlalchemy.orm import joinedload
 
 from screening.applications.models import Application
@@ -168,14 +168,39 @@ def get_application(user: User, application_id: int) -> Application:
     return application
 
 
+#: Trail entries that read the file rather than change it: summarised on the file page, never listed.
+READ_ACTIONS = ("read_grounds",)
+
+
 def timeline(application: Application) -> list[AuditEntry]:
+    """The file's changes, oldest first; its reads are in :func:`grounds_reads`, so the list does not grow
+    with every page view."""
     return list(
         db.session.scalars(
             select(AuditEntry)
-            .where(AuditEntry.object_type == "application", AuditEntry.object_id == application.id)
+            .where(
+                AuditEntry.object_type == "application",
+                AuditEntry.object_id == application.id,
+                AuditEntry.action.not_in(READ_ACTIONS),
+            )
             .order_by(AuditEntry.id)
         )
     )
+
+
+def grounds_reads(application: Application) -> Row[Any] | None:
+    """How often the file's grounds were read and the last read (``count``, ``actor``, ``at``), in one
+    statement whatever the number of reads; None when they never were."""
+    return db.session.execute(
+        select(func.count().over().label("count"), AuditEntry.actor, AuditEntry.at)
+        .where(
+            AuditEntry.object_type == "application",
+            AuditEntry.object_id == application.id,
+            AuditEntry.action == "read_grounds",
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).first()
 
 
 def is_overdue(application: Application, today: date) -> bool:

@@ -140,6 +140,7 @@ def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
         "applications/detail.html",
         application=application,
         timeline=queries.timeline(application),
+        grounds_reads=queries.grounds_reads(application) if current_user.role in AUTHORITY_ROLES else None,
         events=events,
         transitions={t.event: t for t in APPLICATION.transitions},
         reason_labels=REASON_LABELS,
