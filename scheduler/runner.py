@@ -25,7 +25,6 @@ from types import FrameType
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 from sqlalchemy import Engine
@@ -33,7 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.jobs import JOBS
 from screening.clock import utcnow
-from screening.config import Config, SchedulerConfig
+from screening.config import Config, SchedulerConfig, schedule_trigger
 from screening.db import db, writer
 from screening.jobs import leases
 from screening.jobs.models import JobRun
@@ -232,7 +231,7 @@ class SchedulerProcess:
         for name in JOBS:
             expression = settings.schedule(name)
             if expression:
-                trigger = CronTrigger.from_crontab(expression, timezone=settings.timezone)
+                trigger = schedule_trigger(expression, settings.timezone)
                 scheduler.add_job(self.tick, trigger, args=[name], id=name, name=name)
         return scheduler
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 import tomllib
 import types
@@ -17,13 +18,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet
 
 from screening.config.errors import ConfigError
 from screening.config.ldap import LdapConfig
 from workflows.roles import ACCOUNT_ROLES
+
+if TYPE_CHECKING:
+    from apscheduler.triggers.base import BaseTrigger
 
 #: Where ``screening demo`` keeps its generated configuration and SQLite database.
 DEMO_DIR = Path("var")
@@ -107,7 +111,8 @@ class MailConfig:
     batch_size: int = 200
 
 
-#: The scheduled jobs and their default crontab schedules (minute hour day month day-of-week).
+#: The scheduled jobs and their default schedules: a crontab expression (minute hour day month day-of-week)
+#: or an interval, ``every N seconds`` / ``every N minutes``.
 JOB_SCHEDULES: dict[str, str] = {
     "deliver_mail": "* * * * *",
     "consent_reminders": "0 8 * * *",
@@ -121,8 +126,26 @@ JOB_SCHEDULES: dict[str, str] = {
     "retention_purge": "30 2 * * *",
     "weekly_report": "0 6 * * mon",
     "monthly_reports": "0 5 1 * *",
-    "seal_audit_log": "* * * * *",
+    "seal_audit_log": "every 5 seconds",
 }
+
+
+_INTERVAL = re.compile(r"every\s+([1-9]\d{0,5})\s+(second|minute)s?", re.IGNORECASE)
+
+
+def schedule_trigger(expression: str, timezone: str) -> BaseTrigger:
+    """The APScheduler trigger of a schedule: an ``IntervalTrigger`` for ``every N seconds`` (or minutes),
+    else a ``CronTrigger``. ValueError names what is wrong with either."""
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    if expression.lower().startswith("every"):
+        match = _INTERVAL.fullmatch(expression)
+        if match is None:
+            raise ValueError(f"not an interval: {expression!r}; write e.g. 'every 5 seconds' or 'every 2 minutes'")
+        unit = "seconds" if match[2].lower() == "second" else "minutes"
+        return IntervalTrigger(timezone=timezone, **{unit: int(match[1])})
+    return CronTrigger.from_crontab(expression, timezone=timezone)
 
 
 @dataclass(frozen=True)
@@ -138,14 +161,13 @@ class SchedulerConfig:
     batch_size: int = 500
     #: Readiness (/readyz, /healthz) also needs some scheduler to hold the scheduler lease (for a monitor).
     readiness_requires_scheduler: bool = False
-    #: ``[scheduler.schedules]``: job name -> crontab expression; jobs not named keep their default
+    #: ``[scheduler.schedules]``: job name -> crontab expression or ``every N seconds``/``every N minutes``;
+    #: jobs not named keep their default
     #: (:data:`JOB_SCHEDULES`), an empty expression switches a job off, an unknown name fails at start.
     schedules: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict(JOB_SCHEDULES)))
 
     def __post_init__(self) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        from apscheduler.triggers.cron import CronTrigger
 
         try:
             ZoneInfo(self.timezone)
@@ -161,12 +183,13 @@ class SchedulerConfig:
             if not expression:
                 continue  # an empty schedule switches the job off
             try:
-                CronTrigger.from_crontab(expression, timezone=self.timezone)
+                schedule_trigger(expression, self.timezone)
             except ValueError as error:
-                raise ConfigError(f"scheduler.schedules.{name}: not a crontab schedule ({error})") from None
+                kind = "an interval" if expression.lower().startswith("every") else "a crontab schedule"
+                raise ConfigError(f"scheduler.schedules.{name}: not {kind} ({error})") from None
 
     def schedule(self, job: str) -> str:
-        """The crontab expression of ``job``; empty when the job is switched off."""
+        """The schedule of ``job`` (crontab or interval); empty when the job is switched off."""
         return self.schedules[job]
 
 

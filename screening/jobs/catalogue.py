@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
-from screening.config import JOB_SCHEDULES, SchedulerConfig
+from screening.config import JOB_SCHEDULES, SchedulerConfig, schedule_trigger
 
 
 def N_(message: str) -> str:
@@ -42,16 +42,20 @@ JOB_NAMES = tuple(JOB_SCHEDULES)
 class JobInfo:
     name: str
     description: str
-    #: Crontab expression, empty when the job is switched off.
+    #: Crontab expression or ``every N seconds``, empty when the job is switched off.
     schedule: str
     next_run: datetime | None
 
 
 def next_run(expression: str, timezone: str, now: datetime) -> datetime | None:
-    """When a crontab schedule fires next after ``now`` (in its time zone); None when switched off."""
+    """When a schedule fires next after ``now`` (in its time zone; an interval: one interval on); None when
+    switched off."""
     if not expression:
         return None
-    return CronTrigger.from_crontab(expression, timezone=timezone).get_next_fire_time(None, now)
+    trigger = schedule_trigger(expression, timezone)
+    if isinstance(trigger, IntervalTrigger):
+        return now + trigger.interval
+    return trigger.get_next_fire_time(None, now)
 
 
 def job_table(config: SchedulerConfig, now: datetime) -> list[JobInfo]:

@@ -140,6 +140,25 @@ def test_the_process_schedules_every_job_from_the_configuration(make_app):
     assert table["monthly_reports"].next_run == datetime(2026, 12, 1, 4, 0, tzinfo=UTC)  # 05:00 in Brussels
 
 
+def test_the_sealer_runs_every_5_seconds_and_any_job_may_take_an_interval(make_app):  # type: ignore[no-untyped-def]
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    app = make_app(scheduler={"schedules": {"deliver_mail": "Every 30 seconds", "weekly_report": "every 2 minutes"}})
+    config = app.extensions["screening.config"].scheduler
+    assert config.schedule("seal_audit_log") == "every 5 seconds"
+    scheduler = SchedulerProcess(app, holder="node-1", clock=lambda: WALL).build(BackgroundScheduler)
+    triggers = {job.id: job.trigger for job in scheduler.get_jobs()}
+    intervals = {name: trigger.interval for name, trigger in triggers.items() if isinstance(trigger, IntervalTrigger)}
+    assert intervals["seal_audit_log"] == timedelta(seconds=5)
+    assert intervals["deliver_mail"] == timedelta(seconds=30) and intervals["weekly_report"] == timedelta(minutes=2)
+    assert isinstance(triggers["monthly_reports"], CronTrigger)
+    table = {info.name: info for info in job_table(config, WALL)}
+    assert table["seal_audit_log"].next_run == WALL + timedelta(seconds=5)
+    assert table["seal_audit_log"].schedule == "every 5 seconds"
+
+
 # -- job leases that follow their holder (issue 14) -------------------------------------------------------
 def _engine(process: SchedulerProcess) -> Engine:
     return process.app.extensions["screening.engine"]

@@ -115,9 +115,19 @@ def test_unknown_job_and_bad_date_are_one_line_errors(config_file):
 # -- configuration ---------------------------------------------------------------------------------------
 def test_a_bad_schedule_or_time_zone_is_named():
     with pytest.raises(ConfigError, match=r"scheduler\.schedules\.consent_expiry: not a crontab schedule"):
+        parse_config({"scheduler": {"schedules": {"consent_expiry": "daily at 8"}}}, env={})
+    with pytest.raises(ConfigError, match=r"scheduler\.schedules\.consent_expiry: not an interval"):
         parse_config({"scheduler": {"schedules": {"consent_expiry": "every day"}}}, env={})
     with pytest.raises(ConfigError, match=r"scheduler\.timezone: unknown time zone"):
         parse_config({"scheduler": {"timezone": "Mars/Olympus"}}, env={})
+
+
+@pytest.mark.parametrize(
+    "expression", ["every 0 seconds", "every 5 hours", "every -5 seconds", "every 5", "every 9999999 seconds", "every"]
+)
+def test_a_bad_interval_stops_the_start_naming_the_key(expression):  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match=r"^scheduler\.schedules\.seal_audit_log: not an interval \("):
+        parse_config({"scheduler": {"schedules": {"seal_audit_log": expression}}}, env={})
     config = parse_config({"mail": {"host": "smtp.example.org"}}, env={"SCREENING_MAIL_PASSWORD": "s3cret"})
     assert config.mail.password == "s3cret" and config.scheduler.schedule("weekly_report") == "0 6 * * mon"
 
