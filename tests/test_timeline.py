@@ -15,7 +15,7 @@ from tests.test_pages import _statements
 from tests.test_visibility import _negative_file
 
 
-def _read(factory, application, count: int, *, last: str = "officer-last") -> None:  # type: ignore[no-untyped-def]
+def _read(factory, application, count: int, *, last: str = "officer-last") -> None:
     start = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     for number in range(count):
         label = last if number == count - 1 else f"officer-{number}"
@@ -24,14 +24,14 @@ def _read(factory, application, count: int, *, last: str = "officer-last") -> No
     factory.commit()
 
 
-def _detail_statements(app, client, application) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+def _detail_statements(app, client, application) -> tuple[str, int]:
     seen = _statements(app)
     page = client.get(f"/applications/{application.id}")
     assert page.status_code == 200
     return page.text, len(seen)
 
 
-def test_the_page_costs_the_same_with_3_or_300_reads(app, factory, as_role):  # type: ignore[no-untyped-def]
+def test_the_page_costs_the_same_with_3_or_300_reads(app, factory, as_role):
     requester = factory.user("requester")
     few, many = _negative_file(factory, requester), _negative_file(factory, requester)
     _read(factory, few, 3)
@@ -48,7 +48,7 @@ def test_the_page_costs_the_same_with_3_or_300_reads(app, factory, as_role):  # 
     assert many_page.count('<li class="mb-2">') == few_page.count('<li class="mb-2">')
 
 
-def test_the_summary_names_the_last_reader_and_the_timeline_keeps_the_changes(factory, as_role):  # type: ignore[no-untyped-def]
+def test_the_summary_names_the_last_reader_and_the_timeline_keeps_the_changes(factory, as_role):
     application = _negative_file(factory, factory.user("requester"))
     _read(factory, application, 37, last="officer-anna")
     auditor_client, _ = as_role("auditor")
@@ -61,7 +61,7 @@ def test_the_summary_names_the_last_reader_and_the_timeline_keeps_the_changes(fa
     assert trail.status_code == 200 and "officer-anna" in trail.text
 
 
-def test_one_read_is_said_in_the_singular_and_an_officer_has_no_trail_link(factory, as_role):  # type: ignore[no-untyped-def]
+def test_one_read_is_said_in_the_singular_and_an_officer_has_no_trail_link(factory, as_role):
     application = _negative_file(factory, factory.user("requester"))
     _read(factory, application, 1, last="officer-bram")
     client, _ = as_role("officer")
@@ -70,7 +70,7 @@ def test_one_read_is_said_in_the_singular_and_an_officer_has_no_trail_link(facto
     assert "/audit?" not in page
 
 
-def test_employers_see_no_summary_of_reads(factory, as_role):  # type: ignore[no-untyped-def]
+def test_employers_see_no_summary_of_reads(factory, as_role):
     org = factory.organisation()
     client, requester = as_role("requester", org)
     application = _negative_file(factory, requester)
@@ -87,7 +87,7 @@ def test_employers_see_no_summary_of_reads(factory, as_role):  # type: ignore[no
         ("fr", "Motifs consultés 2 fois, en dernier par officer-last le "),
     ],
 )
-def test_the_summary_is_translated(factory, as_role, locale, expected):  # type: ignore[no-untyped-def]
+def test_the_summary_is_translated(factory, as_role, locale, expected):
     application = _negative_file(factory, factory.user("requester"))
     _read(factory, application, 2)
     client, auditor = as_role("auditor")
@@ -97,7 +97,7 @@ def test_the_summary_is_translated(factory, as_role, locale, expected):  # type:
     assert expected in page
 
 
-def test_the_trail_erasure_has_a_label_in_every_language(app):  # type: ignore[no-untyped-def]
+def test_the_trail_erasure_has_a_label_in_every_language(app):
     from flask_babel import force_locale
 
     from screening.web import EVENT_LABELS

@@ -140,7 +140,7 @@ def test_the_process_schedules_every_job_from_the_configuration(make_app):
     assert table["monthly_reports"].next_run == datetime(2026, 12, 1, 4, 0, tzinfo=UTC)  # 05:00 in Brussels
 
 
-def test_the_sealer_runs_every_5_seconds_and_any_job_may_take_an_interval(make_app):  # type: ignore[no-untyped-def]
+def test_the_sealer_runs_every_5_seconds_and_any_job_may_take_an_interval(make_app):
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger

@@ -125,7 +125,7 @@ def test_a_bad_schedule_or_time_zone_is_named():
 @pytest.mark.parametrize(
     "expression", ["every 0 seconds", "every 5 hours", "every -5 seconds", "every 5", "every 9999999 seconds", "every"]
 )
-def test_a_bad_interval_stops_the_start_naming_the_key(expression):  # type: ignore[no-untyped-def]
+def test_a_bad_interval_stops_the_start_naming_the_key(expression):
     with pytest.raises(ConfigError, match=r"^scheduler\.schedules\.seal_audit_log: not an interval \("):
         parse_config({"scheduler": {"schedules": {"seal_audit_log": expression}}}, env={})
     config = parse_config({"mail": {"host": "smtp.example.org"}}, env={"SCREENING_MAIL_PASSWORD": "s3cret"})
