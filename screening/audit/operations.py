@@ -26,7 +26,35 @@ def record(
     reason: str | None = None,
     now: datetime | None = None,
 ) -> AuditEntry:
-    entry = AuditEntry(
+    entry = _entry(
+        actor,
+        action,
+        object_type,
+        object_id,
+        organisation_id=organisation_id,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        now=now,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def _entry(
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    *,
+    organisation_id: int | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> AuditEntry:
+    """One entry as the actor makes it; its personal fields enter the log through their digest."""
+    return AuditEntry(
         at=now or utcnow(),
         actor_user_id=actor.user_id,
         actor=actor.label,
@@ -41,8 +69,6 @@ def record(
         client_address=actor.client_address,
         redactable_digest=redactable_digest(reason, actor.client_address),
     )
-    db.session.add(entry)
-    return entry
 
 
 def record_read(
@@ -54,20 +80,7 @@ def record_read(
     renders (on SQLite a write there would queue every reader behind every writer), so the view commits
     nothing: the request's end writes the entry in a short transaction of its own.
     """
-    write_at_request_end(
-        AuditEntry(
-            at=utcnow(),
-            actor_user_id=actor.user_id,
-            actor=actor.label,
-            role=actor.role,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            organisation_id=organisation_id,
-            client_address=actor.client_address,
-            redactable_digest=redactable_digest(None, actor.client_address),
-        )
-    )
+    write_at_request_end(_entry(actor, action, object_type, object_id, organisation_id=organisation_id))
 
 
 def blank_entries(condition: Any, actor: Actor, now: datetime, *, reason: str | None = None) -> int:
