@@ -155,6 +155,7 @@ def demo(ctx: click.Context, host: str, port: int, serve: bool, with_scheduler: 
     try:
         if context.config_path is None:
             context.config_path = str(write_demo_config())
+        context.serve_at(host, port)
         with context.app.app_context():
             from screening.db import db as database
 

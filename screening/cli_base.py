@@ -7,6 +7,8 @@ which imports them to register their groups), so no command module sits in an im
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +40,15 @@ class Context:
             raise ConfigError("no configuration: pass --config FILE, set SCREENING_CONFIG, or run `screening demo`")
         return load_config(path)
 
+    def serve_at(self, host: str, port: int) -> None:
+        """Make ``app.base_url`` the address the development server listens on, so every link the app
+        writes (mail, letters, QR codes, verify URLs) reaches this server; call before the app is built."""
+        if "app" in self.__dict__:
+            raise RuntimeError("serve_at must come before the app is built")
+        self.__dict__["config"] = dataclasses.replace(
+            self.config, app=dataclasses.replace(self.config.app, base_url=listening_url(host, port))
+        )
+
     @cached_property
     def app(self) -> Flask:
         return self._make_app(self.config)
@@ -62,6 +73,19 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+
+def listening_url(host: str, port: int) -> str:
+    """The URL a browser on this machine uses to reach a server bound to ``host``:``port`` (a wildcard
+    address is reached on the loopback, an IPv6 address in brackets)."""
+    host = host.strip("[]")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"http://{host}:{port}"
+    if address.is_unspecified:
+        address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+    return f"http://[{address}]:{port}" if address.version == 6 else f"http://{address}:{port}"
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -155,8 +157,39 @@ def test_quick_start_demo_serves(tmp_path):
                 time.sleep(0.1)  # waiting for the server socket, not for time to pass
         assert health is not None and '"ok"' in health
         assert (tmp_path / "var" / "screening.db").exists()
+        # Every link the demo wrote (consent requests, notices: the letters and QR codes use the same
+        # base) points to the port it serves on, not to the default 5000.
+        with closing(sqlite3.connect(tmp_path / "var" / "screening.db")) as database:
+            bodies = [body for (body,) in database.execute("SELECT body FROM outbox_messages")]
+        links = [link for body in bodies for link in re.findall(r"https?://[^\s]+", body)]
+        assert len(links) >= 16, bodies[:2]
+        assert all(link.startswith(f"http://127.0.0.1:{port}/") for link in links), links[:5]
         assert oct((tmp_path / "var" / "screening.toml").stat().st_mode)[-3:] == "600"
     finally:
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+@pytest.mark.nodb
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:5123"),
+        ("0.0.0.0", "http://127.0.0.1:5123"),  # noqa: S104 - the wildcard is reached on the loopback
+        ("::", "http://[::1]:5123"),
+        ("::1", "http://[::1]:5123"),
+        ("demo.example", "http://demo.example:5123"),
+    ],
+)
+def test_demo_links_follow_host_and_port(host, url):
+    """`screening demo --host H --port P` makes app.base_url the address it serves on."""
+    from screening.app import create_app
+    from screening.cli_base import Context, listening_url
+    from screening.config import make_config
+
+    assert listening_url(host, 5123) == url
+    context = Context(None, create_app)
+    context.__dict__["config"] = make_config()
+    context.serve_at(host, 5123)
+    assert context.config.app.base_url == url
