@@ -101,7 +101,9 @@ def seed(directory: Path, sizes: list[int]) -> dict[str, Any]:
                     now=datetime.now(UTC),
                 )  # fmt: skip
                 for event in ("submit", "consent", "start_review", "advise_positive"):
-                    actor = Actor.of(requester) if event in ("submit", "consent") else officer
+                    actor = {"submit": Actor.of(requester), "consent": Actor.person(application.person_id)}.get(
+                        event, officer
+                    )
                     operations.fire(application, event, actor, settings().deadlines, reason="bench")
                 if number % 100 == 99:
                     db.session.commit()

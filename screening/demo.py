@@ -168,9 +168,8 @@ def _applications(
         moment = started
         for step, event in enumerate(events, start=1):
             moment = started + timedelta(days=step * 2)
-            actor = {"expire_consent": system}.get(
-                event,
-                officer if event not in ("submit", "consent", "refuse", "withdraw", "provide_info") else requester,
+            actor = {"expire_consent": system, "consent": Actor.person(application.person_id)}.get(
+                event, officer if event not in ("submit", "refuse", "withdraw", "provide_info") else requester
             )
             if event == "expire_consent":
                 moment = application.state_changed_at + timedelta(days=deadlines.consent_expiry_days + 1)
@@ -192,4 +191,6 @@ def _applications(
             function_id=functions[0].id, person=details, now=now - timedelta(days=1),
         )  # fmt: skip
         operations.fire(covered, "submit", Actor.of(users[other]), deadlines, now=now - timedelta(days=1))
+        # the employer learns that the person is covered only once the person consents
+        operations.fire(covered, "consent", Actor.person(covered.person_id), deadlines, now=now - timedelta(hours=20))
         assert covered.state == "covered"

@@ -282,6 +282,8 @@ class Factory:
         officer_actor = Actor.of(officer) if officer is not None else Actor(label="officer-x", role="officer")
         for event in path:
             actor = Actor.of(requester) if event in REQUESTER_EVENTS else officer_actor
+            if event == "consent":  # the person's own answer (an employer needs the signed form: paper.py)
+                actor = Actor.person(application.person_id)
             if event == "expire_consent":
                 actor = Actor.system("test")
                 now = now + timedelta(days=31)

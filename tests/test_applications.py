@@ -7,10 +7,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from screening.actors import Actor
 from screening.applications.models import Application
+from screening.applications.operations import fire
 from screening.audit.models import AuditEntry
 from screening.clearances.models import Clearance
 from screening.db import db
+from screening.extensions import settings
 from screening.people.identifiers import make_national_number
 from screening.people.models import Person
 from tests.conftest import Factory, csrf_token, fresh
@@ -128,7 +131,22 @@ def test_whole_story_requester_and_officer(as_role, factory):
     officer_client, _officer = as_role("officer")
     application = factory.application("draft", requester=requester)
     assert _act(requester_client, application.id, "submit").status_code == 302
-    assert _act(requester_client, application.id, "consent").status_code == 302
+    # no bare "Record consent": the employer's POST is refused and changes nothing (the person answers)
+    assert (
+        f'action="/applications/{application.id}/consent"'
+        not in requester_client.get(f"/applications/{application.id}").text
+    )
+    page = requester_client.get(f"/applications/{application.id}").text
+    forged = requester_client.post(
+        f"/applications/{application.id}/consent",
+        data={"consent-csrf_token": csrf_token(page), "consent-version": str(application.version + 1)},
+    )
+    assert forged.status_code == 403
+    fresh()
+    assert db.session.get(Application, application.id).state == "awaiting_consent"
+    stored = db.session.get(Application, application.id)
+    fire(stored, "consent", Actor.person(stored.person_id), settings().deadlines)
+    db.session.commit()
     queue = officer_client.get("/queue")
     assert application.reference in queue.text
     assert _act(officer_client, application.id, "start_review").status_code == 302
@@ -237,6 +255,11 @@ def test_screened_once_gives_covered(as_role, factory):
     assert second.person_id == first.person_id
     clearances_before = _count(Clearance)
     assert _act(client, second.id, "submit").status_code == 302
+    fresh()
+    stored = db.session.get(Application, second.id)
+    assert (stored.state, stored.clearance_id) == ("awaiting_consent", None)  # nothing told before consent
+    fire(stored, "consent", Actor.person(stored.person_id), settings().deadlines)
+    db.session.commit()
     fresh()
     stored = db.session.get(Application, second.id)
     assert stored.state == "covered"

@@ -97,6 +97,7 @@ def test_second_positive_extends_the_existing_clearance(factory):
         Actor(label="r", role="requester", organisation_id=second.organisation_id),
         settings().deadlines,
     )
+    fire(second, "consent", Actor.person(second.person_id), settings().deadlines)
     assert second.state == "covered"  # a clearance under re-evaluation still covers its holder
     assert db.session.get(Clearance, first.clearance_id).valid_until == old_until
 

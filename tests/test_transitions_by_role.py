@@ -3,7 +3,8 @@
 The machine's own tests (test_workflows.py) prove the declaration; these prove the server enforces it: the
 permitted role moves the file, every other role is refused, the file stays where it was and the audit trail
 holds no trace of the attempt. Events only the person (signed link) or the system (scheduler) may fire are
-refused for every account.
+refused for every account, and so is an event an account may record only with evidence (PAPER_ONLY: the
+requester's consent is the upload of the signed form, tests/privacy/test_paper_consent.py), never by a button.
 """
 
 from __future__ import annotations
@@ -17,15 +18,20 @@ from screening.applications.models import Application
 from screening.audit.models import AuditEntry
 from screening.db import db
 from tests.conftest import csrf_token, fresh
-from workflows.application import APPLICATION
+from workflows.application import APPLICATION, PAPER_ONLY
 from workflows.roles import ACCOUNT_ROLES
 
 CASES = [
-    (t.event, source, t.target, tuple(sorted(set(t.roles) & set(ACCOUNT_ROLES))))
+    (
+        t.event,
+        source,
+        t.target,
+        tuple(sorted(r for r in set(t.roles) & set(ACCOUNT_ROLES) if (t.event, r) not in PAPER_ONLY)),
+    )
     for t in APPLICATION.transitions
     for source in t.sources
-    # submit -> covered needs a clearance; submit -> awaiting_consent is the same event from the same state
-    if not (t.event == "submit" and t.target == "covered")
+    # consent -> covered needs a clearance; consent -> submitted is the same event from the same state
+    if not (t.event == "consent" and t.target == "covered")
 ]
 
 
@@ -80,4 +86,5 @@ def test_every_transition_is_covered():
     covered = {event for event, *_rest in CASES}
     assert fired_by_accounts <= covered
     assert {"expire_consent", "close_appeal_window"} <= covered  # system events: refused for every account
+    assert ("consent", "awaiting_consent", "submitted", ()) in CASES  # the bare "Record consent" is refused
     assert all(len(allowed) <= 1 for *_rest, allowed in CASES)

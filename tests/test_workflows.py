@@ -13,6 +13,7 @@ from workflows.application import (
     ADVICE_LABELS,
     APPLICATION,
     IN_PROGRESS_STATES,
+    PAPER_ONLY,
     PERSON_EVENTS,
     QUEUE_STATES,
     no_valid_clearance,
@@ -98,16 +99,22 @@ def test_unknown_event_and_state_are_refused():
         APPLICATION.resolve("limbo", "submit", "requester")
 
 
-def test_submit_branches_on_screened_once():
-    assert APPLICATION.resolve("draft", "submit", "requester", {"holds_valid_clearance": True}).target == "covered"
-    facts = {"holds_valid_clearance": False}
-    assert APPLICATION.resolve("draft", "submit", "requester", facts).target == "awaiting_consent"
+def test_consent_branches_on_screened_once_and_submit_does_not():
+    """The employer learns "covered" only after the person consents: submit reads no clearance at all."""
+    for holds in (True, False):
+        facts = {"holds_valid_clearance": holds}
+        assert APPLICATION.resolve("draft", "submit", "requester", facts).target == "awaiting_consent"
+        assert APPLICATION.resolve("draft", "submit", "requester", {}).target == "awaiting_consent"
+        for role in ("person", "requester"):
+            target = APPLICATION.resolve("awaiting_consent", "consent", role, facts).target
+            assert target == ("covered" if holds else "submitted")
+    assert ("consent", "requester") in PAPER_ONLY
 
 
 @pytest.mark.parametrize(
     ("machine", "state", "event", "role", "fact"),
     [
-        (APPLICATION, "draft", "submit", "requester", "holds_valid_clearance"),
+        (APPLICATION, "awaiting_consent", "consent", "person", "holds_valid_clearance"),
         (APPLICATION, "awaiting_consent", "expire_consent", "system", "consent_period_over"),
         (APPLICATION, "negative", "lodge_appeal", "officer", "appeal_window_closed"),
         (APPLICATION, "negative", "close_appeal_window", "system", "appeal_window_closed"),

@@ -20,7 +20,8 @@ REQUESTER, HR, OFFICER, PERSON, SYSTEM = Role.REQUESTER, Role.HR, Role.OFFICER, 
 
 @guard()
 def holds_valid_clearance(facts: Mapping[str, Any]) -> bool:
-    """Screened once: the person already holds a valid clearance."""
+    """Screened once: the person already holds a valid clearance. Read only when the person consents, so the
+    employer learns it only then (the DBS Update Service model: consent first, then the status)."""
     return bool(facts["holds_valid_clearance"])
 
 
@@ -110,9 +111,9 @@ ACTIONS = (
 )
 
 TRANSITIONS = (
-    transition("submit", "draft", "covered", {REQUESTER}, guard=holds_valid_clearance),
-    transition("submit", "draft", "awaiting_consent", {REQUESTER}, guard=no_valid_clearance),
-    transition("consent", "awaiting_consent", "submitted", {PERSON, REQUESTER}),
+    transition("submit", "draft", "awaiting_consent", {REQUESTER}),
+    transition("consent", "awaiting_consent", "covered", {PERSON, REQUESTER}, guard=holds_valid_clearance),
+    transition("consent", "awaiting_consent", "submitted", {PERSON, REQUESTER}, guard=no_valid_clearance),
     transition("refuse", "awaiting_consent", "consent_refused", {PERSON, REQUESTER}),
     transition("expire_consent", "awaiting_consent", "consent_expired", {SYSTEM}, guard=consent_period_over),
     transition("start_review", "submitted", "in_review", {OFFICER}),
@@ -160,3 +161,6 @@ GROUNDS_EVENTS = frozenset(event.name for event in EVENTS if event.grounds)
 DISCLOSING_EVENTS = frozenset(event.name for event in EVENTS if event.discloses_grounds)
 #: What the person may do through the signed link.
 PERSON_EVENTS = APPLICATION.fired_by(PERSON)
+#: Events a role may record only with evidence, never with a bare button: the employer's screening manager
+#: records the person's consent only by uploading the signed paper form (screening/applications/paper.py).
+PAPER_ONLY = frozenset({("consent", REQUESTER.value)})

@@ -41,16 +41,15 @@ class Step:
     today: date
 
 
-def on_submit(step: Step) -> None:
-    """Screened once: a person who still holds a valid clearance is covered by it."""
+def on_consent(step: Step) -> None:
+    """Screened once: a person who still holds a valid clearance is covered by it from their consent on (the
+    employer learns it only now). Otherwise the file reaches the authority; the advice is due ``REVIEW_DUE``
+    days later."""
     if step.target == "covered":
         clearance = covering_clearance(step.application.person_id, step.today)
         assert clearance is not None  # the guard said so in this transaction
         step.application.clearance_id = clearance.id
-
-
-def on_consent(step: Step) -> None:
-    """The file reaches the authority; the advice is due ``REVIEW_DUE`` days later."""
+        return
     step.application.submitted_at = step.now
     step.application.due_on = step.today + relativedelta(days=REVIEW_DUE.days(step.deadlines))
 
@@ -114,7 +113,6 @@ def _grant_clearance(step: Step) -> None:
 
 #: The side effects of each event, keyed by event.
 EFFECTS: dict[str, Callable[[Step], None]] = {
-    "submit": on_submit,
     "consent": on_consent,
     "request_info": on_request_info,
     "provide_info": on_provide_info,
@@ -125,7 +123,7 @@ EFFECTS: dict[str, Callable[[Step], None]] = {
     "withdraw": on_withdraw,
 }
 #: Events that change nothing but the state (their audit entry and mail are written for every event).
-NO_EFFECT = frozenset({"refuse", "expire_consent", "start_review", "close_appeal_window", "withdraw_consent"})
+NO_EFFECT = frozenset({"submit", "refuse", "expire_consent", "start_review", "close_appeal_window", "withdraw_consent"})
 
 
 def apply_effects(step: Step) -> None:

@@ -29,7 +29,7 @@ from screening.people.operations import PersonDetails, find_or_create_person
 from screening.references import next_reference
 from screening.rows import lock_rows, write_locked
 from screening.vault import IdentifierVault
-from workflows.application import ADVICE_EVENTS, APPLICATION, CONSENT_EXPIRY, GROUNDS_EVENTS
+from workflows.application import ADVICE_EVENTS, APPLICATION, CONSENT_EXPIRY, GROUNDS_EVENTS, PAPER_ONLY
 from workflows.machine import GuardFailed, IllegalTransition, NotPermitted, TransitionError
 
 
@@ -78,7 +78,8 @@ def _context(application: Application, today: date, deadlines: DeadlinesConfig) 
         asked_on = local_date(application.state_changed_at)
         days = CONSENT_EXPIRY.days(deadlines)
         context["consent_period_over"] = today >= asked_on + relativedelta(days=days)
-    if application.state == "draft":
+        # screened once, decided only when the person consents: before that a covered person's file and
+        # anyone else's look the same to the employer (same state, page, mail)
         context["holds_valid_clearance"] = covering_clearance(application.person_id, today) is not None
     if application.state == "negative":
         closes = application.appeal_deadline
@@ -87,9 +88,11 @@ def _context(application: Application, today: date, deadlines: DeadlinesConfig) 
 
 
 def available_events(application: Application, role: str, today: date, deadlines: DeadlinesConfig) -> tuple[str, ...]:
-    """What ``role`` may do now: the web layer shows exactly these actions."""
+    """What ``role`` may do now with a button: the web layer shows exactly these actions. An event the role
+    records only with evidence (:data:`~workflows.application.PAPER_ONLY`) has its own page, not a button."""
     context = _context(application, today, deadlines)
-    return tuple(t.event for t in APPLICATION.available(application.state, role, context))
+    available = APPLICATION.available(application.state, role, context)
+    return tuple(t.event for t in available if (t.event, role) not in PAPER_ONLY)
 
 
 def _check_scope(actor: Actor, application: Application) -> None:
@@ -106,6 +109,7 @@ def fire(
     reason: str | None = None,
     disclosed_grounds: str | None = None,
     expected_version: int | None = None,
+    paper_form: bool = False,
     now: datetime | None = None,
 ) -> Application:
     """Take one transition of the application machine, with its side effects, audit entry and mail.
@@ -116,15 +120,21 @@ def fire(
     ``expected_version`` is the version the user saw: if someone else acted meanwhile, the user gets a
     conflict instead of acting on a state they have not seen. The version column makes the UPDATE itself
     conditional, so two simultaneous requests cannot both succeed.
+
+    ``paper_form`` says the signed paper form was uploaded with this step (only
+    :func:`screening.applications.paper.record_paper_consent` says so): an event of
+    :data:`~workflows.application.PAPER_ONLY` is refused without it.
     """
     now = now or utcnow()
     _check_scope(actor, application)
+    if (event, actor.role) in PAPER_ONLY and not paper_form:
+        raise NotAllowed("An employer records consent only by uploading the form the person signed.")
     # Lock the row and read its latest state: a second officer waits here, then sees the first one's
     # decision (PostgreSQL); SQLite serialises writing requests at BEGIN, to the same effect.
     lock_rows(application)
     if expected_version is not None and expected_version != application.version:
         raise Conflict("Someone else changed this application meanwhile. Review its current state and try again.")
-    if event == "submit" or event in ADVICE_EVENTS or event == "appeal_upheld":
+    if event == "consent" or event in ADVICE_EVENTS or event == "appeal_upheld":
         lock_person(application.person_id)  # screened once, or a clearance granted: one decision at a time
     _step(application, event, actor, deadlines, reason, now, disclosed_grounds)
     try:

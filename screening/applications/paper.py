@@ -1,4 +1,6 @@
-"""A signed paper consent form, scanned and uploaded by the requester instead of the person's link.
+"""A signed paper consent form, scanned and uploaded by the requester: the only way an employer records the
+person's consent (there is no bare "Record consent" button; :func:`~screening.applications.operations.fire`
+refuses the requester's ``consent`` without the form).
 
 The type is read from the file's first bytes, never from its name or the browser's claim: only PDF, JPEG
 and PNG are taken, up to :data:`MAX_BYTES`. Recording it fires the workflow's ``consent`` transition with
@@ -40,7 +42,7 @@ def record_paper_consent(
     content: bytes,
     deadlines: DeadlinesConfig,
     *,
-    expected_version: int | None = None,
+    expected_version: int,
     now: datetime | None = None,
 ) -> ConsentDocument:
     """Store the signed form and record the consent it gives; nothing is stored if either fails."""
@@ -55,8 +57,9 @@ def record_paper_consent(
         raise InvalidInput("Upload a PDF, JPEG or PNG scan of the signed form.", field="document")
     now = now or utcnow()
     fire(
-        application, "consent", actor, deadlines, reason="signed paper form", expected_version=expected_version, now=now
-    )
+        application, "consent", actor, deadlines, reason="signed paper form", expected_version=expected_version,
+        paper_form=True, now=now,
+    )  # fmt: skip
     document = ConsentDocument(
         application_id=application.id,
         media_type=media_type,

@@ -21,7 +21,7 @@ from screening.auth.access import roles
 from screening.catalogue.models import CriticalFunction
 from screening.clock import today
 from screening.db import db
-from screening.errors import DomainError
+from screening.errors import Conflict, DomainError
 from screening.extensions import settings, vault
 from screening.people.operations import PersonDetails
 from screening.person_link.views import link_for
@@ -202,9 +202,11 @@ def consent_form(application_id: int) -> Response | tuple[str, int]:
         return _upload_page(application, form, 422 if request.method == "POST" else 200)
     version = form.version.data or ""
     try:
+        if not version.isdigit() or len(version) > 9:  # strict: the upload answers the file as the user saw it
+            raise Conflict("Someone else changed this application meanwhile. Review its current state and try again.")
         record_paper_consent(
             application, _actor(), form.document.data.read(MAX_BYTES + 1),
-            settings().deadlines, expected_version=int(version) if version.isdigit() else None,
+            settings().deadlines, expected_version=int(version),
         )  # fmt: skip
     except DomainError as error:
         db.session.rollback()

@@ -162,7 +162,9 @@ class World:
         """One transition (by the requester for requester events, else an officer), committed."""
         fresh()
         current = db.session.get(Application, application.id)
-        if event_name in REQUESTER_EVENTS:
+        if event_name == "consent":  # the person answers (an employer only with the signed form)
+            actor = Actor.person(current.person_id)
+        elif event_name in REQUESTER_EVENTS:
             actor = Actor.of(db.session.get(User, current.created_by_id))
         else:
             actor = Actor(label="officer-x", role="officer")

@@ -204,6 +204,7 @@ def _cleared(world: World):
     covered = world.application("draft", requester=world.requester(email="req2@second.example", organisation=second),
                                 person=details)  # fmt: skip
     world.fire(covered, "submit", T0 + days(1))
+    world.fire(covered, "consent", T0 + days(1))
     assert _reload(Application, covered.id).state == "covered"
     clearance = _reload(Clearance, _reload(Application, positive.id).clearance_id)
     return clearance
