@@ -78,6 +78,7 @@ def init_settings(app: Flask, config: Config) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         BOOTSTRAP_SERVE_LOCAL=True,
         BABEL_DEFAULT_LOCALE=config.app.default_locale,
+        BABEL_DEFAULT_TIMEZONE=config.site.timezone,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
     )

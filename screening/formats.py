@@ -1,5 +1,10 @@
 """Dates in the user's language and timezone, as Flask-Babel formats them, at a fraction of the cost.
 
+This is the one place times become text for people: pages (the ``|moment`` and ``|day`` filters), mail,
+PDFs and CSV exports all format through it. The zone is ``[site] timezone`` (Europe/Brussels by default;
+the database keeps UTC) and the locale is the reader's language in its Belgian variant (British for
+English): a 24-hour clock and the day before the month, as Belgian readers write them.
+
 Babel's ``format_datetime`` looks the locale's CLDR pattern up and walks it field by field on every call:
 about 20 µs, a millisecond for a list of 50 rows, as much as the rest of the page's rendering. A locale's
 pattern never changes while the application runs, so here it is compiled once per (locale, width) into a
@@ -17,8 +22,15 @@ from functools import lru_cache
 from typing import Any
 
 from babel import Locale
-from babel.dates import DateTimeFormat, get_date_format, get_datetime_format, get_time_format
-from flask_babel import format_date, format_datetime, get_locale, get_timezone
+from babel.dates import (
+    DateTimeFormat,
+    format_date,
+    format_datetime,
+    get_date_format,
+    get_datetime_format,
+    get_time_format,
+)
+from flask_babel import get_locale, get_timezone
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 
@@ -28,6 +40,23 @@ WIDTHS = frozenset({"short", "medium", "long"})
 _Field = Callable[[date | time | datetime], str]
 _Formatter = Callable[[Any], str]
 _FIELD = re.compile(r"%\((\w+)\)s")
+
+#: The regional variant of a language without a territory: what a reader in Belgium expects.
+REGIONAL = {"en": "en_GB", "nl": "nl_BE", "fr": "fr_BE", "de": "de_BE"}
+
+
+@lru_cache(maxsize=32)
+def _regional(name: str) -> Locale:
+    locale = Locale.parse(name)
+    if locale.territory is None and locale.language in REGIONAL:
+        return Locale.parse(REGIONAL[locale.language])
+    return locale
+
+
+def formatting_locale(language: str | Locale | None = None) -> Locale:
+    """The locale dates are written in for ``language`` (default: the current user's): its Belgian variant
+    (British for English) when it names no territory, so "en" reads "15 Mar 2026, 00:30:00", not "12:30 AM"."""
+    return _regional(str(language or get_locale() or "en"))
 
 
 def _number(attribute: str, length: int) -> _Field:
@@ -82,7 +111,7 @@ def _datetime_formatter(locale: Locale, width: str) -> Callable[[datetime], str]
 
 
 def _zone_shift() -> Callable[[datetime], datetime]:
-    """Moves a moment to the user's timezone, as Flask-Babel rebases it (naive values are UTC)."""
+    """Moves a moment to the site's timezone (Flask-Babel's default, from ``[site] timezone``; naive values are UTC)."""
     zone = get_timezone()
     normalize = getattr(zone, "normalize", None)  # pytz zones need it after astimezone
 
@@ -95,22 +124,30 @@ def _zone_shift() -> Callable[[datetime], datetime]:
     return shift
 
 
-def moment_formatter(width: str = "medium") -> Callable[[datetime | None], str]:
-    """:func:`format_moment` for the current language and timezone, looked up once: a list page takes one
-    and formats a moment per row with it."""
-    if width not in WIDTHS:
-        return lambda value: format_datetime(value, width) if isinstance(value, datetime) else ""
-    compiled = _datetime_formatter(get_locale() or Locale("en"), width)
+def moment_formatter(width: str = "medium", language: str | None = None) -> Callable[[datetime | None], str]:
+    """:func:`format_moment` for the current (or the given) language and the site's timezone, looked up once:
+    a list page takes one and formats a moment per row with it."""
+    locale = formatting_locale(language)
     shift = _zone_shift()
+    if width not in WIDTHS:
+        return lambda value: format_datetime(shift(value), width, locale=locale) if isinstance(value, datetime) else ""
+    compiled = _datetime_formatter(locale, width)
     return lambda value: compiled(shift(value)) if isinstance(value, datetime) else ""
 
 
-def day_formatter(width: str = "medium") -> Callable[[date | datetime | None], str]:
-    """:func:`format_day` for the current language and timezone, looked up once."""
-    if width not in WIDTHS:
-        return lambda value: format_date(value, width) if value is not None else ""
-    compiled = _date_formatter(get_locale() or Locale("en"), width)
+def day_formatter(width: str = "medium", language: str | None = None) -> Callable[[date | datetime | None], str]:
+    """:func:`format_day` for the current (or the given) language and the site's timezone, looked up once."""
+    locale = formatting_locale(language)
     shift = _zone_shift()
+    if width not in WIDTHS:
+
+        def babel_day(value: date | datetime | None) -> str:
+            if value is None:
+                return ""
+            return format_date(shift(value) if isinstance(value, datetime) else value, width, locale=locale)
+
+        return babel_day
+    compiled = _date_formatter(locale, width)
 
     def day(value: date | datetime | None) -> str:
         if value is None:
@@ -120,14 +157,14 @@ def day_formatter(width: str = "medium") -> Callable[[date | datetime | None], s
     return day
 
 
-def format_day(value: date | datetime | None, width: str = "medium") -> str:
-    """A calendar date (``12 Mar 2026``); a datetime is first moved to the user's timezone."""
-    return day_formatter(width)(value)
+def format_day(value: date | datetime | None, width: str = "medium", language: str | None = None) -> str:
+    """A calendar date (``12 Mar 2026``); a datetime is first moved to the site's timezone."""
+    return day_formatter(width, language)(value)
 
 
-def format_moment(value: datetime | None, width: str = "medium") -> str:
-    """A moment (``Mar 12, 2026, 9:41:07 AM``) in the user's timezone and language."""
-    return moment_formatter(width)(value)
+def format_moment(value: datetime | None, width: str = "medium", language: str | None = None) -> str:
+    """A moment (``12 Mar 2026, 09:41:07``) in the site's timezone and the user's (or the given) language."""
+    return moment_formatter(width, language)(value)
 
 
 def _per_render(eval_ctx: EvalContext, name: str, make: Callable[[], _Formatter]) -> _Formatter:

@@ -6,10 +6,25 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from babel import Locale
+from babel.dates import format_date as babel_date
+from babel.dates import format_datetime as babel_datetime
 from flask import Flask
-from flask_babel import Babel, force_locale, format_date, format_datetime
+from flask_babel import Babel, force_locale, get_timezone
 
-from screening.formats import day_formatter, format_day, format_moment, moment_formatter
+from screening.formats import day_formatter, format_day, format_moment, formatting_locale, moment_formatter
+
+
+def format_datetime(value: datetime, width: str = "medium") -> str:
+    """Babel's own text for the current language's regional variant, in the site's zone."""
+    return babel_datetime(value, width, tzinfo=get_timezone(), locale=formatting_locale())
+
+
+def format_date(value: date | datetime, width: str = "medium") -> str:
+    if isinstance(value, datetime):
+        return babel_date(value.astimezone(get_timezone()), width, locale=formatting_locale())
+    return babel_date(value, width, locale=formatting_locale())
+
 
 LOCALES = ["en", "nl", "fr", "de", "en_GB", "ar", "ja"]
 WIDTHS = ["short", "medium", "long", "full"]
@@ -44,8 +59,23 @@ def test_empty_values_and_naive_moments() -> None:
         assert format_moment(None) == "" and format_day(None) == ""
         assert format_moment(date(2026, 1, 2)) == ""  # a date is not a moment
         naive = datetime(2026, 3, 4, 5, 6, 7)
-        assert format_moment(naive) == format_datetime(naive, "medium")
-        assert format_day(date(2026, 3, 4)) == "Mar 4, 2026"
+        assert format_moment(naive) == format_datetime(naive.replace(tzinfo=UTC), "medium")
+        assert format_day(date(2026, 3, 4)) == "4 Mar 2026"
+
+
+def test_belgian_readers_get_the_regional_variant_and_the_site_zone() -> None:
+    """English reads "15 Mar 2026, 00:30:00" in Brussels for 23:30 UTC, never "Mar 14" or "11:30 PM"."""
+    app = Flask("formats")
+    Babel(app, default_timezone="Europe/Brussels")
+    late = datetime(2026, 3, 14, 23, 30, tzinfo=UTC)
+    with app.test_request_context("/"):
+        assert formatting_locale("en") == Locale.parse("en_GB")
+        assert formatting_locale("nl") == Locale.parse("nl_BE") and formatting_locale("ja") == Locale.parse("ja")
+        assert format_moment(late) == "15 Mar 2026, 00:30:00"
+        assert format_day(late) == "15 Mar 2026"
+        assert format_moment(late, language="nl") == "15 mrt 2026, 00:30:00"
+        assert format_moment(late, "long", language="fr").startswith("15 mars 2026")
+        assert format_day(late, "long", language="nl") == "15 maart 2026"
 
 
 def test_filters_follow_the_language_of_each_render() -> None:

@@ -55,6 +55,20 @@ class AppConfig:
 
 
 @dataclass(frozen=True)
+class SiteConfig:
+    #: Every time shown to a user (pages, mail, PDFs, CSV) is in this zone; the database keeps UTC.
+    timezone: str = "Europe/Brussels"
+
+    def __post_init__(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"site.timezone: unknown time zone {self.timezone!r}") from None
+
+
+@dataclass(frozen=True)
 class DatabaseConfig:
     url: str = field(default="", metadata=_env("SCREENING_DATABASE_URL"))
     echo: bool = False
@@ -264,6 +278,7 @@ class DocumentsConfig:
 @dataclass(frozen=True)
 class Config:
     app: AppConfig = field(default_factory=AppConfig)
+    site: SiteConfig = field(default_factory=SiteConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     deadlines: DeadlinesConfig = field(default_factory=DeadlinesConfig)
@@ -302,6 +317,7 @@ class Config:
 
 _SECTIONS: dict[str, type] = {
     "app": AppConfig,
+    "site": SiteConfig,
     "database": DatabaseConfig,
     "security": SecurityConfig,
     "deadlines": DeadlinesConfig,

@@ -63,7 +63,7 @@ def warn_operator(now: datetime) -> int:
         return 0
     since = trouble.since
     context = {
-        "since": since.strftime("%Y-%m-%d %H:%M"), "waiting": trouble.waiting, "given_up": trouble.given_up,
+        "since": since.isoformat(), "waiting": trouble.waiting, "given_up": trouble.given_up,
         "give_up_hours": config.give_up_hours, "last_error": trouble.last_error,
         "link": app_link("outbox.index", state="failed" if trouble.given_up else "pending"),
     }  # fmt: skip

@@ -15,7 +15,6 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from babel.dates import format_date
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
 from sqlalchemy import select
@@ -24,14 +23,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from screening.auth.models import User
 from screening.db import db
 from screening.extensions import settings
+from screening.formats import format_day, format_moment
 from screening.notifications.models import OutboxMessage
 from screening.organisations.models import Organisation
 from workflows.roles import EMPLOYER_ROLES
 
 #: Languages mail templates exist in (``templates/mail/<template>.<language>.txt``).
 MAIL_LANGUAGES = ("en", "nl", "fr")
-#: How dates are written in each language: Belgian usage ("1 March 2026", "1 maart 2026", "1 mars 2026").
-DATE_LOCALES = {"en": "en_GB", "nl": "nl_BE", "fr": "fr_BE"}
 #: Roles of an organisation's users who hear about its files when it has no contact address.
 
 
@@ -70,11 +68,21 @@ def language_for(locale: str | None) -> str:
 
 
 def mail_date(value: str | date | None, language: str) -> str:
-    """A date as people write it in ``language`` ("1 maart 2026", "1 mars 2026", "1 March 2026")."""
+    """A date as people write it in ``language`` ("1 maart 2026", "1 mars 2026", "1 March 2026"); a moment
+    (an ISO date-time with its offset) is first moved to the site's timezone."""
     if not value:
         return ""
-    day = date.fromisoformat(value) if isinstance(value, str) else value
-    return format_date(day, "long", locale=DATE_LOCALES.get(language, language))
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    return format_day(value, "long", language)
+
+
+def mail_moment(value: str | datetime | None, language: str) -> str:
+    """A moment (an ISO date-time with its offset, as the context keeps it) in the site's timezone, written
+    as people write it in ``language`` ("15 March 2026 at 00:30:00 CET")."""
+    if not value:
+        return ""
+    return format_moment(datetime.fromisoformat(value) if isinstance(value, str) else value, "long", language)
 
 
 def render(template: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
@@ -84,7 +92,12 @@ def render(template: str, language: str, context: dict[str, Any]) -> tuple[str, 
         def in_language(value: str | date | None) -> str:
             return mail_date(value, language)
 
-        return render_template(f"mail/{template}.{language}.txt", **context, language=language, date=in_language)
+        def moment_in_language(value: str | datetime | None) -> str:
+            return mail_moment(value, language)
+
+        return render_template(
+            f"mail/{template}.{language}.txt", **context, language=language, date=in_language, moment=moment_in_language
+        )
 
     try:
         text = render_in(language)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -22,6 +24,8 @@ SECTIONS = (
     ("mail_sent", "Mail sent to the person"),
     ("audit_trail", "Audit trail of the files"),
 )
+#: A moment as ``subject_record`` writes it (ISO 8601 with its UTC offset): shown through ``moment``.
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)")
 
 
 class SubjectExportDocument:
@@ -33,10 +37,20 @@ class SubjectExportDocument:
         *,
         title: str = "Personal data held by the screening service",
         generated_at: str = "",
+        moment: Callable[[str], str] = str,
     ) -> None:
         self.record = record
         self.title = title
         self.generated_at = generated_at
+        #: How a moment of the record is printed (the caller's local-time helper); the JSON keeps UTC.
+        self.moment = moment
+
+    def _shown(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, str) and _ISO_MOMENT.fullmatch(value):
+            return self.moment(value)
+        return str(value)
 
     def _styles(self) -> Any:
         regular, bold = fonts.faces()
@@ -50,7 +64,7 @@ class SubjectExportDocument:
     def _table(self, item: dict[str, Any], styles: Any, font: str) -> Table:
         rows = [
             [Paragraph(escape(str(key).replace("_", " ")), styles["BodyText"]),
-             Paragraph(escape("" if value is None else str(value)).replace("\n", "<br/>"), styles["BodyText"])]
+             Paragraph(escape(self._shown(value)).replace("\n", "<br/>"), styles["BodyText"])]
             for key, value in item.items()
         ]  # fmt: skip
         table = Table(rows, colWidths=[50 * mm, 120 * mm])

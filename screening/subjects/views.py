@@ -4,6 +4,7 @@ PDF), and erase their data where the law allows. Every export and erasure is in 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -23,6 +24,7 @@ from screening.clock import utcnow
 from screening.db import db
 from screening.errors import DomainError
 from screening.extensions import vault
+from screening.formats import moment_formatter
 from screening.people.identifiers import IdentifierError, parse_national_number
 from screening.people.models import Person
 from screening.subjects.export_pdf import SubjectExportDocument
@@ -103,7 +105,10 @@ def export(person_id: int, fmt: str) -> Response:
         body = json.dumps(data, ensure_ascii=False, indent=2).encode()
         mimetype = "application/json"
     else:
-        body = SubjectExportDocument(data, generated_at=f"Generated {now:%Y-%m-%d %H:%M} UTC").build()
+        moment = moment_formatter()
+        body = SubjectExportDocument(
+            data, generated_at=f"Generated {moment(now)}", moment=lambda text: moment(datetime.fromisoformat(text))
+        ).build()
         mimetype = "application/pdf"
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
