@@ -39,7 +39,7 @@ def _neutral(text: str, application: Application) -> str:
     text = re.sub(r'(id|name)="[a-z_]+-csrf_token"[^>]*>', "CSRF>", text)
     text = re.sub(rf"/applications/{application.id}\b", "/applications/ID", text)
     text = re.sub(r"\b\d{2}\.\d{2}\.\d{2}-[\d.*]+", "NRN", text)  # the masked national register number
-    return re.sub(r"\b[A-Z][a-z]{2} \d{1,2}, 19\d\d\b|\b19\d\d-\d{2}-\d{2}\b", "BORN", text)
+    return re.sub(r"\b\d{1,2} [A-Z][a-z]{2} 19\d\d\b|\b19\d\d-\d{2}-\d{2}\b", "BORN", text)
 
 
 def _files(factory, requester):
