@@ -17,6 +17,7 @@ from screening.config import Config
 from screening.db import init_db
 from screening.extensions import babel, bootstrap, csrf, login_manager
 from screening.fonts import use_font_dir
+from screening.inputs import init_input
 from screening.sessions import init_sessions
 from screening.vault import IdentifierVault
 from screening.web import init_errors, init_security_headers, init_template_helpers
@@ -48,6 +49,7 @@ def create_app(config: Config) -> Flask:
     app = Flask("screening", template_folder=str(TEMPLATES), static_folder=str(Path(__file__).parent / "static"))
     init_settings(app, config)
     init_proxies(app, config)
+    init_input(app)
     init_sessions(app)
     init_db(app, config.database.url, echo=config.database.echo, pool_size=config.database.pool_size)
     init_audit(app, config)

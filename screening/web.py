@@ -91,6 +91,7 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:
         titles = {
+            400: lazy_gettext("Not understood"),
             403: lazy_gettext("Not allowed"),
             404: lazy_gettext("Not found"),
             405: lazy_gettext("Not allowed"),

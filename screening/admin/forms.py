@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from screening.inputs import Form
 from screening.web import ROLE_LABELS
 from workflows.roles import ACCOUNT_ROLES
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     enterprise_number = StringField(
         _l("Enterprise number"), validators=[DataRequired(), Length(max=20)], description=_l("e.g. 0403.170.701")
@@ -22,7 +22,7 @@ class OrganisationForm(FlaskForm):
     active = BooleanField(_l("Active"), default=True)
 
 
-class FunctionForm(FlaskForm):
+class FunctionForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
     name_nl = StringField(_l("Name (Dutch)"), validators=[DataRequired(), Length(max=200)])
@@ -31,7 +31,7 @@ class FunctionForm(FlaskForm):
     active = BooleanField(_l("Active"), default=True)
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=120)])
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(check_deliverability=False)])
@@ -40,7 +40,7 @@ class UserForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=12, max=256)])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     """An account's role (and, for employer roles, its organisation)."""
 
     role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ACCOUNT_ROLES])

@@ -5,12 +5,12 @@ from datetime import date
 from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from screening.inputs import Form
 from screening.people.identifiers import IdentifierError, parse_national_number
 
 NAME_MAX = 100
@@ -27,7 +27,7 @@ def country_choices() -> list[SelectChoice]:
     return [SelectChoice("BE", territories.get("BE", "Belgium")), *(SelectChoice(c, n) for c, n in rest)]
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(Form):
     given_names = StringField(_l("Given names"), validators=[DataRequired(), Length(max=NAME_MAX)])
     family_name = StringField(_l("Family name"), validators=[DataRequired(), Length(max=NAME_MAX)])
     date_of_birth = DateField(_l("Date of birth"), validators=[InputRequired()])
@@ -92,7 +92,7 @@ class ApplicationForm(FlaskForm):
             raise ValidationError(_l("This number does not match the date of birth."))
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(Form):
     """One action on an application: the version the user saw, and a reason or text when needed."""
 
     version = HiddenField(validators=[DataRequired()])
@@ -101,7 +101,7 @@ class TransitionForm(FlaskForm):
     disclosed = TextAreaField(_l("Grounds the person may be told"), validators=[Optional(), Length(max=TEXT_MAX)])
 
 
-class ConsentFormUpload(FlaskForm):
+class ConsentFormUpload(Form):
     """The requester's alternative to the person's link: the scan of a consent form signed on paper."""
 
     version = HiddenField(validators=[DataRequired()])

@@ -23,6 +23,7 @@ from screening.clock import today
 from screening.db import db
 from screening.errors import Conflict, DomainError
 from screening.extensions import settings, vault
+from screening.inputs import parse_id
 from screening.people.operations import PersonDetails
 from screening.person_link.views import link_for
 from screening.web import EVENT_LABELS, REASON_LABELS
@@ -164,15 +165,15 @@ def transition(application_id: int, event: str) -> Response | tuple[str, int]:
     if event not in APPLICATION.events:
         abort(404)
     form = TransitionForm(prefix=event)
-    version = form.version.data or ""
-    if not form.validate_on_submit() or not version.isdigit():
+    version = parse_id(form.version.data)
+    if not form.validate_on_submit() or version is None:
         flash(_("The form was incomplete or too long. Please try again."), "danger")
         return _render_detail(application_id, 422)
     try:
         operations.fire(
             application, event, _actor(), settings().deadlines, reason=form.reason.data,
             disclosed_grounds=form.disclosed.data if event in DISCLOSING_EVENTS else None,
-            expected_version=int(version),
+            expected_version=version,
         )  # fmt: skip
     except DomainError as error:
         db.session.rollback()
@@ -200,13 +201,13 @@ def consent_form(application_id: int) -> Response | tuple[str, int]:
     form = ConsentFormUpload()
     if not form.validate_on_submit():
         return _upload_page(application, form, 422 if request.method == "POST" else 200)
-    version = form.version.data or ""
     try:
-        if not version.isdigit() or len(version) > 9:  # strict: the upload answers the file as the user saw it
+        version = parse_id(form.version.data)
+        if version is None:  # strict: the upload answers the file as the user saw it
             raise Conflict("Someone else changed this application meanwhile. Review its current state and try again.")
         record_paper_consent(
             application, _actor(), form.document.data.read(MAX_BYTES + 1),
-            settings().deadlines, expected_version=int(version),
+            settings().deadlines, expected_version=version,
         )  # fmt: skip
     except DomainError as error:
         db.session.rollback()

@@ -1,21 +1,14 @@
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
+
+from screening.inputs import Form
 
 
-def printable(_form: Any, field: Any) -> None:
-    """No user name holds control characters; NUL would even be refused by PostgreSQL (a 500)."""
-    if any(ord(character) < 32 or ord(character) == 127 for character in field.data or ""):
-        raise ValidationError(_l("A user name cannot contain control characters."))
-
-
-class LoginForm(FlaskForm):
-    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=120), printable])
+class LoginForm(Form):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=120)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
     #: Asked only while sign-in from this address is throttled: the password and a second factor together.
     code = StringField(
@@ -24,13 +17,13 @@ class LoginForm(FlaskForm):
     )  # fmt: skip
 
 
-class DirectoryLookupForm(FlaskForm):
+class DirectoryLookupForm(Form):
     """The administrator's look-up of one directory user (no password: the service account reads)."""
 
-    username = StringField(_l("User name in the directory"), validators=[DataRequired(), Length(max=256), printable])
+    username = StringField(_l("User name in the directory"), validators=[DataRequired(), Length(max=256)])
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     """A local account's new password; the current one proves it is the owner at the keyboard."""
 
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])

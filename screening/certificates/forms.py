@@ -1,21 +1,22 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
+
+from screening.inputs import Form
 
 #: A pasted verify URL is about 170 characters; anything much longer is not ours.
 CODE_INPUT_MAX = 600
 
 
-class ExportForm(FlaskForm):
+class ExportForm(Form):
     """The export page's one form: the language choice, the selection and the buttons that post it."""
 
     english = BooleanField(_l("Also in English (third column)"))
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     code = StringField(
         _l("Verification code"),
         validators=[DataRequired(), Length(max=CODE_INPUT_MAX)],

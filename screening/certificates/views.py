@@ -6,7 +6,6 @@ view returns; only then does the body stream. Downloads are POSTs: they write, a
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -34,9 +33,11 @@ from screening.certificates.signing import (
     normalise_code,
 )
 from screening.clock import local_date, today, utcnow
+from screening.csv_guard import SafeWriter
 from screening.db import own_session, session_factory
 from screening.errors import Conflict
 from screening.extensions import settings
+from screening.inputs import parse_id
 from screening.web import STATE_LABELS
 
 bp = Blueprint("certificates", __name__)
@@ -112,9 +113,10 @@ def export_zip() -> Response | tuple[str, int]:
         raw = request.form.getlist("selected")
         if not raw:
             return _export_page(form, 422, _("Tick the certificates to include, or choose all of them."))
-        if not all(value.isdigit() for value in raw):
+        chosen = [parse_id(value) for value in raw]
+        if None in chosen:
             return _export_page(form, 422, _("The selection was not understood. Please tick the certificates again."))
-        ids = queries.selected_ids(current_user, (int(value) for value in raw), day)  # 404 outside the scope
+        ids = queries.selected_ids(current_user, (value for value in chosen if value is not None), day)  # 404 outside
         still_valid = set(queries.certifiable_ids_among(ids, day))
         if still_valid != set(ids):
             return _export_page(
@@ -152,17 +154,12 @@ def register_csv() -> Response | tuple[str, int]:
     return Response(body, mimetype="text/csv; charset=utf-8", headers=_attachment(name))
 
 
-def _safe(value: str) -> str:
-    """Spreadsheets run a cell that starts with = + - @ as a formula: quote it (CSV injection)."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _csv_rows(
     sessions: Any, statement: Any, header: list[str], labels: dict[str, str], day: date, yes: str, no: str
 ) -> Iterator[str]:
     """The register, a batch of rows at a time from a session of its own (the request has committed)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)
     writer.writerow(header)
     yield "\ufeff" + _drain(buffer)  # the BOM lets spreadsheet programs read "Çelik" as UTF-8
     with own_session(sessions) as session:
@@ -170,7 +167,7 @@ def _csv_rows(
             valid = row.state in ("valid", "under_reevaluation") and row.valid_from <= day <= row.valid_until
             writer.writerow(
                 [
-                    row.reference, _safe(row.family_name), _safe(row.given_names), row.date_of_birth.isoformat(),
+                    row.reference, row.family_name, row.given_names, row.date_of_birth.isoformat(),
                     labels.get(row.state, row.state), row.valid_from.isoformat(), row.valid_until.isoformat(),
                     local_date(row.revoked_at).isoformat() if row.revoked_at else "", yes if valid else no,
                 ]

@@ -18,6 +18,7 @@ from screening.clearances import operations, queries
 from screening.db import db
 from screening.errors import DomainError
 from screening.extensions import settings
+from screening.inputs import parse_id
 from screening.web import EVENT_LABELS
 from workflows.clearance import CLEARANCE
 from workflows.roles import AUTHORITY_ROLES, READER_ROLES
@@ -79,14 +80,14 @@ def transition(clearance_id: int, event: str) -> Response | tuple[str, int]:
     if event not in CLEARANCE.events:
         abort(404)
     form = TransitionForm(prefix=event)
-    version = form.version.data or ""
-    if not form.validate_on_submit() or not version.isdigit():
+    version = parse_id(form.version.data)
+    if not form.validate_on_submit() or version is None:
         flash(_("The form was incomplete or too long. Please try again."), "danger")
         return _render(clearance_id, 422)
     try:
         operations.fire_clearance(
             clearance, event, Actor.of(current_user, request.remote_addr), reason=form.reason.data,
-            expected_version=int(version),
+            expected_version=version,
         )  # fmt: skip
     except DomainError as error:
         db.session.rollback()

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
+from screening.inputs import Form
 
-class BulkRetryForm(FlaskForm):
+
+class BulkRetryForm(Form):
     """Send failed messages again: all, or one kind, written between two days."""
 
     template = SelectField(_l("Kind"), validators=[Optional()], choices=[])

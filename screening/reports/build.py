@@ -7,7 +7,6 @@ the CSV and the chart (whose bar is then drawn empty, so its height gives nothin
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from screening import fonts
+from screening.csv_guard import SafeWriter
 
 Value = int | float | None
 
@@ -71,7 +71,7 @@ def shown(value: Value, *, count: bool = True, mask_below: int | None = None) ->
 def to_csv(document: ReportDocument) -> str:
     """``metric,value`` lines: the period, then every figure by its key (masked like the PDF)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out, lineterminator="\n")
     writer.writerow(["metric", "value"])
     for section in document.sections:
         for row in section.rows:

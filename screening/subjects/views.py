@@ -10,7 +10,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import BooleanField
@@ -25,6 +24,7 @@ from screening.db import db
 from screening.errors import DomainError
 from screening.extensions import vault
 from screening.formats import moment_formatter
+from screening.inputs import Form
 from screening.people.identifiers import IdentifierError, parse_national_number
 from screening.people.models import Person
 from screening.subjects.export_pdf import SubjectExportDocument
@@ -33,7 +33,7 @@ from screening.subjects.operations import check_erasable, erase_person, subject_
 bp = Blueprint("subjects", __name__, url_prefix="/people")
 
 
-class EraseForm(FlaskForm):
+class EraseForm(Form):
     confirm = BooleanField(
         _l("I confirm that the person asked for erasure and that no legal obligation requires keeping the data"),
         validators=[DataRequired()],

@@ -460,3 +460,18 @@ def _fernet() -> str:
     from cryptography.fernet import Fernet
 
     return Fernet.generate_key().decode()
+
+
+def test_the_csv_register_neutralises_hostile_names_stored_before_the_input_rule(as_role, factory):
+    """Names written before the input rule existed (or by an import) still reach the register harmlessly."""
+    org = factory.organisation()
+    for name in ("Jan\u202egnp.exe", 'Dupont;=HYPERLINK("http://evil.example")', "\t=1+1"):  # the tab: stripped
+        _cleared(factory, org, family_name=name)
+    hr, _user = as_role("hr", org)
+    body = _export(hr, "/certificates/register.csv").data.decode("utf-8-sig")
+    assert "\u202e" not in body and "\t" not in body
+    names = {row["Family name"] for row in csv.DictReader(io.StringIO(body))}
+    assert names == {"Jan\ufffdgnp.exe", 'Dupont;\'=HYPERLINK("http://evil.example")', "'=1+1"}
+    for line in body.splitlines()[1:]:  # as Belgian Excel splits it: at ";", each quoted value kept whole
+        for cell in next(csv.reader([line], delimiter=";")):
+            assert cell[:1] not in ("=", "+", "-", "@"), cell

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from screening.inputs import Form
 
-class CodeForm(FlaskForm):
+
+class CodeForm(Form):
     """The second step of signing in: a code from the authenticator app, or a recovery code."""
 
     code = StringField(
@@ -16,7 +17,7 @@ class CodeForm(FlaskForm):
     )  # fmt: skip
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     """Enrolling an authenticator app: its first code proves it holds the secret."""
 
     code = StringField(

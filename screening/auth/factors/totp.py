@@ -30,7 +30,7 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
     """The time step ``code`` belongs to (within the drift), or None. The caller refuses a step it
     already accepted, so a code seen over a shoulder or in a proxy log cannot be replayed."""
     code = "".join(code.split())
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not code.isascii() or not code.isdigit():  # "²".isdigit(); compare_digest: ASCII
         return None
     totp = pyotp.TOTP(secret)
     current = int(now.timestamp()) // STEP_SECONDS
