@@ -35,6 +35,7 @@ BLUEPRINT_PACKAGES = (
     "admin",
     "audit",
     "person_link",
+    "person_link.notice",
     "subjects",
     "admin.accounts",
     "jobs",

@@ -20,6 +20,7 @@ from workflows.application import ADVICE_LABELS as ADVICE_LABELS_DECLARED
 from workflows.application import APPLICATION
 from workflows.audit import ACTIONS as AUDIT_ACTIONS
 from workflows.clearance import CLEARANCE
+from workflows.done import FALLBACK, done_message
 from workflows.roles import AUTHORITY_ROLES, EMPLOYER_ROLES, READER_ROLES, Role
 
 CSP = (
@@ -161,6 +162,14 @@ ROLE_LABELS = {role.value: lazy_gettext(role.label) for role in Role}
 ADVICE_LABELS = {advice: lazy_gettext(label) for advice, label in ADVICE_LABELS_DECLARED.items()}
 
 
+def done_flash(machine: str, event: str, target: str, reference: str) -> str:
+    """The flash after a step, in words and in the user's language (declared in ``workflows/done.py``)."""
+    sentence = done_message(machine, event, target)
+    if sentence is None:
+        return gettext(FALLBACK, step=gettext(EVENTS[event].label), reference=reference)
+    return gettext(sentence, reference=reference)
+
+
 def _relative_days(day: date | None) -> str:
     if day is None:
         return ""
@@ -230,6 +239,18 @@ def _cached_url_for(endpoint: str, **values: Any) -> str:
     return found
 
 
+def language_name(code: str | None) -> str:
+    """A person's language named in the reader's ("Dutch", "Nederlands", "néerlandais")."""
+    from babel import Locale, UnknownLocaleError
+
+    if not code:
+        return ""
+    try:
+        return Locale.parse(code).get_language_name(str(get_locale() or "en")) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
 def init_template_helpers(app: Flask) -> None:
     _install_fast_gettext(app)
     app.jinja_env.globals["url_for"] = _cached_url_for
@@ -245,6 +266,7 @@ def init_template_helpers(app: Flask) -> None:
         ROLE_LABELS=ROLE_LABELS,
         today=today,
         current_locale=lambda: str(get_locale() or "en"),
+        language_name=language_name,
     )
     app.jinja_env.globals["state_badges"] = lambda: _state_badges(str(get_locale() or "en"))
     # The |moment and |day filters' formatters, taken once by a list for all its rows.

@@ -296,7 +296,16 @@ class Factory:
 
 
 #: Mail written by the transitions themselves (screening.applications.notices), not by the scheduler's jobs.
-TRANSITION_TEMPLATES = ("consent_request", "advice_notice", "advice_outcome")
+TRANSITION_TEMPLATES = (
+    "consent_request",
+    "advice_notice",
+    "advice_outcome",
+    "info_requested",
+    "info_provided",
+    "consent_answered",
+    "appeal_lodged",
+    "appeal_recorded",
+)
 
 
 def forget_transition_mail(application_id: int) -> None:

@@ -25,6 +25,7 @@ PUBLIC = {
     "bootstrap.static",
     "person.file",
     "person.act",
+    "person_notice.notice",
     "certificates.verify_form",
     "certificates.verify",
 }

@@ -84,7 +84,7 @@ def _documented_settings() -> dict[tuple[str, str], tuple[str, str]]:
 
 def _known_settings() -> dict[tuple[str, str], Any]:
     """(section, key) -> default, from the dataclasses the loader fills."""
-    from screening.config import _SECTIONS, JOB_SCHEDULES
+    from screening.config import _SECTIONS, APPEAL_BODY_ADDRESS, APPEAL_BODY_NAME, JOB_SCHEDULES
     from screening.config.ldap import AttributeNames, LdapConfig, OrganisationMapping, RoleMapping
 
     def defaults(cls: type) -> dict[str, Any]:
@@ -100,6 +100,9 @@ def _known_settings() -> dict[tuple[str, str], Any]:
     known = {(name, key): value for name, cls in _SECTIONS.items() for key, value in defaults(cls).items()}
     del known["scheduler", "schedules"]
     known |= {("scheduler.schedules", job): schedule for job, schedule in JOB_SCHEDULES.items()}
+    del known["appeal", "name"], known["appeal", "address"]
+    known |= {("appeal.name", language): text for language, text in APPEAL_BODY_NAME.items()}
+    known |= {("appeal.address", language): text for language, text in APPEAL_BODY_ADDRESS.items()}
     tables = {
         "ldap": LdapConfig,
         "ldap.attributes": AttributeNames,

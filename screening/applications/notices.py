@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
-
+from screening.actors import Actor
+from screening.applications.handovers import HANDOVERS, person_link
 from screening.applications.models import Application
 from screening.catalogue.models import CriticalFunction
 from screening.clearances.models import Clearance
@@ -23,7 +24,6 @@ from screening.extensions import settings
 from screening.notifications.operations import Mail, Recipient, app_link, employer_recipients, enqueue, language_for
 from screening.organisations.models import Organisation
 from screening.people.models import Person
-from screening.person_link.tokens import make_link_token
 from workflows.application import APPEAL_WINDOW, CONSENT_EXPIRY
 
 #: Events after which the person and the employer hear about the advice, with the outcome they are told.
@@ -36,12 +36,6 @@ OUTCOMES = {
 }
 
 
-def person_link(application: Application, asked_at: datetime) -> str:
-    """The person's link, absolute, built without a request (also from jobs)."""
-    token = make_link_token(current_app.config["SECRET_KEY"], application.id, application.person_id, asked_at)
-    return app_link("person.file", token=token)
-
-
 def _base(application: Application, language: str) -> dict[str, Any]:
     organisation = db.session.get(Organisation, application.organisation_id)
     function = db.session.get(CriticalFunction, application.function_id)
@@ -52,13 +46,34 @@ def _base(application: Application, language: str) -> dict[str, Any]:
     }
 
 
-def notify(application: Application, event: str, target: str, now: datetime) -> int:
+def notify(application: Application, event: str, target: str, now: datetime, actor: Actor | None = None) -> int:
     """The mail an application's transition causes; returns how many outbox rows were written."""
     if event == "submit" and target == "awaiting_consent":
         return ask_consent(application, now)
     if event in OUTCOMES:
         return tell_advice(application, OUTCOMES[event], now)
+    if event in HANDOVERS:
+        return HANDOVERS[event](application, actor or Actor.system(), now)
     return 0
+
+
+@dataclass(frozen=True)
+class AdviceTold:
+    """What the person is told of an advice or ruling: read through :func:`advice_told`, never from the
+    file's columns directly, so the notice follows wherever the decision is recorded."""
+
+    disclosed_grounds: str
+    appeal_deadline: date | None
+    valid_until: date | None
+
+
+def advice_told(application: Application) -> AdviceTold:
+    """The latest advice or ruling on the file, as far as the person may be told it (never the grounds)."""
+    valid_until = None
+    if application.clearance_id is not None:
+        clearance = db.session.get(Clearance, application.clearance_id)
+        valid_until = clearance.valid_until if clearance else None
+    return AdviceTold(application.disclosed_grounds or "", application.appeal_deadline, valid_until)
 
 
 def ask_consent(application: Application, now: datetime) -> int:
@@ -80,20 +95,23 @@ def ask_consent(application: Application, now: datetime) -> int:
 
 def tell_advice(application: Application, outcome: str, now: datetime) -> int:
     mails = []
-    valid_until = ""
-    if outcome == "positive" and application.clearance_id is not None:
-        clearance = db.session.get(Clearance, application.clearance_id)
-        valid_until = clearance.valid_until.isoformat() if clearance else ""
+    told = advice_told(application)
+    valid_until = told.valid_until.isoformat() if outcome == "positive" and told.valid_until else ""
     person = db.session.get(Person, application.person_id)
     if person is not None and person.email:
         language = language_for(person.locale)
+        link = person_link(application, application.state_changed_at)
         context = _base(application, language) | {
             "given_names": person.given_names,
             "outcome": outcome,
             "valid_until": valid_until,
-            "disclosed_grounds": application.disclosed_grounds or "",
-            "appeal_deadline": application.appeal_deadline.isoformat() if application.appeal_deadline else "",
-            "link": person_link(application, application.state_changed_at),
+            "disclosed_grounds": told.disclosed_grounds,
+            "appeal_deadline": told.appeal_deadline.isoformat() if told.appeal_deadline else "",
+            "link": link,
+            "notice_link": f"{link}/notice.pdf",
+            "appeal_body": settings().appeal.name_in(language),
+            "appeal_address": "\n".join(settings().appeal.address_lines(language)),
+            "appeal_email": settings().appeal.email,
         }
         key = f"advice_notice:{application.id}:{outcome}"
         mails.append(Mail(key, Recipient(person.email, language), "advice_notice", context))

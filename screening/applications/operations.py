@@ -204,7 +204,7 @@ def _step(
         actor, event, "application", application.id, organisation_id=application.organisation_id,
         from_state=source, to_state=step.target, reason=_audit_reason(event, reason), now=now,
     )  # fmt: skip
-    notify(application, event, step.target, now)
+    notify(application, event, step.target, now, actor)
 
 
 def _audit_reason(event: str, reason: str | None) -> str | None:

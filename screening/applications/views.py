@@ -26,7 +26,7 @@ from screening.extensions import settings, vault
 from screening.inputs import parse_id
 from screening.people.operations import PersonDetails
 from screening.person_link.views import link_for
-from screening.web import EVENT_LABELS, REASON_LABELS
+from screening.web import REASON_LABELS, done_flash
 from workflows.application import APPLICATION, DISCLOSING_EVENTS, QUEUE_STATES
 from workflows.roles import AUTHORITY_ROLES
 
@@ -179,7 +179,7 @@ def transition(application_id: int, event: str) -> Response | tuple[str, int]:
         db.session.rollback()
         flash(error.localized(), "danger")
         return _render_detail(application_id, error.status)
-    flash(_("Done: %(label)s.", label=EVENT_LABELS[event]), "success")
+    flash(done_flash("application", event, application.state, application.reference), "success")
     return redirect(url_for("applications.detail", application_id=application.id))
 
 
@@ -215,5 +215,5 @@ def consent_form(application_id: int) -> Response | tuple[str, int]:
         target = getattr(form, error.field or "", None)
         (target.errors if target is not None else form.form_errors).append(error.localized())  # type: ignore[union-attr]
         return _upload_page(application, form, 422 if error.field else error.status)
-    flash(_("The signed consent form was recorded. The verification can start."), "success")
+    flash(done_flash("application", "consent", application.state, application.reference), "success")
     return redirect(url_for("applications.detail", application_id=application_id))

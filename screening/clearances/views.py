@@ -19,7 +19,7 @@ from screening.db import db
 from screening.errors import DomainError
 from screening.extensions import settings
 from screening.inputs import parse_id
-from screening.web import EVENT_LABELS
+from screening.web import done_flash
 from workflows.clearance import CLEARANCE
 from workflows.roles import AUTHORITY_ROLES, READER_ROLES
 
@@ -93,5 +93,5 @@ def transition(clearance_id: int, event: str) -> Response | tuple[str, int]:
         db.session.rollback()
         flash(error.localized(), "danger")
         return _render(clearance_id, error.status)
-    flash(_("Done: %(label)s.", label=EVENT_LABELS[event]), "success")
+    flash(done_flash("clearance", event, clearance.state, clearance.reference), "success")
     return redirect(url_for("clearances.detail", clearance_id=clearance.id))

@@ -275,6 +275,41 @@ class DocumentsConfig:
     font_dir: str = field(default="/usr/share/fonts/truetype/dejavu", metadata=_env("SCREENING_FONT_DIR"))
 
 
+#: The Belgian appeal body, as the demo's default (its secretariat at the Standing Committee I).
+APPEAL_BODY_NAME = {
+    "nl": "Beroepsorgaan inzake veiligheidsmachtigingen, -attesten en -adviezen",
+    "fr": "Organe de recours en matière d'habilitations, d'attestations et d'avis de sécurité",
+    "en": "Appeal body for security clearances, certificates and advice (Beroepsorgaan / Organe de recours)",
+}
+APPEAL_BODY_ADDRESS = {
+    "nl": "Leuvenseweg 48 bus 5\n1000 Brussel",
+    "fr": "Rue de Louvain 48 boîte 5\n1000 Bruxelles",
+    "en": "Leuvenseweg 48 bus 5 / Rue de Louvain 48 boîte 5\n1000 Brussels, Belgium",
+}
+
+
+@dataclass(frozen=True)
+class AppealConfig:
+    """Where the person sends an appeal against a negative advice: printed on the notice (PDF and page)."""
+
+    #: The body's name and postal address ("\n" between lines), by language (en, nl, fr).
+    name: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict(APPEAL_BODY_NAME)))
+    address: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict(APPEAL_BODY_ADDRESS)))
+    email: str = "info@beroepsorgaan.be"
+    website: str = "https://www.beroepsorgaan.be"
+
+    def name_in(self, language: str) -> str:
+        return _in_language(self.name, language)
+
+    def address_lines(self, language: str) -> tuple[str, ...]:
+        return tuple(line.strip() for line in _in_language(self.address, language).split("\n") if line.strip())
+
+
+def _in_language(texts: Mapping[str, str], language: str) -> str:
+    """The text in ``language``, else in English, else in any language given."""
+    return texts.get(language) or texts.get("en") or next(iter(texts.values()), "")
+
+
 @dataclass(frozen=True)
 class Config:
     app: AppConfig = field(default_factory=AppConfig)
@@ -291,6 +326,7 @@ class Config:
     #: ``[ldap]``: sign-in through a directory; None (no table) keeps every account local.
     ldap: LdapConfig | None = None
     audit: AuditConfig = field(default_factory=AuditConfig)
+    appeal: AppealConfig = field(default_factory=AppealConfig)
     source: str = "<defaults>"
 
     def check(self) -> Config:
@@ -328,6 +364,7 @@ _SECTIONS: dict[str, type] = {
     "certificates": CertificatesConfig,
     "audit": AuditConfig,
     "documents": DocumentsConfig,
+    "appeal": AppealConfig,
 }
 #: The job schedules used to be keys of ``[scheduler]`` itself: name the new place when an old file has them.
 _MOVED = {f"scheduler.{name}": "[scheduler.schedules]" for name in JOB_SCHEDULES}

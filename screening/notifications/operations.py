@@ -37,6 +37,9 @@ MAIL_LANGUAGES = ("en", "nl", "fr")
 class Recipient:
     address: str
     language: str
+    #: The account the address belongs to, when it is one (its mail preferences apply); None for a person
+    #: or an organisation's contact address.
+    user_id: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -166,10 +169,11 @@ def app_link(endpoint: str, **values: Any) -> str:
 def officer_recipients() -> list[Recipient]:
     """Every active security officer with an address."""
     rows = db.session.execute(
-        select(User.email, User.locale).where(User.role == "officer", User.active.is_(True), User.email.is_not(None))
+        select(User.id, User.email, User.locale)
+        .where(User.role == "officer", User.active.is_(True), User.email.is_not(None))
         .order_by(User.id)
     )  # fmt: skip
-    return [Recipient(email, language_for(locale)) for email, locale in rows if email]
+    return [Recipient(email, language_for(locale), user_id) for user_id, email, locale in rows if email]
 
 
 def organisation_recipients(organisation_ids: Iterable[int]) -> dict[int, list[Recipient]]:
@@ -189,16 +193,16 @@ def organisation_recipients(organisation_ids: Iterable[int]) -> dict[int, list[R
             without_contact.append(org_id)
     if without_contact:
         users = db.session.execute(
-            select(User.organisation_id, User.email, User.locale)
+            select(User.organisation_id, User.email, User.locale, User.id)
             .where(
                 User.organisation_id.in_(without_contact), User.role.in_(EMPLOYER_ROLES),
                 User.active.is_(True), User.email.is_not(None),
             )
             .order_by(User.id)
         )  # fmt: skip
-        for org_id, email, locale in users:
+        for org_id, email, locale, user_id in users:
             if email:
-                found[org_id].append(Recipient(email, language_for(locale)))
+                found[org_id].append(Recipient(email, language_for(locale), user_id))
     return found
 
 
@@ -210,7 +214,7 @@ def user_recipients(user_ids: Iterable[int | None]) -> dict[int, Recipient]:
     rows = db.session.execute(
         select(User.id, User.email, User.locale).where(User.id.in_(ids), User.active.is_(True), User.email.is_not(None))
     )
-    return {user_id: Recipient(email, language_for(locale)) for user_id, email, locale in rows if email}
+    return {user_id: Recipient(email, language_for(locale), user_id) for user_id, email, locale in rows if email}
 
 
 def employer_recipients(

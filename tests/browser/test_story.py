@@ -69,9 +69,9 @@ def test_positive_story_to_the_certificate(app, factory, live_server, new_page):
     screenshot(officer_page, "officer-queue")
     officer_page.get_by_role("link", name=re.compile(r"SCR-\d{4}-\d{6}")).first.click()
     officer_page.get_by_role("button", name="Start review").click()
-    officer_page.get_by_text("Done: Start review").wait_for()
+    officer_page.get_by_text("Review of application", exact=False).wait_for()
     officer_page.get_by_role("button", name="Positive advice", exact=True).click()
-    officer_page.get_by_text("Done: Positive advice").wait_for()
+    officer_page.get_by_text("Positive advice recorded for application", exact=False).wait_for()
     screenshot(officer_page, "application-detail")
 
     # The requester sees the outcome, and HR downloads the certificate.
@@ -115,7 +115,7 @@ def test_negative_story_with_appeal(app, factory, live_server, new_page):
     officer_page.get_by_role("button", name="Start review").click()
     officer_page.locator("#advise_negative-reason").fill("Links with a criminal organisation (PV 2026/123).")
     officer_page.get_by_role("button", name="Negative advice", exact=True).click()
-    officer_page.get_by_text("Done: Negative advice").wait_for()
+    officer_page.get_by_text("Negative advice recorded for application", exact=False).wait_for()
     assert officer_page.get_by_text("Links with a criminal organisation").first.is_visible()
 
     # The requester sees the outcome and the appeal deadline as a date and "in N days", never the grounds.
@@ -134,10 +134,10 @@ def test_negative_story_with_appeal(app, factory, live_server, new_page):
     # The appeal is lodged and rejected: the advice becomes final.
     officer_page.reload()
     officer_page.get_by_role("button", name="Record appeal").click()
-    officer_page.get_by_text("Done: Record appeal").wait_for()
+    officer_page.get_by_text("Appeal recorded for application", exact=False).wait_for()
     officer_page.locator("#appeal_rejected-reason").fill("The appeal body confirmed the advice.")
     officer_page.get_by_role("button", name="Appeal rejected").click()
-    officer_page.get_by_text("Done: Appeal rejected").wait_for()
+    officer_page.get_by_text("Appeal rejected for application", exact=False).wait_for()
     assert officer_page.get_by_text("Final negative advice").first.is_visible()
 
     page.reload()
@@ -199,6 +199,6 @@ def test_paper_consent_instead_of_the_link(app, factory, live_server, new_page):
 
     upload.set_input_files({"name": "consent.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"})
     page.get_by_role("button", name="Record the consent").click()
-    page.get_by_text("The signed consent form was recorded. The verification can start.").wait_for()
+    page.get_by_text("Consent recorded for application", exact=False).wait_for()
     assert page.get_by_text("Submitted").first.is_visible()
     assert _stored(waiting.id).state == "submitted"
