@@ -2,9 +2,10 @@
 
 A flash message says what happened and what follows from it ("Application SCR-2026-000123 submitted; the
 person has been asked for consent"), never the button's label ("Done: Submit."). The sentences are keyed
-by machine, event and target, since one event may lead to different places (``submit`` covers or asks for
-consent). ``%(reference)s`` is the file's reference. tests/test_done_messages.py checks that every declared
-transition has its sentence; :data:`FALLBACK` keeps a transition declared without one readable meanwhile.
+by machine, event and target, since one event may lead to different places (``consent`` covers, or sends
+the file to the authority). ``%(reference)s`` is the file's reference. tests/test_done_messages.py checks
+that every declared transition has its sentence; :data:`FALLBACK` keeps a transition declared without one
+readable meanwhile.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ DONE: dict[tuple[str, str, str], str] = {
     ("application", "submit", "awaiting_consent"): N_(
         "Application %(reference)s submitted; the person has been asked for consent."
     ),
-    ("application", "submit", "covered"): N_(
-        "Application %(reference)s submitted; the person holds a valid clearance, so no new verification is needed."
+    ("application", "consent", "covered"): N_(
+        "Consent recorded for application %(reference)s; the person holds a valid clearance, so no new "
+        "verification is needed."
     ),
     ("application", "consent", "submitted"): N_(
         "Consent recorded for application %(reference)s; the file has gone to the authority."

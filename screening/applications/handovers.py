@@ -114,7 +114,8 @@ def _tell_consent(answer: str) -> Callable[[Application, Actor, datetime], int]:
         """The requester hears the person's answer (not when they recorded it themselves from paper)."""
         if actor.role == "requester":
             return 0
-        return _to(_requesters(application), application, "consent_answered", {"answer": answer}, now)
+        said = "covered" if application.state == "covered" else answer
+        return _to(_requesters(application), application, "consent_answered", {"answer": said}, now)
 
     tell.__name__ = f"tell_consent_{answer}"
     return tell

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from screening.actors import Actor
 from screening.applications import operations
 from screening.applications.models import Application
+from screening.applications.paper import record_paper_consent
 from screening.db import db
 from screening.extensions import settings
 from tests.conftest import csrf_token, fresh, sign_in
@@ -35,6 +36,11 @@ def _fire_on_page(client: FlaskClient, application_id: int, event: str, **fields
     data = {f"{event}-csrf_token": csrf_token(page.text), f"{event}-version": str(version)}
     data |= {f"{event}-{name}": value for name, value in fields.items()}
     return client.post(f"{path}/{event}", data=data)
+
+
+def _state(application_id: int) -> str:
+    fresh()
+    return db.session.get(Application, application_id).state
 
 
 def _deliver(world: World) -> None:
@@ -80,8 +86,15 @@ def test_the_requester_hears_the_persons_consent_or_refusal(world: World, smtp: 
 
 def test_consent_the_requester_recorded_from_paper_is_not_mailed_back_to_them(world: World, smtp: SMTPServer):
     requester = world.requester(email="paper@employer.example")
-    world.application("submitted", now=_now(), requester=requester)  # the factory consents as the requester
+    application = world.application("awaiting_consent", now=_now(), requester=requester)
+    fresh()
+    current = db.session.get(Application, application.id)
+    record_paper_consent(
+        current, Actor.of(requester), b"%PDF-1.4 signed", settings().deadlines, expected_version=current.version
+    )
+    db.session.commit()
     _deliver(world)
+    assert _state(application.id) == "submitted"
     assert smtp.to("paper@employer.example") == []
 
 
