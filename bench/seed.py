@@ -603,6 +603,7 @@ def _person_row(
         "given_names": given,
         "family_name": family,
         "search_name": search_key(f"{family} {given}"),
+        "search_given": search_key(f"{given} {family}"),
         "date_of_birth": born,
         "nationality": nationality,
         "identity_hash": identity,

@@ -43,6 +43,8 @@ class Application(Base):
         Index("ix_applications_created", "created_at", "id"),
         Index("ix_applications_state_created", "state", "created_at", "id"),
         Index("ix_applications_org_clearance", "organisation_id", "clearance_id"),
+        # The queue filtered to "assigned to me" (migration 0012), in submission order within a state.
+        Index("ix_applications_assignee_state_submitted", "assigned_to_id", "state", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,11 +81,14 @@ class Application(Base):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the retention purge erased the personal data of this (closed) file; the row stays for statistics.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The officer who claimed the file (the queue's "assigned to me"), and when; the claim is audited.
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
     person: Mapped[Person] = relationship(lazy="raise")
     function: Mapped[CriticalFunction] = relationship(lazy="raise")
-    created_by: Mapped[User | None] = relationship(lazy="raise")
+    created_by: Mapped[User | None] = relationship(lazy="raise", foreign_keys=[created_by_id])
     clearance: Mapped[Clearance | None] = relationship(lazy="raise", foreign_keys=[clearance_id])
 
     __mapper_args__ = {"version_id_col": version}

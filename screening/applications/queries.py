@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Row, Select, Subquery, func, select, union_all
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, Row, Select, Subquery, and_, false, func, or_, select, union_all
+from sqlalchemy.orm import aliased, joinedload
 
 from screening.applications.models import Application
 from screening.audit.models import AuditEntry
 from screening.auth.models import User
 from screening.catalogue.models import CriticalFunction
 from screening.db import db
+from screening.extensions import vault
 from screening.organisations.models import Organisation
 from screening.pagination import Page, page_of
+from screening.people.identifiers import IdentifierError, parse_national_number
 from screening.people.models import Person
 from screening.people.operations import search_key
 from workflows.application import QUEUE_STATES
@@ -24,6 +27,10 @@ from workflows.roles import AUTHORITY_ROLES, EMPLOYER_ROLES, READER_ROLES
 
 #: Roles that read applications at all, and those limited to their own organisation.
 READERS = READER_ROLES
+#: The officer a file is assigned to, in the lists.
+Assignee = aliased(User, name="assignee")
+#: A search that is a national register number: digits and the usual separators, 11 digits in all.
+_NATIONAL_NUMBER = re.compile(r"[\d.\-/ ]+")
 
 
 def visible(user: User) -> Select[tuple[Application]]:
@@ -54,6 +61,9 @@ def _listing(ids: Subquery, order: Sequence[ColumnElement[Any]], locale: str) ->
             Application.created_at,
             Application.submitted_at,
             Application.due_on,
+            Application.version,
+            Application.assigned_to_id,
+            Assignee.display_name.label("assignee_name"),
             Person.family_name,
             Person.given_names,
             function_name.label("function_name"),
@@ -64,6 +74,7 @@ def _listing(ids: Subquery, order: Sequence[ColumnElement[Any]], locale: str) ->
         .join(Person, Person.id == Application.person_id)
         .join(CriticalFunction, CriticalFunction.id == Application.function_id)
         .join(Organisation, Organisation.id == Application.organisation_id)
+        .outerjoin(Assignee, Assignee.id == Application.assigned_to_id)
         .order_by(*order)
     )
 
@@ -77,31 +88,54 @@ def _prefix_range(key: str) -> tuple[str, str] | None:
     return key, key[:-1] + chr(ord(key[-1]) + 1)
 
 
+def _name_prefix(column: Any, key: str) -> ColumnElement[bool]:
+    bounds = _prefix_range(key)
+    condition = column.startswith(key)
+    return and_(condition, column >= bounds[0], column < bounds[1]) if bounds else condition
+
+
+def searched(statement: Select[Any], query: str) -> Select[Any]:
+    """``statement`` (over ``applications``) narrowed to the files a search finds: a reference
+    (``SCR-2026-000123`` or its start), a national register number (through its keyed hash: one index
+    lookup, never a scan of the encrypted numbers), or the start of the person's given or family name,
+    accents and case ignored (two index ranges, ``search_name`` and ``search_given``)."""
+    query = query.strip()
+    if query.upper().startswith("SCR") and any(ch.isdigit() for ch in query):
+        return statement.where(Application.reference.startswith(query.upper()))
+    if _NATIONAL_NUMBER.fullmatch(query) and sum(ch.isdigit() for ch in query) == 11:
+        try:
+            digits = parse_national_number(query).digits
+        except IdentifierError:
+            return statement.where(false())
+        hashed = vault().lookup_hash("BE-NRN", digits)
+        return statement.join(Person, Person.id == Application.person_id).where(Person.identity_hash == hashed)
+    key = search_key(query).replace("\\", "").replace("%", "").replace("_", "")
+    if not key:
+        return statement
+    return statement.join(Person, Person.id == Application.person_id).where(
+        or_(_name_prefix(Person.search_name, key), _name_prefix(Person.search_given, key))
+    )
+
+
 def list_applications(
     user: User, *, page: int, per_page: int, state: str | None = None, query: str | None = None, locale: str = "en"
 ) -> Page[Listing]:
-    """A page of the applications ``user`` may see, newest first, filtered by state and searched by
-    reference or by the start of the person's family name."""
+    """A page of the applications ``user`` may see, newest first, filtered by state and found by
+    :func:`searched` (reference, national register number, given or family name)."""
     statement = visible(user).with_only_columns(Application.id)
     if state:
         statement = statement.where(Application.state == state)
     if query:
-        query = query.strip()
-        if query.upper().startswith(("SCR-", "SCR")) and any(ch.isdigit() for ch in query):
-            statement = statement.where(Application.reference.startswith(query.upper()))
-        else:
-            key = search_key(query).replace("\\", "").replace("%", "").replace("_", "")
-            statement = statement.join(Person, Person.id == Application.person_id).where(
-                Person.search_name.startswith(key)
-            )
-            bounds = _prefix_range(key)
-            if bounds:
-                statement = statement.where(Person.search_name >= bounds[0], Person.search_name < bounds[1])
+        statement = searched(statement, query)
     newest_first = (Application.created_at.desc(), Application.id.desc())
     offset = (max(1, page) - 1) * per_page
     ids = statement.order_by(*newest_first).limit(per_page + 1).offset(offset).subquery("page_ids")
     rows = list(db.session.execute(_listing(ids, newest_first, locale)))
     return page_of(rows, statement, max(1, page), per_page)
+
+
+#: How the queue can be sorted: the column walked in each state's index, and its direction.
+QUEUE_SORTS = ("submitted", "due", "organisation")
 
 
 def officer_queue(
@@ -112,41 +146,61 @@ def officer_queue(
     state: str | None = None,
     locale: str = "en",
     overdue_on: date | None = None,
+    sort: str = "submitted",
+    assigned_to: int | None = None,
 ) -> Page[Listing]:
-    """The authority's work, oldest submission first; with ``overdue_on``, only the files whose advice was
-    due before that day (the oldest are the overdue ones, so the walk in submission order stays short).
+    """The authority's work, oldest submission first (or soonest due, or by organisation); with
+    ``overdue_on``, only the files whose advice was due before that day; with ``assigned_to``, only the
+    files that officer claimed.
 
     One index range per queue state (``ix_applications_state_submitted`` is in submission order within a
-    state), merged: neither backend can read ``state IN (...)`` from that index in submission order, and
-    sorting the whole queue (100,000 files at the scale of the brief) on every view is what this avoids.
+    state, ``ix_applications_state_due_on`` in due order, ``ix_applications_assignee_state_submitted``
+    for one officer's files), merged: neither backend can read ``state IN (...)`` from an index in order,
+    and sorting the whole queue (100,000 files at the scale of the brief) on every view is what this avoids.
+    By organisation, the files are in the organisations' name order: that sort joins the organisations.
     """
     page = max(1, page)
     states = [state] if state in QUEUE_STATES else sorted(QUEUE_STATES)
-    oldest_first = (Application.submitted_at.asc(), Application.id.asc())
     offset = (page - 1) * per_page
     scope = visible(user).with_only_columns(Application.id)
     if overdue_on is not None:
         scope = scope.where(Application.due_on < overdue_on)
-    branches = [
-        select(branch.c.id, branch.c.submitted_at).select_from(branch)
-        for branch in (
-            scope.add_columns(Application.submitted_at)
-            .where(Application.state == name)
-            .order_by(*oldest_first)
-            .limit(offset + per_page + 1)
-            .subquery(f"queue_{name}")
-            for name in states
+    if assigned_to is not None:
+        scope = scope.where(Application.assigned_to_id == assigned_to)
+    if sort == "organisation":
+        order: tuple[ColumnElement[Any], ...] = (
+            Organisation.name.asc(),
+            Application.submitted_at.asc(),
+            Application.id.asc(),
         )
-    ]
-    merged = union_all(*branches).subquery("queue")
-    ids = (
-        select(merged.c.id)
-        .order_by(merged.c.submitted_at.asc(), merged.c.id.asc())
-        .limit(per_page + 1)
-        .offset(offset)
-        .subquery("page_ids")
-    )
-    rows = list(db.session.execute(_listing(ids, oldest_first, locale)))
+        ids = (
+            scope.join(Organisation, Organisation.id == Application.organisation_id)
+            .where(Application.state.in_(states)).order_by(*order).limit(per_page + 1).offset(offset)
+            .subquery("page_ids")
+        )  # fmt: skip
+    else:
+        column = Application.due_on if sort == "due" else Application.submitted_at
+        order = (column.asc().nulls_last(), Application.id.asc())
+        branches = [
+            select(branch.c.id, branch.c.key).select_from(branch)
+            for branch in (
+                scope.add_columns(column.label("key"))
+                .where(Application.state == name)
+                .order_by(*order)
+                .limit(offset + per_page + 1)
+                .subquery(f"queue_{name}")
+                for name in states
+            )
+        ]
+        merged = union_all(*branches).subquery("queue")
+        ids = (
+            select(merged.c.id)
+            .order_by(merged.c.key.asc().nulls_last(), merged.c.id.asc())
+            .limit(per_page + 1)
+            .offset(offset)
+            .subquery("page_ids")
+        )
+    rows = list(db.session.execute(_listing(ids, order, locale)))
     return page_of(rows, scope.where(Application.state.in_(states)), page, per_page)
 
 

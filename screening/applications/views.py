@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from screening.actors import Actor
-from screening.applications import operations, queries
+from screening.applications import assignment, operations, queries
 from screening.applications.forms import ApplicationForm, ConsentFormUpload, TransitionForm
 from screening.applications.models import Application
 from screening.applications.paper import MAX_BYTES, record_paper_consent
@@ -66,14 +66,73 @@ def index() -> str:
 def queue() -> str:
     state = request.args.get("state") or None
     overdue = request.args.get("overdue") == "1"
+    sort = request.args.get("sort") if request.args.get("sort") in queries.QUEUE_SORTS else "submitted"
+    mine = request.args.get("mine") == "1"
     page = queries.officer_queue(
         current_user, page=_page(), per_page=settings().app.page_size, state=state, locale=_locale(),
-        overdue_on=today() if overdue else None,
+        overdue_on=today() if overdue else None, sort=sort, assigned_to=current_user.id if mine else None,
     )  # fmt: skip
     return render_template(
         "applications/queue.html", page=page, state=state, overdue_only=overdue, queue_states=QUEUE_STATES,
-        today=today(),
+        today=today(), sort=sort, mine=mine, sorts=queries.QUEUE_SORTS,
     )  # fmt: skip
+
+
+def _back_to_queue() -> Response:
+    """The queue as the officer left it (sort, filter, page), from the form's hidden fields."""
+    values = {key: request.form.get(key) for key in ("state", "sort", "mine", "overdue", "page")}
+    kept = {key: value for key, value in values.items() if value and value.isascii() and len(value) <= 20}
+    return redirect(url_for("applications.queue", **kept))
+
+
+def _version(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() and len(text) < 10 else None
+
+
+@bp.route("/queue/claim/<int:application_id>", methods=["POST"])
+@roles("officer")
+def claim(application_id: int) -> Response:
+    if application_id >= 2**63:
+        abort(404)
+    application = queries.get_application(current_user, application_id)
+    version = _version(request.form.get("version"))
+    if version is None:
+        flash(_("The form was incomplete or too long. Please try again."), "danger")
+        return _back_to_queue()
+    try:
+        assignment.claim(application, _actor(), expected_version=version)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.localized(), "danger")
+        return _back_to_queue()
+    flash(_("Application %(reference)s is assigned to you.", reference=application.reference), "success")
+    return _back_to_queue()
+
+
+@bp.route("/queue/start-review", methods=["POST"])
+@roles("officer")
+def start_reviews() -> Response:
+    versions: dict[int, int] = {}
+    for value in request.form.getlist("file")[: assignment.BULK_LIMIT + 1]:
+        number, _colon, seen = value.partition(":")
+        file_id, version = _version(number), _version(seen)
+        if file_id is None or version is None:
+            flash(_("The form was incomplete or too long. Please try again."), "danger")
+            return _back_to_queue()
+        versions[file_id] = version
+    try:
+        started = assignment.start_reviews(queries.visible(current_user), versions, _actor(), settings().deadlines)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.localized(), "danger")
+        return _back_to_queue()
+    references = ", ".join(application.reference for application in started)
+    flash(
+        ngettext("Review started for %(references)s.", "Reviews started for %(num)d files: %(references)s.",
+                 len(started), references=references),
+        "success",
+    )  # fmt: skip
+    return _back_to_queue()
 
 
 def _function_choices() -> list[SelectChoice]:

@@ -18,6 +18,8 @@ class Person(Base):
     family_name: Mapped[str] = mapped_column(String(100))
     #: Lower-case "family given" for indexed prefix search.
     search_name: Mapped[str] = mapped_column(String(201), index=True)
+    #: The same folded, "given family": a file is found by the start of the given name too (migration 0012).
+    search_given: Mapped[str] = mapped_column(String(201), index=True, default="", server_default="")
     date_of_birth: Mapped[date] = mapped_column(Date)
     nationality: Mapped[str] = mapped_column(String(2))
     #: Keyed hash of the national register number, or of nationality + document number.

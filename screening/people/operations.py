@@ -61,6 +61,7 @@ def find_or_create_person(vault: IdentifierVault, details: PersonDetails) -> Per
         given_names=details.given_names.strip(),
         family_name=details.family_name.strip(),
         search_name=search_key(f"{details.family_name} {details.given_names}"),
+        search_given=search_key(f"{details.given_names} {details.family_name}"),
         date_of_birth=details.date_of_birth,
         nationality=details.nationality.upper(),
         identity_hash=identity_hash(vault, details),

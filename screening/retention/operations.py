@@ -100,7 +100,8 @@ def erase_files(
             [
                 {
                     "id": p.id, "given_names": ERASED, "family_name": ERASED, "search_name": ERASED,
-                    "date_of_birth": date(p.date_of_birth.year, 1, 1), "identity_hash": f"{ERASED}:{p.id}",
+                    "search_given": ERASED, "date_of_birth": date(p.date_of_birth.year, 1, 1),
+                    "identity_hash": f"{ERASED}:{p.id}",
                     "national_number_encrypted": None, "national_number_masked": None,
                     "document_number_encrypted": None, "email": None, "erased_at": now,
                 }
