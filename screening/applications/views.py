@@ -85,17 +85,11 @@ def _back_to_queue() -> Response:
     return redirect(url_for("applications.queue", **kept))
 
 
-def _version(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() and len(text) < 10 else None
-
-
 @bp.route("/queue/claim/<int:application_id>", methods=["POST"])
 @roles("officer")
 def claim(application_id: int) -> Response:
-    if application_id >= 2**63:
-        abort(404)
     application = queries.get_application(current_user, application_id)
-    version = _version(request.form.get("version"))
+    version = parse_id(request.form.get("version"))
     if version is None:
         flash(_("The form was incomplete or too long. Please try again."), "danger")
         return _back_to_queue()
@@ -115,7 +109,7 @@ def start_reviews() -> Response:
     versions: dict[int, int] = {}
     for value in request.form.getlist("file")[: assignment.BULK_LIMIT + 1]:
         number, _colon, seen = value.partition(":")
-        file_id, version = _version(number), _version(seen)
+        file_id, version = parse_id(number), parse_id(seen)
         if file_id is None or version is None:
             flash(_("The form was incomplete or too long. Please try again."), "danger")
             return _back_to_queue()
