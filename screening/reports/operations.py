@@ -259,6 +259,17 @@ def organisation_document(name: str, figures: dict[str, Any], mask_below: int) -
     applications = figures["applications"]
     decisions = figures["decisions"]
     clearances = figures["clearances"]
+    notes = [f"Counts below {mask_below} are shown as &lt;{mask_below}."]
+    chart: Chart | None = Chart(
+        "Applications by state", [_state_label(s) for s in applications], list(applications.values())
+    )
+    if all(count < mask_below for count in applications.values()):
+        # A chart of masked bars would be empty (and scaled to nothing): say it in a sentence instead.
+        chart = None
+        notes.append(
+            f"Every count of your applications by state is below {mask_below} this month, so no chart is drawn: "
+            "with so few files, a chart could point to the people screened."
+        )
     return ReportDocument(
         title=f"Monthly screening report: {name}",
         subtitle=f"Month {_period_text(start, end)} · files and clearances as of {figures['as_of']}",
@@ -284,9 +295,9 @@ def organisation_document(name: str, figures: dict[str, Any], mask_below: int) -
                 ],
             ),
         ),
-        chart=Chart("Applications by state", [_state_label(s) for s in applications], list(applications.values())),
+        chart=chart,
         mask_below=mask_below,
-        notes=(f"Counts below {mask_below} are shown as &lt;{mask_below}.",),
+        notes=notes,
     )
 
 

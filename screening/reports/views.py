@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -14,6 +16,7 @@ from screening.audit.operations import record
 from screening.auth.access import roles
 from screening.db import db
 from screening.extensions import settings
+from screening.jobs.views import run_now, say_result
 from screening.organisations.models import Organisation
 from screening.reports import queries
 from screening.reports.models import REPORT_KINDS
@@ -35,6 +38,27 @@ def index() -> str:
     ids = {r.organisation_id for r in page.items if r.organisation_id}
     names = dict(db.session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).all())
     return render_template("reports/index.html", page=page, kind=kind, names=names)
+
+
+#: What the reports page's buttons build: the jobs that build them (the same as ``screening reports build``).
+BUILDS = {"weekly": "weekly_report", "monthly": "monthly_reports"}
+
+
+@bp.route("/reports/build/<kind>", methods=["POST"])
+@roles("officer")
+def build(kind: str) -> Response:
+    """Build the previous week's operations report or the previous month's organisation reports now (a
+    report already built for that period is not built again)."""
+    if kind not in BUILDS:
+        abort(404)
+    result = run_now(BUILDS[kind], Actor.of(current_user, request.remote_addr), action="build_report")
+    if result.status == "done" and result.items:
+        flash(ngettext("%(num)d report built.", "%(num)d reports built.", result.items), "success")
+    elif result.status == "done":
+        flash(_("Nothing new to build: the reports of the last period are already there."), "info")
+    else:
+        say_result(BUILDS[kind], result)
+    return redirect(url_for("reports.index"))
 
 
 @bp.route("/reports/<int:report_id>.<fmt>")
