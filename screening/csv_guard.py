@@ -45,10 +45,11 @@ def safe_cell(value: Any) -> str:
 
 
 class SafeWriter:
-    """``csv.writer`` that quotes every cell and passes each through :func:`safe_cell`."""
+    """``csv.writer`` that quotes every cell and passes each through :func:`safe_cell`. A file of figures
+    with no text from users (the reports: keys and counts) may keep ``quoting=csv.QUOTE_MINIMAL``."""
 
     def __init__(self, out: Any, **options: Any) -> None:
-        self._writer = csv.writer(out, quoting=csv.QUOTE_ALL, **options)
+        self._writer = csv.writer(out, **{"quoting": csv.QUOTE_ALL, **options})
 
     def writerow(self, row: list[Any]) -> None:
         self._writer.writerow([safe_cell(cell) for cell in row])

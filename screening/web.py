@@ -21,6 +21,7 @@ from workflows.application import APPLICATION
 from workflows.audit import ACTIONS as AUDIT_ACTIONS
 from workflows.clearance import CLEARANCE
 from workflows.done import FALLBACK, done_message
+from workflows.employer import employer_action, employer_advice
 from workflows.roles import AUTHORITY_ROLES, EMPLOYER_ROLES, READER_ROLES, Role
 
 CSP = (
@@ -263,6 +264,8 @@ def init_template_helpers(app: Flask) -> None:
         AUTHORITY_ROLES=AUTHORITY_ROLES,
         READER_ROLES=READER_ROLES,
         ADVICE_LABELS=ADVICE_LABELS,
+        employer_advice=employer_advice,
+        employer_action=employer_action,
         ROLE_LABELS=ROLE_LABELS,
         today=today,
         current_locale=lambda: str(get_locale() or "en"),

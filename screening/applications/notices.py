@@ -24,13 +24,13 @@ from screening.extensions import settings
 from screening.notifications.operations import Mail, Recipient, app_link, employer_recipients, enqueue, language_for
 from screening.organisations.models import Organisation
 from screening.people.models import Person
-from workflows.application import APPEAL_WINDOW, CONSENT_EXPIRY
+from workflows.application import ADVICE_EVENTS, APPEAL_WINDOW, CONSENT_EXPIRY
+from workflows.employer import EMPLOYER_ADVICE
 
 #: Events after which the person and the employer hear about the advice, with the outcome they are told.
+#: An advice's outcome is what an employer may be told of it (workflows/employer.py: "with warning" is positive).
 OUTCOMES = {
-    "advise_positive": "positive",
-    "advise_positive_with_warning": "positive",
-    "advise_negative": "negative",
+    **{event: EMPLOYER_ADVICE[advice] for event, advice in ADVICE_EVENTS.items()},
     "appeal_upheld": "positive",
     "appeal_rejected": "final_negative",
 }

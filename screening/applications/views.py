@@ -186,8 +186,10 @@ def letter(application_id: int) -> str:
 def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
     application = queries.get_application(current_user, application_id)
     events = operations.available_events(application, current_user.role, today(), settings().deadlines)
-    if current_user.role == "officer" and application.grounds:
-        # Reading grounds is itself sensitive: the trail shows who saw them (written when the request ends).
+    shows_grounds = current_user.role in AUTHORITY_ROLES and bool(application.grounds)
+    if shows_grounds:
+        # Reading grounds is itself sensitive: the trail shows who saw them, officer or auditor (written when
+        # the request ends, outside the page's read transaction).
         organisation_id = application.organisation_id
         record_read(_actor(), "read_grounds", "application", application.id, organisation_id=organisation_id)
     page = render_template(
@@ -201,6 +203,7 @@ def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
         disclosable_events=DISCLOSING_EVENTS,
         overdue=queries.is_overdue(application, today()),
         authority=current_user.role in AUTHORITY_ROLES,
+        shows_grounds=shows_grounds,
     )
     return page, status
 

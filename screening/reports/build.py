@@ -7,6 +7,7 @@ the CSV and the chart (whose bar is then drawn empty, so its height gives nothin
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -71,7 +72,7 @@ def shown(value: Value, *, count: bool = True, mask_below: int | None = None) ->
 def to_csv(document: ReportDocument) -> str:
     """``metric,value`` lines: the period, then every figure by its key (masked like the PDF)."""
     out = io.StringIO()
-    writer = SafeWriter(out, lineterminator="\n")
+    writer = SafeWriter(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)  # keys and figures, no user text
     writer.writerow(["metric", "value"])
     for section in document.sections:
         for row in section.rows:

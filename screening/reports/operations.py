@@ -33,6 +33,7 @@ from screening.reports.build import Chart, ReportDocument, Row, Section, to_csv,
 from screening.reports.models import Report
 from workflows.application import ADVICE_EVENTS, ADVICE_LABELS, APPLICATION, OPEN_STATES, QUEUE_STATES
 from workflows.clearance import COVERING_STATES
+from workflows.employer import EMPLOYER_ADVICE, EMPLOYER_ADVICE_TYPES
 
 ADVICE_TYPES = tuple(ADVICE_EVENTS.values())  # positive, positive_with_warning, negative
 #: A clearance "expiring soon" in the organisation report ends within this many days.
@@ -207,7 +208,7 @@ def organisation_figures(organisation_ids: Sequence[int], now: datetime, start: 
             "period_end": end.isoformat(),
             "as_of": today.isoformat(),
             "applications": dict.fromkeys(states, 0),
-            "decisions": {"total": 0, **dict.fromkeys(ADVICE_TYPES, 0)},
+            "decisions": {"total": 0, **dict.fromkeys(EMPLOYER_ADVICE_TYPES, 0)},
             "clearances": {"valid": 0, f"expiring_{EXPIRING_DAYS}_days": 0},
         }
         for org in organisation_ids
@@ -227,7 +228,7 @@ def organisation_figures(organisation_ids: Sequence[int], now: datetime, start: 
         )
         .group_by(Application.organisation_id, Application.advice_type)
     ):
-        figures[org]["decisions"][kind] = n
+        figures[org]["decisions"][EMPLOYER_ADVICE[kind]] += n  # the report leaves the authority: no warnings
         figures[org]["decisions"]["total"] += n
     relied = (
         select(Application.organisation_id, Application.clearance_id)
@@ -281,7 +282,7 @@ def organisation_document(name: str, figures: dict[str, Any], mask_below: int) -
             Section(
                 "Advice given in the month",
                 [Row("decisions.total", "Advice given", decisions["total"])]
-                + [Row(f"decisions.{kind}", ADVICE_LABELS[kind], decisions[kind]) for kind in ADVICE_TYPES],
+                + [Row(f"decisions.{kind}", ADVICE_LABELS[kind], decisions[kind]) for kind in EMPLOYER_ADVICE_TYPES],
             ),
             Section(
                 "Clearances you rely on",
