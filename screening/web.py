@@ -43,7 +43,10 @@ def init_security_headers(app: Flask) -> None:
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.endpoint and not request.endpoint.endswith("static"):
-            headers.setdefault("Cache-Control", "no-store")
+            if headers.get("Content-Disposition", "").startswith("attachment"):
+                headers["Cache-Control"] = "no-store"  # a download: send_file's "no-cache" would keep a copy
+            else:
+                headers.setdefault("Cache-Control", "no-store")
         return response
 
 

@@ -72,15 +72,23 @@ def _entry(
 
 
 def record_read(
-    actor: Actor, action: str, object_type: str, object_id: int, *, organisation_id: int | None = None
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    *,
+    organisation_id: int | None = None,
+    reason: str | None = None,
 ) -> None:
     """Audit a sensitive read; the entry is written when the request ends, whatever its outcome.
 
     A read is a fact as soon as it happens; and a page that only reads keeps its read transaction while it
     renders (on SQLite a write there would queue every reader behind every writer), so the view commits
-    nothing: the request's end writes the entry in a short transaction of its own.
+    nothing: the request's end writes the entry in a short transaction of its own. Downloads (reports,
+    registers, subject exports) are reads of this kind: a write inside a GET's read transaction fails on
+    SQLite with "database is locked" as soon as another request committed since the read began.
     """
-    write_at_request_end(_entry(actor, action, object_type, object_id, organisation_id=organisation_id))
+    write_at_request_end(_entry(actor, action, object_type, object_id, organisation_id=organisation_id, reason=reason))
 
 
 def blank_entries(condition: Any, actor: Actor, now: datetime, *, reason: str | None = None) -> int:

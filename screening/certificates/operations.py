@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from screening.actors import Actor
-from screening.audit.operations import record
+from screening.audit.operations import record, record_read
 from screening.certificates import queries
 from screening.certificates.document import CertificateData, issue_certificate_data
 from screening.certificates.models import CertificateCheck, CertificateIssue
@@ -167,7 +167,8 @@ def _record_late_codes(
 
 
 def record_register_export(actor: Actor, organisation_id: int | None, rows: int, file_format: str) -> None:
-    record(
+    """The register is read, not changed: its entry is written when the request ends, apart from it."""
+    record_read(
         actor, "export_clearance_register", "organisation", organisation_id,
         organisation_id=organisation_id, reason=f"{file_format.upper()} register of {rows} clearances",
     )  # fmt: skip

@@ -1,4 +1,5 @@
-"""Stored reports: the list and the downloads. Every download is in the audit trail."""
+"""Stored reports: the list and the downloads. Every download is in the audit trail (written outside the
+download's read transaction) and sent ``Cache-Control: no-store``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from screening.actors import Actor
-from screening.audit.operations import record
+from screening.audit.operations import record_read
 from screening.auth.access import roles
 from screening.db import db
 from screening.extensions import settings
@@ -67,7 +68,8 @@ def download(report_id: int, fmt: str) -> Response:
     if fmt not in FORMATS:
         abort(404)
     report = queries.get_report(current_user, report_id)
-    record(
+    # Written when the request ends, in a transaction of its own: not in this GET's read transaction.
+    record_read(
         Actor.of(current_user, request.remote_addr), "download_report", "report", report.id,
         organisation_id=report.organisation_id, reason=fmt,
     )  # fmt: skip
