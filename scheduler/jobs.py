@@ -15,12 +15,15 @@ from screening.audit.setup import audit_keys
 from screening.batches import Batch
 from screening.clearances import deadlines as clearance_deadlines
 from screening.db import db
-from screening.extensions import settings
+from screening.extensions import settings, vault
+from screening.jobs.leases import new_holder
 from screening.notifications import alerts, mailer
 from screening.notifications.audit_heads import mail_exported_head
 from screening.notifications.operations import capture_mode
 from screening.reports import operations as reports
 from screening.retention import operations as retention
+from screening.webhooks import delivery as webhooks
+from screening.webhooks.operations import announce_disabled
 
 Job = Callable[[datetime], int]
 
@@ -72,6 +75,26 @@ def deliver_mail(now: datetime) -> int:
     alerts.warn_operator(now)  # mail failing for over an hour: once per incident (sent when SMTP takes it)
     db.session.commit()
     return sent
+
+
+def deliver_webhooks(now: datetime) -> int:
+    """Send due webhook deliveries, a claimed batch at a time: claim (committed), send with no transaction
+    open, record every attempt (committed); endpoints failing for too long are disabled and their
+    organisations' screening managers mailed. Returns the deliveries that reached their endpoint."""
+    config = settings().webhooks
+    holder = new_holder("webhooks")
+    delivered = 0
+    with webhooks.make_client(config) as client:
+        while True:
+            claimed = webhooks.claim_due(now, holder, config)
+            items = webhooks.outgoing(claimed, now, vault().decrypt)
+            db.session.commit()
+            outcomes = webhooks.send_batch(items, config, client)
+            announce_disabled(webhooks.record_outcomes(outcomes, holder, now, config), now)
+            db.session.commit()
+            delivered += sum(outcome.delivered for outcome in outcomes)
+            if len(claimed) < config.batch_size:
+                return delivered
 
 
 def consent_reminders(now: datetime) -> int:
@@ -181,4 +204,5 @@ JOBS: dict[str, Job] = {
     "weekly_report": weekly_report,
     "monthly_reports": monthly_reports,
     "seal_audit_log": seal_audit_log,
+    "deliver_webhooks": deliver_webhooks,
 }

@@ -42,6 +42,7 @@ BLUEPRINT_PACKAGES = (
     "notifications",
     "reports",
     "certificates",
+    "webhooks",
 )
 TEMPLATES = ROOT / "templates"
 

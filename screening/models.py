@@ -13,6 +13,7 @@ from screening.organisations.models import Organisation
 from screening.people.models import Person
 from screening.references import ReferenceCounter
 from screening.reports.models import Report
+from screening.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "Application",
@@ -35,4 +36,8 @@ __all__ = [
     "Report",
     "SchedulerLease",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

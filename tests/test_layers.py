@@ -41,6 +41,7 @@ DOMAIN_ORDER = (
     "auth",
     "jobs",
     "notifications",
+    "webhooks",
     "person_link",
     "clearances",
     "applications",

@@ -10,7 +10,7 @@ that every event of ``workflows/application.py`` is in exactly one of the two).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,6 +21,8 @@ from screening.applications.models import Application
 from screening.clearances.operations import grant_clearance
 from screening.clearances.queries import covering_clearance
 from screening.config import DeadlinesConfig
+from screening.notifications.operations import app_link
+from screening.webhooks.events import Notice, emit
 from workflows.application import ADVICE_EVENTS, APPEAL_WINDOW, REVIEW_DUE
 from workflows.deadlines import appeal_deadline
 
@@ -131,3 +133,23 @@ def apply_effects(step: Step) -> None:
     effect = EFFECTS.get(step.event)
     if effect is not None:
         effect(step)
+
+
+def announce(applications: Sequence[Application], event: str, now: datetime) -> int:
+    """Webhook events for the files that just took ``event`` (their new state is set), in the transaction of
+    the change: ``application.state_changed`` for each, ``application.information_requested`` as well for a
+    request for information. The state is the file's state as the employer sees it (an advice with warning
+    is "positive": the warning is the advice type, authority only; "covered" comes only with the person's
+    consent, so nothing before it tells of a clearance); the data never carries grounds."""
+    notices = []
+    for application in applications:
+        data = {
+            "reference": application.reference,
+            "external_id": getattr(application, "external_id", None),
+            "state": application.state,
+            "link": app_link("applications.detail", application_id=application.id),
+        }
+        notices.append(Notice(application.organisation_id, "application.state_changed", data))
+        if event == "request_info":
+            notices.append(Notice(application.organisation_id, "application.information_requested", data))
+    return emit(notices, now)

@@ -14,7 +14,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy.orm.exc import StaleDataError
 
 from screening.actors import Actor
-from screening.applications.effects import Step, apply_effects
+from screening.applications.effects import Step, announce, apply_effects
 from screening.applications.models import Application
 from screening.applications.notices import notify
 from screening.audit.operations import record
@@ -141,6 +141,7 @@ def fire(
         db.session.flush()
     except StaleDataError:
         raise Conflict("Someone else changed this application meanwhile. Review its current state.") from None
+    announce([application], event, now)
     return application
 
 
@@ -164,6 +165,7 @@ def fire_many(
         fired.append(application)
     write_locked(fired)
     db.session.flush()  # the audit entries, notices and anything _write_locked left to the ORM
+    announce(fired, event, now)
     return fired, refused
 
 

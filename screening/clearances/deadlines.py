@@ -16,12 +16,13 @@ from screening.actors import Actor
 from screening.applications.models import Application
 from screening.batches import Batch, excluding, left
 from screening.clearances.models import Clearance
-from screening.clearances.operations import fire_clearance_many
+from screening.clearances.operations import clearance_notices, fire_clearance_many
 from screening.clock import local_date
 from screening.config import DeadlinesConfig
 from screening.db import db
 from screening.notifications.operations import Mail, app_link, enqueue, organisation_recipients
 from screening.people.models import Person
+from screening.webhooks.events import emit
 from workflows.clearance import COVERING_STATES
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,14 @@ def notify_clearance_expiry(
         )
     )
     rows = db.session.execute(
-        select(Clearance.id, Clearance.reference, Clearance.valid_until, Person.given_names, Person.family_name)
+        select(
+            Clearance.id,
+            Clearance.reference,
+            Clearance.state,
+            Clearance.valid_until,
+            Person.given_names,
+            Person.family_name,
+        )
         .join(Person, Person.id == Clearance.person_id)
         .where(
             Clearance.state.in_(sorted(COVERING_STATES)),
@@ -101,6 +109,7 @@ def notify_clearance_expiry(
             key = f"clearance_expiry:{row.id}:{row.valid_until.isoformat()}:{level}:{org}"
             mails.extend(Mail(key, r, "clearance_expiry_notice", context) for r in addresses[org])
     enqueue(mails, now)
+    emit(clearance_notices("clearance.expiring", rows, relying), now)  # webhooks: once per notice, as the mail
     table = Clearance.__table__
     for level, ids in by_level.items():  # a plain UPDATE: a notice does not change the clearance's version
         db.session.execute(

@@ -4,8 +4,9 @@ each change in the audit trail."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
@@ -13,17 +14,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from screening.actors import Actor
+from screening.applications.models import Application
 from screening.audit.operations import record
 from screening.clearances.models import Clearance
 from screening.clearances.queries import covering_clearance
 from screening.clock import local_date, utcnow
 from screening.db import db
 from screening.errors import Conflict, DomainError, InvalidInput, Label, NotAllowed
+from screening.notifications.operations import app_link
 from screening.people.models import Person
 from screening.references import next_reference
 from screening.rows import lock_rows, write_locked
+from screening.webhooks.events import Notice, emit
 from workflows.clearance import CLEARANCE, COVERING_STATES
 from workflows.machine import GuardFailed, NotPermitted, TransitionError
+
+#: A clearance in these states no longer covers anyone (expired, revoked): relying employers' HR systems hear.
+ENDED_STATES = frozenset(state.name for state in CLEARANCE.states if state.final)
 
 
 def lock_person(person_id: int) -> None:
@@ -46,6 +53,7 @@ def _expire_lapsed(person_id: int, now: datetime, today: date) -> None:
     for clearance in lapsed:
         lock_rows(clearance)
         _clearance_step(clearance, "expire", Actor.system("advice"), None, now)
+    announce_ended(lapsed, now)
 
 
 def grant_clearance(
@@ -117,6 +125,7 @@ def fire_clearance(
         db.session.flush()
     except StaleDataError:
         raise Conflict("Someone else changed this clearance meanwhile. Review its current state.") from None
+    announce_ended([clearance], now)
     return clearance
 
 
@@ -136,7 +145,47 @@ def fire_clearance_many(
         fired.append(clearance)
     write_locked(fired)
     db.session.flush()
+    announce_ended(fired, now)
     return fired, refused
+
+
+def relying_organisations(clearance_ids: Sequence[int]) -> dict[int, list[int]]:
+    """Organisations relying on each clearance: those with a file linked to it (one query)."""
+    relying: dict[int, list[int]] = {}
+    if clearance_ids:
+        rows = db.session.execute(
+            select(Application.clearance_id, Application.organisation_id)
+            .where(Application.clearance_id.in_(sorted(set(clearance_ids))))
+            .distinct()
+            .order_by(Application.clearance_id, Application.organisation_id)
+        )
+        for clearance_id, organisation_id in rows:
+            relying.setdefault(clearance_id, []).append(organisation_id)
+    return relying
+
+
+def clearance_notices(
+    event_type: str, clearances: Sequence[Any], relying: Mapping[int, Sequence[int]] | None = None
+) -> list[Notice]:
+    """Webhook events about ``clearances`` (rows with id, reference, state, valid_until) for every
+    organisation relying on them (``relying``, read when not given). A clearance is the person's, not the
+    employer's file: ``external_id`` is null; the link is the clearance's page."""
+    if relying is None:
+        relying = relying_organisations([c.id for c in clearances])
+    return [
+        Notice(organisation_id, event_type, {
+            "reference": c.reference, "external_id": None, "state": c.state,
+            "valid_until": c.valid_until.isoformat(), "link": app_link("clearances.detail", clearance_id=c.id),
+        })
+        for c in clearances
+        for organisation_id in relying.get(c.id, [])
+    ]  # fmt: skip
+
+
+def announce_ended(clearances: Sequence[Clearance], now: datetime) -> int:
+    """``clearance.ended`` for the clearances among ``clearances`` that just expired or were revoked."""
+    ended = [c for c in clearances if c.state in ENDED_STATES]
+    return emit(clearance_notices("clearance.ended", ended), now) if ended else 0
 
 
 def _clearance_step(clearance: Clearance, event: str, actor: Actor, reason: str | None, now: datetime) -> None:

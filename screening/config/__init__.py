@@ -24,6 +24,7 @@ from cryptography.fernet import Fernet
 
 from screening.config.errors import ConfigError
 from screening.config.ldap import LdapConfig
+from screening.config.webhooks import WebhooksConfig
 from workflows.roles import ACCOUNT_ROLES
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ JOB_SCHEDULES: dict[str, str] = {
     "weekly_report": "0 6 * * mon",
     "monthly_reports": "0 5 1 * *",
     "seal_audit_log": "every 5 seconds",
+    "deliver_webhooks": "every 10 seconds",
 }
 
 
@@ -327,6 +329,7 @@ class Config:
     ldap: LdapConfig | None = None
     audit: AuditConfig = field(default_factory=AuditConfig)
     appeal: AppealConfig = field(default_factory=AppealConfig)
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
     source: str = "<defaults>"
 
     def check(self) -> Config:
@@ -365,6 +368,7 @@ _SECTIONS: dict[str, type] = {
     "audit": AuditConfig,
     "documents": DocumentsConfig,
     "appeal": AppealConfig,
+    "webhooks": WebhooksConfig,
 }
 #: The job schedules used to be keys of ``[scheduler]`` itself: name the new place when an old file has them.
 _MOVED = {f"scheduler.{name}": "[scheduler.schedules]" for name in JOB_SCHEDULES}
@@ -477,7 +481,11 @@ def write_demo_config(path: Path = DEMO_CONFIG) -> Path:
         f'url = "sqlite:///{database}"\n\n'
         "[security]\n"
         f'identifier_keys = ["{Fernet.generate_key().decode()}"]\n'
-        f'lookup_key = "{secrets.token_urlsafe(32)}"\n',
+        f'lookup_key = "{secrets.token_urlsafe(32)}"\n\n'
+        "[webhooks]\n"
+        "# The demo's endpoints may be a receiver on this machine (plain http, loopback).\n"
+        "allow_private_addresses = true\n"
+        "allow_http = true\n",
         encoding="utf-8",
     )
     path.chmod(0o600)

@@ -34,6 +34,7 @@ DESCRIPTIONS = {
     "weekly_report": N_("Build and announce the weekly operations report."),
     "monthly_reports": N_("Build and announce each organisation's monthly report."),
     "seal_audit_log": N_("Seal new audit entries into the signed audit log; export each day's last signed head."),
+    "deliver_webhooks": N_("Send due webhook deliveries to the employers' endpoints, with retries and back-off."),
 }
 JOB_NAMES = tuple(JOB_SCHEDULES)
 

@@ -1,0 +1,204 @@
+"""Every write to an organisation's webhooks: subscribe, change, rotate the secret, disable and enable,
+redeliver one delivery, send a test event; and the mail when an endpoint was disabled for failing.
+Operations flush, never commit, and record each change in the audit trail (never the secret)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from screening.actors import Actor
+from screening.audit.operations import record
+from screening.auth.models import User
+from screening.batches import stamp
+from screening.config.webhooks import WebhooksConfig
+from screening.db import db
+from screening.errors import Conflict, InvalidInput, NotAllowed
+from screening.notifications.operations import Mail, Recipient, app_link, enqueue, language_for
+from screening.vault import IdentifierVault
+from screening.webhooks.addresses import check_endpoint
+from screening.webhooks.events import EVENT_TYPES, emit_test
+from screening.webhooks.models import WebhookDelivery, WebhookEndpoint
+from screening.webhooks.queries import MANAGER, endpoint_count
+from screening.webhooks.signing import new_secret
+from workflows.text import N_
+
+
+@dataclass(frozen=True)
+class NewSecret:
+    """An endpoint and its secret in clear, to show once."""
+
+    endpoint: WebhookEndpoint
+    secret: str
+
+
+def _check_actor(actor: Actor, organisation_id: int) -> None:
+    if actor.role != MANAGER:
+        raise NotAllowed(N_("Only an employer's screening manager manages webhooks."))
+    if actor.organisation_id != organisation_id:
+        raise NotAllowed(N_("This endpoint belongs to another organisation."))
+
+
+def _event_types(chosen: Sequence[str]) -> list[str]:
+    types = sorted(set(chosen))
+    if not types or any(t not in EVENT_TYPES for t in types):
+        raise InvalidInput(N_("Choose at least one event."), field="event_types")
+    return types
+
+
+def subscribe(
+    actor: Actor, vault: IdentifierVault, config: WebhooksConfig, *, url: str, event_types: Sequence[str],
+    description: str, now: datetime,
+) -> NewSecret:  # fmt: skip
+    """A new endpoint of the actor's organisation, with a new secret (returned once, stored encrypted)."""
+    if actor.organisation_id is None:
+        raise NotAllowed(N_("Only an employer's screening manager manages webhooks."))
+    _check_actor(actor, actor.organisation_id)
+    url = url.strip()
+    check_endpoint(url, config)
+    types = _event_types(event_types)
+    if endpoint_count(actor.organisation_id) >= config.max_endpoints:
+        raise Conflict(N_("Your organisation has %(count)d endpoints, the most allowed."), count=config.max_endpoints)
+    secret = new_secret()
+    endpoint = WebhookEndpoint(
+        organisation_id=actor.organisation_id, url=url, description=description.strip()[:200], event_types=types,
+        secret=vault.encrypt(secret), state="active", created_by_id=actor.user_id, created_at=now,
+    )  # fmt: skip
+    db.session.add(endpoint)
+    db.session.flush()
+    record(
+        actor, "subscribe", "webhook_endpoint", endpoint.id, organisation_id=endpoint.organisation_id,
+        to_state="active", reason=f"{url} ({', '.join(types)})", now=now,
+    )  # fmt: skip
+    return NewSecret(endpoint, secret)
+
+
+def _locked(endpoint: WebhookEndpoint, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != endpoint.version:
+        raise Conflict(N_("Someone else changed this endpoint meanwhile. Review it and try again."))
+
+
+def change(
+    actor: Actor, config: WebhooksConfig, endpoint: WebhookEndpoint, *, url: str, event_types: Sequence[str],
+    description: str, expected_version: int | None, now: datetime,
+) -> WebhookEndpoint:  # fmt: skip
+    """A new URL, events or description; the secret stays."""
+    _check_actor(actor, endpoint.organisation_id)
+    _locked(endpoint, expected_version)
+    url = url.strip()
+    check_endpoint(url, config)
+    endpoint.url, endpoint.event_types, endpoint.description = url, _event_types(event_types), description.strip()[:200]
+    db.session.flush()
+    record(
+        actor, "change", "webhook_endpoint", endpoint.id, organisation_id=endpoint.organisation_id,
+        reason=f"{url} ({', '.join(endpoint.event_types)})", now=now,
+    )  # fmt: skip
+    return endpoint
+
+
+def rotate_secret(
+    actor: Actor, vault: IdentifierVault, config: WebhooksConfig, endpoint: WebhookEndpoint, *,
+    expected_version: int | None, now: datetime,
+) -> NewSecret:  # fmt: skip
+    """A new secret, shown once; the old one also signs for ``rotation_grace_hours`` (both signatures sent)."""
+    _check_actor(actor, endpoint.organisation_id)
+    _locked(endpoint, expected_version)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_until = now + timedelta(hours=config.rotation_grace_hours)
+    secret = new_secret()
+    endpoint.secret = vault.encrypt(secret)
+    db.session.flush()
+    record(
+        actor, "rotate_secret", "webhook_endpoint", endpoint.id, organisation_id=endpoint.organisation_id,
+        reason=f"old secret signs until {endpoint.previous_secret_until.isoformat(timespec='minutes')}", now=now,
+    )  # fmt: skip
+    return NewSecret(endpoint, secret)
+
+
+def set_state(
+    actor: Actor, endpoint: WebhookEndpoint, state: str, *, expected_version: int | None, now: datetime
+) -> WebhookEndpoint:
+    """Disable (deliveries wait) or enable again (waiting deliveries go at the next run, the failure count
+    starts afresh)."""
+    _check_actor(actor, endpoint.organisation_id)
+    _locked(endpoint, expected_version)
+    if state not in ("active", "disabled") or state == endpoint.state:
+        raise Conflict(N_("The endpoint is already in that state."))
+    source = endpoint.state
+    endpoint.state = state
+    endpoint.failing_since = None
+    if state == "disabled":
+        endpoint.disabled_at, endpoint.disabled_reason = now, "disabled by its organisation"
+    else:
+        endpoint.disabled_at = endpoint.disabled_reason = None
+    db.session.flush()
+    record(
+        actor, "enable" if state == "active" else "disable", "webhook_endpoint", endpoint.id,
+        organisation_id=endpoint.organisation_id, from_state=source, to_state=state, now=now,
+    )  # fmt: skip
+    return endpoint
+
+
+def redeliver(actor: Actor, delivery: WebhookDelivery, endpoint: WebhookEndpoint, now: datetime) -> WebhookDelivery:
+    """Send one delivered or failed delivery again, as a new delivery of the same event (same ``webhook-id``)."""
+    _check_actor(actor, endpoint.organisation_id)
+    if delivery.state == "pending":
+        raise Conflict(N_("This delivery is still waiting to be sent."))
+    again = WebhookDelivery(
+        event_id=delivery.event_id, endpoint_id=delivery.endpoint_id, state="pending", attempts=0,
+        next_attempt_at=now, origin="redelivery", redelivery_of_id=delivery.id, created_at=now,
+    )  # fmt: skip
+    db.session.add(again)
+    db.session.flush()
+    record(
+        actor, "redeliver", "webhook_delivery", delivery.id, organisation_id=endpoint.organisation_id,
+        reason=f"as delivery {again.id}", now=now,
+    )  # fmt: skip
+    return again
+
+
+def send_test(actor: Actor, endpoint: WebhookEndpoint, now: datetime) -> WebhookDelivery:
+    """A ``webhook.test`` event to this endpoint, sent by the next delivery run like any other."""
+    _check_actor(actor, endpoint.organisation_id)
+    delivery = emit_test(endpoint, app_link("webhooks.endpoint", endpoint_id=endpoint.id), now)
+    record(
+        actor, "send_test", "webhook_endpoint", endpoint.id, organisation_id=endpoint.organisation_id,
+        reason=f"delivery {delivery.id}", now=now,
+    )  # fmt: skip
+    return delivery
+
+
+def announce_disabled(endpoint_ids: Sequence[int], now: datetime) -> int:
+    """Mail the screening managers of each endpoint disabled for failing (one query for the endpoints, one
+    for their organisations' managers); audited as the system."""
+    if not endpoint_ids:
+        return 0
+    endpoints = list(db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.id.in_(sorted(endpoint_ids)))))
+    managers: dict[int, list[Recipient]] = {}
+    for organisation_id, email, locale in db.session.execute(
+        select(User.organisation_id, User.email, User.locale)
+        .where(
+            User.organisation_id.in_(sorted({e.organisation_id for e in endpoints})), User.role == MANAGER,
+            User.active.is_(True), User.email.is_not(None),
+        )
+        .order_by(User.id)
+    ):  # fmt: skip
+        if email and organisation_id is not None:
+            managers.setdefault(organisation_id, []).append(Recipient(email, language_for(locale)))
+    mails = []
+    for endpoint in endpoints:
+        record(
+            Actor.system("deliver_webhooks"), "disable", "webhook_endpoint", endpoint.id,
+            organisation_id=endpoint.organisation_id, from_state="active", to_state="disabled",
+            reason=endpoint.disabled_reason, now=now,
+        )  # fmt: skip
+        context = {
+            "url": endpoint.url, "since": endpoint.failing_since.isoformat() if endpoint.failing_since else "",
+            "link": app_link("webhooks.endpoint", endpoint_id=endpoint.id),
+        }  # fmt: skip
+        key = f"webhook_disabled:{endpoint.id}:{stamp(endpoint.disabled_at or now)}"
+        mails.extend(Mail(key, r, "webhook_disabled", context) for r in managers.get(endpoint.organisation_id, []))
+    return enqueue(mails, now)
