@@ -98,6 +98,9 @@ def _pages(role: str, d: dict[str, Any]) -> list[str]:
         "officer": [
             "/home",
             "/queue",
+            "/queue?sort=due&mine=1",
+            f"/applications?q={d['in_review'].reference}",
+            "/reports",
             detail,
             f"/applications/{d['negative'].id}",
             "/clearances",
@@ -116,6 +119,7 @@ def _pages(role: str, d: dict[str, Any]) -> list[str]:
             f"/admin/users/{d['officer'].id}",
             "/admin/proposals",
             "/admin/jobs",
+            "/admin/jobs?all=1",
             "/admin/outbox",
             "/admin/directory",
         ],
