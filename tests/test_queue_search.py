@@ -206,3 +206,28 @@ def test_the_queue_costs_the_same_statements_for_2_and_6_files(app, factory, as_
             assert client.get(query).status_code == 200
             counts.append((query, len(seen)))
     assert counts[:3] == counts[3:]
+
+
+def test_every_search_reads_an_index_never_a_scan(app, backend):
+    """The plans of the three searches on SQLite: the keyed hash's unique index, the two name indexes (OR),
+    the references' unique index; and the jobs page's changed runs from their partial index."""
+    if backend != "sqlite":
+        pytest.skip("the plan test reads SQLite's EXPLAIN QUERY PLAN; PostgreSQL plans depend on its statistics")
+    from sqlalchemy import text
+
+    from screening.applications import queries
+    from screening.jobs.models import JobRun
+    from screening.jobs.views import CHANGED
+
+    def plan(statement) -> str:
+        sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+        return " | ".join(row[-1] for row in db.session.execute(text("EXPLAIN QUERY PLAN " + sql)))
+
+    def search(query: str) -> str:
+        return plan(queries.searched(select(Application.id), query).limit(51))
+
+    assert "USING INDEX ix_persons_search_name" in search("celik")
+    assert "USING INDEX ix_persons_search_given" in search("celik")
+    assert "identity_hash=?" in search("85.07.30-033.28") and "SCAN persons" not in search("85.07.30-033.28")
+    assert "SCAN" not in search("SCR-2026-0001")
+    assert "ix_job_runs_changed" in plan(select(JobRun.id).where(CHANGED).order_by(JobRun.id.desc()).limit(51))

@@ -101,7 +101,7 @@ def searched(statement: Select[Any], query: str) -> Select[Any]:
     accents and case ignored (two index ranges, ``search_name`` and ``search_given``)."""
     query = query.strip()
     if query.upper().startswith("SCR") and any(ch.isdigit() for ch in query):
-        return statement.where(Application.reference.startswith(query.upper()))
+        return statement.where(_name_prefix(Application.reference, query.upper()))
     if _NATIONAL_NUMBER.fullmatch(query) and sum(ch.isdigit() for ch in query) == 11:
         try:
             digits = parse_national_number(query).digits
