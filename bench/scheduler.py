@@ -104,6 +104,8 @@ class Seed:
             row["due_on"] = local_date(row["submitted_at"]) + timedelta(days=30)
         self.applications.append(row)
         self.persons.append(self._person(number, row["created_at"]))
+        names = ("given_names", "family_name", "search_name", "date_of_birth", "nationality", "email", "locale")
+        row.update({f"declared_{name}": self.persons[-1][name] for name in names})  # the file's declaration
         return row
 
     def _person(self, number: int, created: datetime) -> dict[str, Any]:

@@ -441,6 +441,7 @@ def seed(
             with connection.begin():
                 connection.execute(insert(Person.__table__), batch)
         say(f"wrote {len(person_rows):,} persons ({time.perf_counter() - started:.0f} s)")
+        declared_of = {row["id"]: _declared(row) for row in person_rows}  # each file declares its person as recorded
         del person_rows
 
         requester_of = {org: 2 * org - 1 for org in range(1, organisations + 1)}
@@ -457,7 +458,7 @@ def seed(
                 counters[year_key] += 1
                 reference = f"{year_key}-{counters[year_key]:06d}"
                 officer = rng.choice(officer_ids)
-                row = _application_row(plan, reference, requester_of[plan.organisation])
+                row = _application_row(plan, reference, requester_of[plan.organisation]) | declared_of[plan.person]
                 (covered_rows if plan.state == "covered" else application_rows).append(row)
                 if plan.clearance:
                     clearance_key = f"CLR-{(plan.moment(*_ADVICE) or now).year}"
@@ -614,6 +615,12 @@ def _person_row(
         "locale": rng.choice(("nl", "nl", "nl", "fr", "en")),
         "created_at": created,
     }
+
+
+def _declared(person: dict[str, Any]) -> dict[str, Any]:
+    """An application's declaration (migration 0012) copied from its person's row."""
+    names = ("given_names", "family_name", "search_name", "date_of_birth", "nationality", "email", "locale")
+    return {f"declared_{name}": person[name] for name in names}
 
 
 def _application_row(plan: _Plan, reference: str, requester: int) -> dict[str, Any]:

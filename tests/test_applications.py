@@ -109,7 +109,10 @@ def test_a_bad_number_is_explained_in_the_users_language(as_role, factory, local
 def test_foreign_worker_with_document_number(as_role, factory):
     client, _user = as_role("requester")
     function = factory.function()
-    response = _post_new(client, _form(function.id, nationality="PL", national_number="", document_number="AB1234567"))
+    form = _form(
+        function.id, nationality="PL", national_number="", document_number="AB1234567", document_type="passport"
+    )
+    response = _post_new(client, form)
     assert response.status_code == 302
     person = db.session.scalar(select(Person))
     assert person.nationality == "PL" and person.national_number_masked is None

@@ -107,6 +107,7 @@ EVENTS = (
 #: Entries of the trail about an application that are not transitions.
 ACTIONS = (
     Event("create", N_("Created")),
+    Event("edit", N_("Draft edited")),
     Event("read_grounds", N_("Grounds read")),
 )
 

@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from screening.actors import Actor
+from screening.applications.declaration import person_recipient
 from screening.applications.models import Application
 from screening.applications.operations import fire_many
 from screening.batches import Batch, digest, excluding, left, stamp
@@ -38,15 +39,12 @@ from screening.config import DeadlinesConfig
 from screening.db import db
 from screening.notifications.operations import (
     Mail,
-    Recipient,
     app_link,
     employer_recipients,
     enqueue,
-    language_for,
     officer_recipients,
 )
 from screening.organisations.models import Organisation
-from screening.people.models import Person
 from screening.person_link.tokens import make_link_token
 from workflows.application import APPEAL_RULING, CONSENT_EXPIRY, CONSENT_REMINDER, INFO_REMINDER, QUEUE_STATES
 
@@ -93,10 +91,10 @@ def remind_consent(now: datetime, deadlines: DeadlinesConfig, *, skip: Collectio
     rows = db.session.execute(
         select(
             Application.id, Application.reference, Application.state_changed_at, Application.person_id,
-            Application.organisation_id, Application.created_by_id, Person.given_names, Person.family_name,
-            Person.email, Person.locale, Organisation.name.label("organisation"),
+            Application.organisation_id, Application.created_by_id, Application.declared_given_names,
+            Application.declared_family_name, Application.declared_email, Application.declared_locale,
+            Organisation.name.label("organisation"),
         )
-        .join(Person, Person.id == Application.person_id)
         .join(Organisation, Organisation.id == Application.organisation_id)
         .where(
             *_due_for_reminder("awaiting_consent", CONSENT_REMINDER.days(deadlines), today, skip),
@@ -108,7 +106,8 @@ def remind_consent(now: datetime, deadlines: DeadlinesConfig, *, skip: Collectio
     if not rows:
         return Batch(0, 0)
     secret = current_app.config["SECRET_KEY"]
-    without_address = [row for row in rows if not row.email]
+    to_person = {row.id: person_recipient(row) for row in rows}
+    without_address = [row for row in rows if to_person[row.id] is None]
     employers = dict(
         zip(
             (row.id for row in without_address),
@@ -121,18 +120,19 @@ def remind_consent(now: datetime, deadlines: DeadlinesConfig, *, skip: Collectio
         asked_on = local_date(row.state_changed_at)
         context: dict[str, Any] = {
             "reference": row.reference,
-            "given_names": row.given_names,
-            "person": f"{row.given_names} {row.family_name}",
+            "given_names": row.declared_given_names,
+            "person": f"{row.declared_given_names} {row.declared_family_name}",
             "organisation": row.organisation,
             "asked_on": asked_on.isoformat(),
             # the expiry job ends the file on the morning of the day the period is over
             "answer_by": (asked_on + timedelta(days=CONSENT_EXPIRY.days(deadlines) - 1)).isoformat(),
         }
         key = f"consent_reminder:{row.id}:{stamp(row.state_changed_at)}"
-        if row.email:
+        recipient = to_person[row.id]
+        if recipient is not None:
             token = make_link_token(secret, row.id, row.person_id, row.state_changed_at)
             context["link"] = app_link("person.file", token=token)
-            mails.append(Mail(key, Recipient(row.email, language_for(row.locale)), "consent_reminder", context))
+            mails.append(Mail(key, recipient, "consent_reminder", context))
         else:
             context["link"] = _application_link(row.id)
             mails.extend(Mail(key, r, "consent_reminder_requester", context) for r in employers[row.id])
@@ -147,9 +147,7 @@ def _due_files(
     return list(
         db.session.scalars(
             select(Application)
-            .options(
-                joinedload(Application.person), joinedload(Application.organisation), joinedload(Application.function)
-            )
+            .options(joinedload(Application.organisation), joinedload(Application.function))
             .where(*where, excluding(Application.id, skip))
             .order_by(*order, Application.id)
             .limit(limit)
@@ -170,7 +168,7 @@ def _fire_all(
 def _file_context(application: Application, language: str) -> dict[str, Any]:
     return {
         "reference": application.reference,
-        "person": application.person.full_name,
+        "person": application.declared_name,
         "organisation": application.organisation.name,
         "function": application.function.name(language),
         "link": _application_link(application.id),
@@ -211,9 +209,8 @@ def remind_info_requests(
     rows = db.session.execute(
         select(
             Application.id, Application.reference, Application.state_changed_at, Application.organisation_id,
-            Application.created_by_id, Person.given_names, Person.family_name,
+            Application.created_by_id, Application.declared_given_names, Application.declared_family_name,
         )
-        .join(Person, Person.id == Application.person_id)
         .where(
             *_due_for_reminder("info_requested", INFO_REMINDER.days(deadlines), today, skip),
         )
@@ -227,7 +224,7 @@ def remind_info_requests(
     for row, chosen in zip(rows, recipients, strict=True):
         context = {
             "reference": row.reference,
-            "person": f"{row.given_names} {row.family_name}",
+            "person": f"{row.declared_given_names} {row.declared_family_name}",
             "asked_on": local_date(row.state_changed_at).isoformat(),
             "link": _application_link(row.id),
         }

@@ -11,10 +11,26 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from screening.inputs import Form
-from screening.people.identifiers import IdentifierError, parse_national_number
+from screening.people.identifiers import IdentifierError, parse_document_number, parse_national_number
 
 NAME_MAX = 100
 TEXT_MAX = 5000
+
+
+def _strip(value: object) -> object:
+    """Blank or whitespace is "missing": every text field is stripped before it is validated."""
+    return value.strip() if isinstance(value, str) else value
+
+
+STRIP = (_strip,)
+
+#: The identity documents a person without a national register number may be identified by.
+DOCUMENT_TYPE_CHOICES = [
+    SelectChoice("", _l("Choose the type")),
+    SelectChoice("passport", _l("Passport")),
+    SelectChoice("identity_card", _l("Identity card")),
+    SelectChoice("residence_permit", _l("Residence permit")),
+]
 
 
 def country_choices() -> list[SelectChoice]:
@@ -28,22 +44,31 @@ def country_choices() -> list[SelectChoice]:
 
 
 class ApplicationForm(Form):
-    given_names = StringField(_l("Given names"), validators=[DataRequired(), Length(max=NAME_MAX)])
-    family_name = StringField(_l("Family name"), validators=[DataRequired(), Length(max=NAME_MAX)])
+    given_names = StringField(_l("Given names"), filters=STRIP, validators=[DataRequired(), Length(max=NAME_MAX)])
+    family_name = StringField(_l("Family name"), filters=STRIP, validators=[DataRequired(), Length(max=NAME_MAX)])
     date_of_birth = DateField(_l("Date of birth"), validators=[InputRequired()])
     nationality = SelectField(_l("Nationality"), validators=[DataRequired()])
     national_number = StringField(
         _l("National register number"),
+        filters=STRIP,
         validators=[Length(max=20)],
         description=_l("Belgian national register or BIS number, e.g. 85.07.30-033.28"),
     )
     document_number = StringField(
         _l("Identity document number"),
-        validators=[Optional(), Length(max=40)],
+        filters=STRIP,
+        validators=[Length(max=40)],
         description=_l("Only for people without a Belgian national register or BIS number"),
+    )
+    document_type = SelectField(_l("Type of document"), choices=DOCUMENT_TYPE_CHOICES, default="")
+    document_country = SelectField(
+        _l("Country that issued the document"),
+        description=_l("Leave empty when it is the country of the nationality"),
+        default="",
     )
     email = EmailField(
         _l("E-mail address of the person"),
+        filters=STRIP,
         validators=[Optional(), Email(check_deliverability=False), Length(max=254)],
         description=_l("Used to ask for consent and to send notices"),
     )
@@ -59,6 +84,7 @@ class ApplicationForm(Form):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.nationality.choices = country_choices()
+        self.document_country.choices = [SelectChoice("", _l("Country of the nationality")), *country_choices()]
 
     def validate_given_names(self, field: StringField) -> None:
         if not (field.data or "").strip():
@@ -90,6 +116,24 @@ class ApplicationForm(Form):
             return
         if number.birth_date != born:
             raise ValidationError(_l("This number does not match the date of birth."))
+
+    def validate_document_number(self, field: StringField) -> None:
+        if not field.data or self.national_number.data:
+            return
+        try:
+            parse_document_number(field.data)
+        except IdentifierError as error:
+            raise ValidationError(_l(str(error))) from None
+
+    def validate_document_type(self, field: SelectField) -> None:
+        if self.document_number.data and not self.national_number.data and not field.data:
+            raise ValidationError(_l("Choose the type of the identity document."))
+
+
+class DraftForm(ApplicationForm):
+    """The same form for a draft being edited, with the version the requester saw."""
+
+    version = HiddenField(validators=[DataRequired()])
 
 
 class TransitionForm(Form):

@@ -24,6 +24,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from screening.actors import Actor
+from screening.applications.declaration import person_recipient
 from screening.applications.models import Application
 from screening.audit.models import AuditEntry
 from screening.catalogue.models import CriticalFunction
@@ -34,11 +35,9 @@ from screening.notifications.operations import (
     app_link,
     employer_recipients,
     enqueue,
-    language_for,
     officer_recipients,
     user_recipients,
 )
-from screening.people.models import Person
 from screening.person_link.tokens import make_link_token
 
 
@@ -50,13 +49,14 @@ def person_link(application: Application, asked_at: datetime | None = None) -> s
     return app_link("person.file", token=token)
 
 
-def _file(application: Application, language: str, person: Person | None) -> dict[str, Any]:
-    """What every hand-over mail names: the file, its function, the person, and a link to the file."""
+def _file(application: Application, language: str) -> dict[str, Any]:
+    """What every hand-over mail names: the file, its function, the person (as the file's employer declared
+    them), and a link to the file."""
     function = db.session.get(CriticalFunction, application.function_id)
     return {
         "reference": application.reference,
         "function": function.name(language) if function else "",
-        "person": f"{person.given_names} {person.family_name}" if person else "",
+        "person": application.declared_name,
         "link": app_link("applications.detail", application_id=application.id),
     }
 
@@ -74,12 +74,8 @@ def _stamp(application: Application) -> str:
 def _to(
     recipients: list[Recipient], application: Application, template: str, extra: dict[str, Any], now: datetime
 ) -> int:
-    person = db.session.get(Person, application.person_id)
     key = f"{template}:{application.id}:{_stamp(application)}"
-    mails = [
-        Mail(key, recipient, template, _file(application, recipient.language, person) | extra)
-        for recipient in recipients
-    ]
+    mails = [Mail(key, recipient, template, _file(application, recipient.language) | extra) for recipient in recipients]
     return enqueue(mails, now)
 
 
@@ -124,10 +120,9 @@ def _tell_consent(answer: str) -> Callable[[Application, Actor, datetime], int]:
 def tell_lodge_appeal(application: Application, actor: Actor, now: datetime) -> int:
     """The employer learns the advice is not final yet; the person that their appeal is on the file."""
     written = _to(_requesters(application), application, "appeal_lodged", {}, now)
-    person = db.session.get(Person, application.person_id)
-    if person is not None and person.email:
-        recipient = Recipient(person.email, language_for(person.locale))
-        extra = {"given_names": person.given_names, "person_link": person_link(application)}
+    recipient = person_recipient(application)
+    if recipient is not None:
+        extra = {"given_names": application.declared_given_names, "person_link": person_link(application)}
         written += _to([recipient], application, "appeal_recorded", extra, now)
     return written
 

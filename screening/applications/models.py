@@ -45,6 +45,9 @@ class Application(Base):
         Index("ix_applications_org_clearance", "organisation_id", "clearance_id"),
         # The queue filtered to "assigned to me" (migration 0012), in submission order within a state.
         Index("ix_applications_assignee_state_submitted", "assigned_to_id", "state", "submitted_at"),
+        # An employer's search by the family or given name it declared (migration 0014).
+        Index("ix_applications_org_declared_name", "organisation_id", "declared_search_name"),
+        Index("ix_applications_org_declared_given", "organisation_id", "declared_search_given"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,6 +88,20 @@ class Application(Base):
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # The person as THIS employer declared them (issue 12): every employer-facing output shows these, never
+    # the authority's shared ``persons`` row, which an employer's form never changes. Mails to the person go
+    # to ``declared_email`` in ``declared_locale`` (screening.applications.declaration.person_recipient).
+    declared_given_names: Mapped[str] = mapped_column(String(100))
+    declared_family_name: Mapped[str] = mapped_column(String(100))
+    #: Lower-case "family given" without accents, for the employer's indexed prefix search.
+    declared_search_name: Mapped[str] = mapped_column(String(201))
+    #: The same, "given family": found by the start of the given name too.
+    declared_search_given: Mapped[str] = mapped_column(String(201))
+    declared_date_of_birth: Mapped[date] = mapped_column(Date)
+    declared_nationality: Mapped[str] = mapped_column(String(2))
+    declared_email: Mapped[str | None] = mapped_column(String(254))
+    declared_locale: Mapped[str] = mapped_column(String(5), default="nl", server_default="nl")
+
     organisation: Mapped[Organisation] = relationship(lazy="raise")
     person: Mapped[Person] = relationship(lazy="raise")
     function: Mapped[CriticalFunction] = relationship(lazy="raise")
@@ -96,6 +113,10 @@ class Application(Base):
     @property
     def decided(self) -> bool:
         return self.state in DECIDED_STATES
+
+    @property
+    def declared_name(self) -> str:
+        return f"{self.declared_given_names} {self.declared_family_name}"
 
 
 class ConsentDocument(Base):

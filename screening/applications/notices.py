@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from screening.actors import Actor
+from screening.applications.declaration import person_recipient
 from screening.applications.handovers import HANDOVERS, person_link
 from screening.applications.models import Application
 from screening.catalogue.models import CriticalFunction
@@ -21,9 +22,8 @@ from screening.clearances.models import Clearance
 from screening.clock import local_date
 from screening.db import db
 from screening.extensions import settings
-from screening.notifications.operations import Mail, Recipient, app_link, employer_recipients, enqueue, language_for
+from screening.notifications.operations import Mail, app_link, employer_recipients, enqueue
 from screening.organisations.models import Organisation
-from screening.people.models import Person
 from workflows.application import ADVICE_EVENTS, APPEAL_WINDOW, CONSENT_EXPIRY
 from workflows.employer import EMPLOYER_ADVICE
 
@@ -77,32 +77,32 @@ def advice_told(application: Application) -> AdviceTold:
 
 
 def ask_consent(application: Application, now: datetime) -> int:
-    person = db.session.get(Person, application.person_id)
-    if person is None or not person.email:
+    recipient = person_recipient(application)
+    if recipient is None:
         return 0
-    language = language_for(person.locale)
+    language = recipient.language
     asked_on = local_date(application.state_changed_at)
     config = settings()
     context = _base(application, language) | {
-        "given_names": person.given_names,
+        "given_names": application.declared_given_names,
         "link": person_link(application, application.state_changed_at),
         "answer_by": (asked_on + timedelta(days=CONSENT_EXPIRY.days(config.deadlines) - 1)).isoformat(),
         "appeal_days": APPEAL_WINDOW.days(config.deadlines),
     }
     key = f"consent_request:{application.id}:{application.state_changed_at.strftime('%Y%m%dT%H%M%S%f')}"
-    return enqueue([Mail(key, Recipient(person.email, language), "consent_request", context)], now)
+    return enqueue([Mail(key, recipient, "consent_request", context)], now)
 
 
 def tell_advice(application: Application, outcome: str, now: datetime) -> int:
     mails = []
     told = advice_told(application)
     valid_until = told.valid_until.isoformat() if outcome == "positive" and told.valid_until else ""
-    person = db.session.get(Person, application.person_id)
-    if person is not None and person.email:
-        language = language_for(person.locale)
+    recipient = person_recipient(application)
+    if recipient is not None:
+        language = recipient.language
         link = person_link(application, application.state_changed_at)
         context = _base(application, language) | {
-            "given_names": person.given_names,
+            "given_names": application.declared_given_names,
             "outcome": outcome,
             "valid_until": valid_until,
             "disclosed_grounds": told.disclosed_grounds,
@@ -114,14 +114,14 @@ def tell_advice(application: Application, outcome: str, now: datetime) -> int:
             "appeal_email": settings().appeal.email,
         }
         key = f"advice_notice:{application.id}:{outcome}"
-        mails.append(Mail(key, Recipient(person.email, language), "advice_notice", context))
+        mails.append(Mail(key, recipient, "advice_notice", context))
     (employers,) = employer_recipients(
         [(application.created_by_id, application.organisation_id)], also_organisation=True
     )
     for recipient in employers:
         # The employer's message is built from the outcome alone: no field of it can carry grounds.
         context = _base(application, recipient.language) | {
-            "person": f"{person.given_names} {person.family_name}" if person else "",
+            "person": application.declared_name,
             "outcome": outcome,
             "valid_until": valid_until,
             "link": app_link("applications.detail", application_id=application.id),

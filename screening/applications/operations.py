@@ -11,20 +11,24 @@ from datetime import date, datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from sqlalchemy import delete, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from screening.actors import Actor
+from screening.applications.declaration import declared_values
 from screening.applications.effects import Step, announce, apply_effects
 from screening.applications.models import Application
 from screening.applications.notices import notify
 from screening.audit.operations import record
 from screening.catalogue.models import CriticalFunction
+from screening.clearances.models import Clearance
 from screening.clearances.operations import lock_person
 from screening.clearances.queries import covering_clearance
 from screening.clock import local_date, utcnow
 from screening.config import DeadlinesConfig
 from screening.db import db
 from screening.errors import Conflict, DomainError, InvalidInput, Label, NotAllowed
+from screening.people.models import Person
 from screening.people.operations import PersonDetails, find_or_create_person
 from screening.references import next_reference
 from screening.rows import lock_rows, write_locked
@@ -47,11 +51,8 @@ def create_application(
         raise NotAllowed("Only an employer's screening manager can create applications.")
     if actor.organisation_id != organisation_id:
         raise NotAllowed("You can only create applications for your own organisation.")
-    function = db.session.get(CriticalFunction, function_id)
-    if function is None or not function.active:
-        raise InvalidInput("Choose a critical function from the catalogue.", field="function_id")
     now = now or utcnow()
-    holder = find_or_create_person(vault, person)
+    declared, holder = _declared(vault, function_id, person)
     application = Application(
         reference=next_reference("SCR", now.year),
         organisation_id=organisation_id,
@@ -61,6 +62,7 @@ def create_application(
         created_by_id=actor.user_id,
         created_at=now,
         state_changed_at=now,
+        **declared,
     )
     db.session.add(application)
     db.session.flush()
@@ -69,6 +71,77 @@ def create_application(
         to_state="draft", now=now,
     )  # fmt: skip
     return application
+
+
+def _declared(vault: IdentifierVault, function_id: int, person: PersonDetails) -> tuple[dict[str, Any], Person]:
+    """The checks of a new or edited draft: an active function, the declaration, and the person's record."""
+    function = db.session.get(CriticalFunction, function_id)
+    if function is None or not function.active:
+        raise InvalidInput("Choose a critical function from the catalogue.", field="function_id")
+    return declared_values(person), find_or_create_person(vault, person)
+
+
+def edit_draft(
+    application: Application,
+    actor: Actor,
+    vault: IdentifierVault,
+    *,
+    function_id: int,
+    person: PersonDetails,
+    expected_version: int,
+    now: datetime | None = None,
+) -> tuple[str, ...]:
+    """Change a draft before it is submitted: the same checks as :func:`create_application`, against the
+    version the requester saw. Returns the names of what changed (the audit entry lists them, not their
+    values); nothing changed is no write. A changed identifier links the draft to the record it names; the
+    record the draft leaves is removed if nothing else refers to it (it was made by this draft)."""
+    if actor.role != "requester":
+        raise NotAllowed("Only an employer's screening manager can edit applications.")
+    _check_scope(actor, application)
+    lock_rows(application)
+    if expected_version != application.version:
+        raise Conflict("Someone else changed this application meanwhile. Review its current state and try again.")
+    if application.state != "draft":
+        raise Conflict("Only a draft can be edited; this application has been submitted.")
+    now = now or utcnow()
+    declared, holder = _declared(vault, function_id, person)
+    changed = [
+        key.removeprefix("declared_")
+        for key, value in declared.items()
+        if key not in ("declared_search_name", "declared_search_given") and getattr(application, key) != value
+    ]
+    left = application.person_id if holder.id != application.person_id else None
+    if left is not None:
+        changed.append("identifier")
+    if function_id != application.function_id:
+        changed.append("function")
+    if not changed:
+        return ()
+    for key, value in declared.items():
+        setattr(application, key, value)
+    application.person_id = holder.id
+    application.function_id = function_id
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict("Someone else changed this application meanwhile. Review its current state.") from None
+    db.session.expire(application, ["person", "function"])
+    if left is not None:
+        _drop_unreferenced_person(left)
+    record(
+        actor, "edit", "application", application.id, organisation_id=application.organisation_id,
+        reason="changed: " + ", ".join(changed), now=now,
+    )  # fmt: skip
+    return tuple(changed)
+
+
+def _drop_unreferenced_person(person_id: int) -> None:
+    """Delete the record if no file or clearance refers to it any more."""
+    referenced = db.session.scalar(
+        select(Application.id).where(Application.person_id == person_id).limit(1)
+    ) or db.session.scalar(select(Clearance.id).where(Clearance.person_id == person_id).limit(1))
+    if referenced is None:
+        db.session.execute(delete(Person).where(Person.id == person_id).execution_options(synchronize_session=False))
 
 
 def _context(application: Application, today: date, deadlines: DeadlinesConfig) -> dict[str, Any]:

@@ -50,7 +50,8 @@ Listing = Row[Any]
 
 def _listing(ids: Subquery, order: Sequence[ColumnElement[Any]], locale: str) -> Select[Any]:
     """The rows of one page: the page's ids are chosen first, on ``applications`` and its indexes alone,
-    then joined to the person, function and organisation, so the joins touch 51 rows, never the whole set."""
+    then joined to the function, organisation and assignee, so the joins touch 51 rows, never the whole set.
+    The person's names are those the file's employer declared (never the authority's shared record)."""
     names = {"nl": CriticalFunction.name_nl, "fr": CriticalFunction.name_fr}
     function_name = names.get(locale, CriticalFunction.name_en)
     return (
@@ -64,14 +65,13 @@ def _listing(ids: Subquery, order: Sequence[ColumnElement[Any]], locale: str) ->
             Application.version,
             Application.assigned_to_id,
             Assignee.display_name.label("assignee_name"),
-            Person.family_name,
-            Person.given_names,
+            Application.declared_family_name.label("family_name"),
+            Application.declared_given_names.label("given_names"),
             function_name.label("function_name"),
             Organisation.name.label("organisation_name"),
         )  # fmt: skip
         .select_from(ids)
         .join(Application, Application.id == ids.c.id)
-        .join(Person, Person.id == Application.person_id)
         .join(CriticalFunction, CriticalFunction.id == Application.function_id)
         .join(Organisation, Organisation.id == Application.organisation_id)
         .outerjoin(Assignee, Assignee.id == Application.assigned_to_id)
@@ -94,11 +94,13 @@ def _name_prefix(column: Any, key: str) -> ColumnElement[bool]:
     return and_(condition, column >= bounds[0], column < bounds[1]) if bounds else condition
 
 
-def searched(statement: Select[Any], query: str) -> Select[Any]:
+def searched(statement: Select[Any], query: str, *, declared: bool = False) -> Select[Any]:
     """``statement`` (over ``applications``) narrowed to the files a search finds: a reference
     (``SCR-2026-000123`` or its start), a national register number (through its keyed hash: one index
     lookup, never a scan of the encrypted numbers), or the start of the person's given or family name,
-    accents and case ignored (two index ranges, ``search_name`` and ``search_given``)."""
+    accents and case ignored (two index ranges, ``search_name`` and ``search_given``). With ``declared``
+    (an employer's search) the names are those the files declared: searching the shared record would tell
+    an employer what another employer typed."""
     query = query.strip()
     if query.upper().startswith("SCR") and any(ch.isdigit() for ch in query):
         return statement.where(_name_prefix(Application.reference, query.upper()))
@@ -112,6 +114,13 @@ def searched(statement: Select[Any], query: str) -> Select[Any]:
     key = search_key(query).replace("\\", "").replace("%", "").replace("_", "")
     if not key:
         return statement
+    if declared:
+        return statement.where(
+            or_(
+                _name_prefix(Application.declared_search_name, key),
+                _name_prefix(Application.declared_search_given, key),
+            )
+        )
     return statement.join(Person, Person.id == Application.person_id).where(
         or_(_name_prefix(Person.search_name, key), _name_prefix(Person.search_given, key))
     )
@@ -126,7 +135,7 @@ def list_applications(
     if state:
         statement = statement.where(Application.state == state)
     if query:
-        statement = searched(statement, query)
+        statement = searched(statement, query, declared=user.role in EMPLOYER_ROLES)
     newest_first = (Application.created_at.desc(), Application.id.desc())
     offset = (max(1, page) - 1) * per_page
     ids = statement.order_by(*newest_first).limit(per_page + 1).offset(offset).subquery("page_ids")

@@ -12,7 +12,8 @@ from wtforms.fields.choices import SelectChoice
 
 from screening.actors import Actor
 from screening.applications import assignment, operations, queries
-from screening.applications.forms import ApplicationForm, ConsentFormUpload, TransitionForm
+from screening.applications.declaration import LANGUAGE_NAMES, declared_form_data, differences
+from screening.applications.forms import ApplicationForm, ConsentFormUpload, DraftForm, TransitionForm
 from screening.applications.models import Application
 from screening.applications.paper import MAX_BYTES, record_paper_consent
 from screening.applications.queries import READERS
@@ -141,36 +142,73 @@ def _function_choices() -> list[SelectChoice]:
     return [SelectChoice(str(f.id), f"{f.name(locale)} ({_('category')} {f.category})") for f in functions]
 
 
+def _details(form: ApplicationForm) -> PersonDetails:
+    return PersonDetails(
+        given_names=form.given_names.data or "",
+        family_name=form.family_name.data or "",
+        date_of_birth=form.date_of_birth.data,  # type: ignore[arg-type]
+        nationality=form.nationality.data or "",
+        national_number=form.national_number.data or None,
+        document_number=None if form.national_number.data else form.document_number.data or None,
+        document_type=form.document_type.data or None,
+        document_country=form.document_country.data or None,
+        email=form.email.data or None,
+        locale=form.locale.data or "nl",
+    )
+
+
+def _refused(form: ApplicationForm, error: DomainError, page: str, **context: object) -> tuple[str, int]:
+    """The form again, with the operation's refusal at its field (or above the form)."""
+    db.session.rollback()
+    target = getattr(form, error.field or "", None)
+    (target.errors if target is not None else form.form_errors).append(error.localized())  # type: ignore[union-attr]
+    return render_template(page, form=form, **context), error.status
+
+
 @bp.route("/applications/new", methods=["GET", "POST"])
 @roles("requester")
 def new() -> str | Response | tuple[str, int]:
     form = ApplicationForm()
     form.function_id.choices = _function_choices()
     if form.validate_on_submit():
-        details = PersonDetails(
-            given_names=form.given_names.data or "",
-            family_name=form.family_name.data or "",
-            date_of_birth=form.date_of_birth.data,  # type: ignore[arg-type]
-            nationality=form.nationality.data or "",
-            national_number=form.national_number.data or None,
-            document_number=form.document_number.data or None,
-            email=form.email.data or None,
-            locale=form.locale.data or "nl",
-        )
         try:
             application = operations.create_application(
                 _actor(), vault(), organisation_id=current_user.organisation_id,
-                function_id=form.function_id.data, person=details,
+                function_id=form.function_id.data, person=_details(form),
             )  # fmt: skip
         except DomainError as error:
-            db.session.rollback()
-            target = getattr(form, error.field or "", None)
-            (target.errors if target is not None else form.form_errors).append(error.localized())
-            return render_template("applications/new.html", form=form), 422
+            return _refused(form, error, "applications/new.html")
         flash(_("Application %(ref)s saved as a draft. Submit it when ready.", ref=application.reference), "success")
         return redirect(url_for("applications.detail", application_id=application.id))
     status = 422 if request.method == "POST" else 200
     return render_template("applications/new.html", form=form), status
+
+
+@bp.route("/applications/<int:application_id>/edit", methods=["GET", "POST"])
+@roles("requester")
+def edit(application_id: int) -> str | Response | tuple[str, int]:
+    """The draft's form again, filled with what this employer declared; the same checks as a new one."""
+    application = queries.get_application(current_user, application_id)
+    if application.state != "draft":
+        abort(404)
+    form = DraftForm(data=None if request.method == "POST" else declared_form_data(application, vault()))
+    form.function_id.choices = _function_choices()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("applications/new.html", form=form, application=application), status
+    version = parse_id(form.version.data)
+    try:
+        changed = operations.edit_draft(
+            application, _actor(), vault(), function_id=form.function_id.data, person=_details(form),
+            expected_version=version if version is not None else -1,
+        )  # fmt: skip
+    except DomainError as error:
+        return _refused(form, error, "applications/new.html", application=application)
+    if changed:
+        flash(_("Draft %(ref)s saved with your changes.", ref=application.reference), "success")
+    else:
+        flash(_("Nothing was changed in draft %(ref)s.", ref=application.reference), "info")
+    return redirect(url_for("applications.detail", application_id=application_id))
 
 
 @bp.route("/applications/<int:application_id>/letter")
@@ -204,6 +242,9 @@ def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
         overdue=queries.is_overdue(application, today()),
         authority=current_user.role in AUTHORITY_ROLES,
         shows_grounds=shows_grounds,
+        # what differs between this employer's declaration and the authority's record: officers only
+        mismatch=differences(application, application.person) if current_user.role == "officer" else (),
+        languages=LANGUAGE_NAMES,
     )
     return page, status
 

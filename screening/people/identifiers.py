@@ -70,6 +70,24 @@ def parse_national_number(raw: str) -> NationalNumber:
     return NationalNumber(digits=digits, birth_date=birth_date, bis=bis)
 
 
+#: Identity documents a person without a national register number may be identified by; the type is part
+#: of the identity, as is the issuing country (a passport and an identity card may carry the same number).
+DOCUMENT_TYPES = ("passport", "identity_card", "residence_permit")
+_DOCUMENT_SEPARATORS = re.compile(r"[\s.\-/]")
+_DOCUMENT_NUMBER = re.compile(r"[A-Z0-9]{3,30}")
+
+
+def parse_document_number(raw: str) -> str:
+    """Validate an identity document number and return it normalised: upper case, without the spaces, dots,
+    hyphens and slashes people type between its groups. Blank or whitespace is not a number."""
+    number = _DOCUMENT_SEPARATORS.sub("", raw or "").upper()
+    if not number:
+        raise IdentifierError("Give the document number.")
+    if not _DOCUMENT_NUMBER.fullmatch(number):
+        raise IdentifierError("A document number has 3 to 30 letters and digits.")
+    return number
+
+
 def mask_national_number(digits: str) -> str:
     return f"{digits[0:2]}.{digits[2:4]}.{digits[4:6]}-***.**"
 

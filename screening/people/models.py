@@ -22,12 +22,16 @@ class Person(Base):
     search_given: Mapped[str] = mapped_column(String(201), index=True, default="", server_default="")
     date_of_birth: Mapped[date] = mapped_column(Date)
     nationality: Mapped[str] = mapped_column(String(2))
-    #: Keyed hash of the national register number, or of nationality + document number.
+    #: Keyed hash of the national register number, or of document type + issuing country + document number.
     identity_hash: Mapped[str] = mapped_column(String(64), unique=True)
     national_number_encrypted: Mapped[str | None] = mapped_column(Text)
     #: The masked number (birth-date part only), safe to show to employers.
     national_number_masked: Mapped[str | None] = mapped_column(String(16))
     document_number_encrypted: Mapped[str | None] = mapped_column(Text)
+    #: For a person identified by a document: its type (passport, identity_card, residence_permit) and issuing
+    #: country, both part of the identity hash. NULL on records made before migration 0014 (hash without type).
+    document_type: Mapped[str | None] = mapped_column(String(20))
+    document_country: Mapped[str | None] = mapped_column(String(2))
     email: Mapped[str | None] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(5), default="nl", server_default="nl")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())

@@ -10,21 +10,48 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from screening.db import db
-from screening.people.identifiers import parse_national_number
+from screening.errors import InvalidInput
+from screening.people.identifiers import (
+    DOCUMENT_TYPES,
+    IdentifierError,
+    NationalNumber,
+    parse_document_number,
+    parse_national_number,
+)
 from screening.people.models import Person
 from screening.vault import IdentifierVault
 
 
 @dataclass(frozen=True)
 class PersonDetails:
+    """A person as one employer declared them. Only identifiers find the authority's record; the rest is
+    the declaration, kept on the employer's application (never written over the record)."""
+
     given_names: str
     family_name: str
     date_of_birth: date
     nationality: str
     national_number: str | None = None
     document_number: str | None = None
+    #: With a document number: one of :data:`~screening.people.identifiers.DOCUMENT_TYPES`, and the issuing
+    #: country (ISO 3166 alpha-2); the nationality when not given.
+    document_type: str | None = None
+    document_country: str | None = None
     email: str | None = None
     locale: str = "nl"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A validated identifier: what finds the authority's record of a person."""
+
+    hash: str
+    national_number: NationalNumber | None = None
+    document_number: str | None = None
+    document_type: str | None = None
+    document_country: str | None = None
+    #: The hash the same document had before its type was part of the identity (records without a type).
+    legacy_hash: str | None = None
 
 
 def search_key(text: str) -> str:
@@ -33,30 +60,74 @@ def search_key(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
 
 
+def _blank(value: str | None) -> bool:
+    return not (value or "").strip()
+
+
+def identify(vault: IdentifierVault, details: PersonDetails) -> Identity:
+    """Validate the identifier and hash it. Blank or whitespace is "missing"; every refusal names its field.
+
+    A national register number hashes exactly as before issue 12 (``BE-NRN`` and the 11 digits), so every
+    stored person is found again. A document's identity is its type, issuing country and number.
+    """
+    if not _blank(details.national_number):
+        try:
+            number = parse_national_number(details.national_number or "")
+        except IdentifierError as error:
+            raise InvalidInput(str(error), field="national_number") from None
+        return Identity(vault.lookup_hash("BE-NRN", number.digits), national_number=number)
+    if _blank(details.document_number):
+        raise InvalidInput("Give a national register number, or an identity document number.", field="national_number")
+    try:
+        document = parse_document_number(details.document_number or "")
+    except IdentifierError as error:
+        raise InvalidInput(str(error), field="document_number") from None
+    kind = (details.document_type or "").strip()
+    if kind not in DOCUMENT_TYPES:
+        raise InvalidInput("Choose the type of the identity document.", field="document_type")
+    country = (details.document_country or details.nationality or "").strip().upper()
+    if len(country) != 2 or not country.isascii() or not country.isalpha():
+        raise InvalidInput("Choose the country that issued the document.", field="document_country")
+    return Identity(
+        vault.lookup_hash(f"DOC-{kind}-{country}", document),
+        document_number=document,
+        document_type=kind,
+        document_country=country,
+        legacy_hash=vault.lookup_hash(f"DOC-{country}", (details.document_number or "").strip().upper()),
+    )
+
+
 def identity_hash(vault: IdentifierVault, details: PersonDetails) -> str:
-    if details.national_number:
-        return vault.lookup_hash("BE-NRN", parse_national_number(details.national_number).digits)
-    if not details.document_number:
-        raise ValueError("a person needs a national register number or a document number")
-    return vault.lookup_hash(f"DOC-{details.nationality.upper()}", details.document_number.strip().upper())
+    return identify(vault, details).hash
+
+
+def _find(identity: Identity) -> Person | None:
+    person = db.session.scalar(select(Person).where(Person.identity_hash == identity.hash))
+    if person is None and identity.legacy_hash is not None:
+        # A document person recorded before the type was asked (migration 0014): matched by country and
+        # number as it was then, and only a record without a type (a typed one is matched by its own hash).
+        person = db.session.scalar(
+            select(Person).where(Person.identity_hash == identity.legacy_hash, Person.document_type.is_(None))
+        )
+    return person
 
 
 def find_person(vault: IdentifierVault, details: PersonDetails) -> Person | None:
-    return db.session.scalar(select(Person).where(Person.identity_hash == identity_hash(vault, details)))
+    return _find(identify(vault, details))
 
 
 def find_or_create_person(vault: IdentifierVault, details: PersonDetails) -> Person:
-    """The existing person with this identifier, or a new one.
+    """The authority's record of the person with this identifier, or a new one made from this declaration.
 
-    An existing record is not overwritten by what one employer typed: the authority's record stays the
-    reference, and an employer never learns that another organisation screened the same person.
+    An existing record is never changed by what an employer typed (names, date of birth, e-mail address,
+    language): the employer's application keeps its own declaration, and an employer never learns that
+    another organisation screened the same person, nor what that organisation declared.
     """
-    existing = find_person(vault, details)
+    identity = identify(vault, details)
+    existing = _find(identity)
     if existing is not None:
-        if details.email and not existing.email:
-            existing.email = details.email
         return existing
-    number = parse_national_number(details.national_number) if details.national_number else None
+    number = identity.national_number
     person = Person(
         given_names=details.given_names.strip(),
         family_name=details.family_name.strip(),
@@ -64,12 +135,12 @@ def find_or_create_person(vault: IdentifierVault, details: PersonDetails) -> Per
         search_given=search_key(f"{details.given_names} {details.family_name}"),
         date_of_birth=details.date_of_birth,
         nationality=details.nationality.upper(),
-        identity_hash=identity_hash(vault, details),
+        identity_hash=identity.hash,
         national_number_encrypted=vault.encrypt(number.digits) if number else None,
         national_number_masked=number.masked if number else None,
-        document_number_encrypted=(
-            vault.encrypt(details.document_number.strip().upper()) if details.document_number else None
-        ),
+        document_number_encrypted=vault.encrypt(identity.document_number) if identity.document_number else None,
+        document_type=identity.document_type,
+        document_country=identity.document_country,
         email=details.email or None,
         locale=details.locale,
     )
@@ -78,7 +149,7 @@ def find_or_create_person(vault: IdentifierVault, details: PersonDetails) -> Per
             db.session.add(person)
             db.session.flush()
     except IntegrityError:
-        existing = find_person(vault, details)
+        existing = _find(identity)
         if existing is None:
             raise
         return existing

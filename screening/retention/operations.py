@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from screening.actors import Actor
 from screening.applications.models import Application, ConsentDocument
@@ -52,9 +52,9 @@ def erase_files(
     """Erase the personal data of these files, and of their persons (and of ``persons``) once no other file
     needs them. Paper consent forms of the files are deleted."""
     files = db.session.execute(
-        select(Application.id, Application.organisation_id, Application.person_id).where(
-            Application.id.in_(application_ids), Application.erased_at.is_(None)
-        )
+        select(
+            Application.id, Application.organisation_id, Application.person_id, Application.declared_date_of_birth
+        ).where(Application.id.in_(application_ids), Application.erased_at.is_(None))
     ).all()
     if not files and not persons:
         return Erased(0, 0)
@@ -72,8 +72,16 @@ def erase_files(
             .values(
                 grounds=None, disclosed_grounds=None, officer_notes=None, info_request=None, info_response=None,
                 withdrawal_reason=None, erased_at=now,
+                declared_given_names=ERASED, declared_family_name=ERASED, declared_search_name=ERASED,
+                declared_search_given=ERASED,
+                declared_email=None,
             )
         )  # fmt: skip
+        # What the employer declared goes like the record: names erased, the date of birth keeps its year.
+        db.session.execute(
+            update(table).where(table.c.id == bindparam("file_id")).values(declared_date_of_birth=bindparam("born")),
+            [{"file_id": f.id, "born": date(f.declared_date_of_birth.year, 1, 1)} for f in files],
+        )
         db.session.execute(
             delete(ConsentDocument)
             .where(ConsentDocument.application_id.in_(ids))

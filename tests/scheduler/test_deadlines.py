@@ -53,7 +53,8 @@ def test_consent_reminder_after_seven_days_once_in_the_persons_language(world: W
 def test_consent_reminder_goes_to_the_requester_without_a_personal_address(world: World, smtp):
     requester = world.requester(email="rita@ats.example", locale="fr")
     application = world.application("awaiting_consent", requester=requester)
-    db.session.execute(update(Person).where(Person.id == application.person_id).values(email=None))
+    # the file's own declaration has no address (the person's shared record is not what mail goes by)
+    db.session.execute(update(Application).where(Application.id == application.id).values(declared_email=None))
     db.session.commit()
     tick(world.app, "consent_reminders", T0 + days(7))
     (message,) = smtp.to("rita@ats.example")
