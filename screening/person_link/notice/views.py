@@ -112,16 +112,15 @@ def _outcome(application: Application, language: str) -> tuple[str, list[Section
 
 def notice_document(application: Application) -> NoticeDocument:
     """The notice's texts in the person's language (call inside ``force_locale`` of that language)."""
-    language = language_for(application.person.locale)
+    language = language_for(application.declared_locale)
     title, sections = _outcome(application, language)
     decided = mail_date(local_date(application.decided_at), language) if application.decided_at else ""
-    person = application.person
     return NoticeDocument(
         language=language,
         title=title,
         issuer=_("National Security Authority · port security screening"),
         facts=(
-            (_("To"), f"{person.given_names} {person.family_name}"),
+            (_("To"), application.declared_name),  # as this file's employer declared them
             (_("Reference"), application.reference),
             (_("Critical function"), application.function.name(language)),
             (_("Employer"), application.organisation.name),
@@ -154,7 +153,7 @@ def notice(token: str) -> Response | tuple[str, int]:
         return _invalid(error)
     if application.state not in NOTICE_STATES or application.erased_at is not None:
         abort(404)
-    language = language_for(application.person.locale)
+    language = language_for(application.declared_locale)
     with force_locale(language):
         document = notice_document(application)
     response = Response(render_notice(document), mimetype="application/pdf")
