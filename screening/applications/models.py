@@ -45,7 +45,7 @@ class Application(Base):
         Index("ix_applications_org_clearance", "organisation_id", "clearance_id"),
         # The queue filtered to "assigned to me" (migration 0012), in submission order within a state.
         Index("ix_applications_assignee_state_submitted", "assigned_to_id", "state", "submitted_at"),
-        # An employer's search by the family or given name it declared (migration 0014).
+        # An employer's search by the family or given name it declared (migration 0015).
         Index("ix_applications_org_declared_name", "organisation_id", "declared_search_name"),
         Index("ix_applications_org_declared_given", "organisation_id", "declared_search_given"),
     )

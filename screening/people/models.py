@@ -29,7 +29,7 @@ class Person(Base):
     national_number_masked: Mapped[str | None] = mapped_column(String(16))
     document_number_encrypted: Mapped[str | None] = mapped_column(Text)
     #: For a person identified by a document: its type (passport, identity_card, residence_permit) and issuing
-    #: country, both part of the identity hash. NULL on records made before migration 0014 (hash without type).
+    #: country, both part of the identity hash. NULL on records made before migration 0015 (hash without type).
     document_type: Mapped[str | None] = mapped_column(String(20))
     document_country: Mapped[str | None] = mapped_column(String(2))
     email: Mapped[str | None] = mapped_column(String(254))

@@ -104,7 +104,7 @@ def identity_hash(vault: IdentifierVault, details: PersonDetails) -> str:
 def _find(identity: Identity) -> Person | None:
     person = db.session.scalar(select(Person).where(Person.identity_hash == identity.hash))
     if person is None and identity.legacy_hash is not None:
-        # A document person recorded before the type was asked (migration 0014): matched by country and
+        # A document person recorded before the type was asked (migration 0015): matched by country and
         # number as it was then, and only a record without a type (a typed one is matched by its own hash).
         person = db.session.scalar(
             select(Person).where(Person.identity_hash == identity.legacy_hash, Person.document_type.is_(None))

@@ -1,7 +1,7 @@
 """what each employer declared
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 
 Each application keeps the person as its employer declared them (``declared_*`` columns): the employer's
 pages, mails, letters and exports show these, never the shared ``persons`` row (issue 12). Existing files get
@@ -19,8 +19,8 @@ every row; PostgreSQL adds them nullable, fills them and then requires them.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
