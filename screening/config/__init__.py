@@ -235,6 +235,9 @@ class RetentionConfig:
     job_run_days: int = 90
     #: The public verification page's check log (time, address, outcome) is deleted after this many days.
     check_log_days: int = 180
+    #: Webhook events, with their deliveries and attempts, are deleted this many days after they were
+    #: written, once none waits for delivery.
+    webhook_days: int = 90
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import ceil
+from pathlib import Path
 
 from screening.config.errors import ConfigError
 
@@ -37,6 +38,9 @@ class WebhooksConfig:
     rotation_grace_hours: int = 24
     #: Endpoints one organisation may subscribe.
     max_endpoints: int = 10
+    #: A PEM file of further certificate authorities trusted for endpoints (an employers' private PKI), on top
+    #: of the system's; empty: the system's only.
+    ca_file: str = ""
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout_seconds", "timeout_seconds", "retry_base_seconds", "batch_size", "concurrency"):
@@ -46,6 +50,8 @@ class WebhooksConfig:
             raise ConfigError("webhooks.retry_max_seconds: must not be below retry_base_seconds")
         if self.connect_timeout_seconds > self.timeout_seconds:
             raise ConfigError("webhooks.connect_timeout_seconds: must not exceed timeout_seconds")
+        if self.ca_file and not Path(self.ca_file).is_file():
+            raise ConfigError(f"webhooks.ca_file: no such file: {self.ca_file}")
         needed = ceil(self.batch_size / self.concurrency) * self.timeout_seconds
         if self.lease_seconds <= needed:
             raise ConfigError(

@@ -33,6 +33,7 @@ from screening.jobs.models import JobRun
 from screening.notifications.models import OutboxMessage
 from screening.people.models import Person
 from screening.reports.models import Report
+from screening.webhooks.operations import purge_webhooks
 
 #: Closed without an advice: withdrawn, consent refused, consent expired.
 CLOSED_WITHOUT_ADVICE = ("withdrawn", "consent_refused", "consent_expired")
@@ -169,8 +170,9 @@ def purge_due(now: datetime, retention: RetentionConfig, *, limit: int = 500) ->
 
 
 def purge_records(now: datetime, retention: RetentionConfig, *, limit: int = 5000) -> int:
-    """Delete delivered or abandoned mail, old reports, old job runs and old certificate checks past their
-    periods (up to ``limit`` rows of each); the rows hold names and addresses that outlive their use."""
+    """Delete delivered or abandoned mail, old reports, old job runs, old certificate checks and old webhook
+    events past their periods (up to ``limit`` rows of each); the rows hold names and addresses that
+    outlive their use."""
     mail = select(OutboxMessage.id).where(
         OutboxMessage.state.in_(("sent", "captured", "failed")),
         OutboxMessage.created_at < now - timedelta(days=retention.outbox_days),
@@ -189,4 +191,4 @@ def purge_records(now: datetime, retention: RetentionConfig, *, limit: int = 500
     ):
         result = db.session.execute(statement.execution_options(synchronize_session=False))
         deleted += int(result.rowcount or 0)  # type: ignore[attr-defined]
-    return deleted
+    return deleted + purge_webhooks(now - timedelta(days=retention.webhook_days), limit=limit)

@@ -19,6 +19,7 @@ that delivery again under a new attempt number, with the same ``webhook-id``.
 from __future__ import annotations
 
 import random
+import ssl
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -145,7 +146,11 @@ def make_client(config: WebhooksConfig) -> httpx.Client:
     """One client per batch: pooled connections, no redirects, the configured timeouts."""
     timeout = httpx.Timeout(config.timeout_seconds, connect=config.connect_timeout_seconds)
     limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
-    return httpx.Client(timeout=timeout, limits=limits, follow_redirects=False, trust_env=False)
+    verify: ssl.SSLContext | bool = True
+    if config.ca_file:
+        verify = ssl.create_default_context(cafile=config.ca_file)
+        verify.load_default_certs()
+    return httpx.Client(timeout=timeout, limits=limits, follow_redirects=False, trust_env=False, verify=verify)
 
 
 def send_one(client: httpx.Client, item: Outgoing, config: WebhooksConfig) -> Outcome:

@@ -8,7 +8,6 @@ delivery row beside it. The ``deliver_webhooks`` job claims due deliveries in ba
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -62,7 +61,10 @@ class WebhookEvent(Base):
     """One event for one organisation: the exact body every delivery of it sends (and signs)."""
 
     __tablename__ = "webhook_events"
-    __table_args__ = (Index("ix_webhook_events_org", "organisation_id", "id"),)
+    __table_args__ = (
+        Index("ix_webhook_events_org", "organisation_id", "id"),
+        Index("ix_webhook_events_created_at", "created_at", "id"),  # the retention purge, oldest first
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The ``webhook-id`` header: the same for every attempt and redelivery, so receivers can deduplicate.
@@ -124,8 +126,3 @@ class WebhookAttempt(Base):
     #: The start of the receiver's answer (``webhooks.response_chars``).
     response: Mapped[str | None] = mapped_column(Text)
     holder: Mapped[str] = mapped_column(String(120))
-
-
-def json_list(value: Any) -> list[str]:
-    """``event_types`` as a list whatever the driver returned."""
-    return [str(item) for item in value] if isinstance(value, list) else []

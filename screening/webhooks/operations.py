@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
 
 from screening.actors import Actor
 from screening.audit.operations import record
@@ -21,7 +21,7 @@ from screening.notifications.operations import Mail, Recipient, app_link, enqueu
 from screening.vault import IdentifierVault
 from screening.webhooks.addresses import check_endpoint
 from screening.webhooks.events import EVENT_TYPES, emit_test
-from screening.webhooks.models import WebhookDelivery, WebhookEndpoint
+from screening.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from screening.webhooks.queries import MANAGER, endpoint_count
 from screening.webhooks.signing import new_secret
 from workflows.text import N_
@@ -202,3 +202,28 @@ def announce_disabled(endpoint_ids: Sequence[int], now: datetime) -> int:
         key = f"webhook_disabled:{endpoint.id}:{stamp(endpoint.disabled_at or now)}"
         mails.extend(Mail(key, r, "webhook_disabled", context) for r in managers.get(endpoint.organisation_id, []))
     return enqueue(mails, now)
+
+
+def purge_webhooks(written_before: datetime, *, limit: int) -> int:
+    """Delete up to ``limit`` events written before ``written_before`` of which no delivery waits, with their
+    deliveries and attempts (four statements; the oldest first, through ``ix_webhook_events_created_at``).
+    Returns the events deleted. The retention purge calls it until it returns nothing."""
+    waiting = exists().where(WebhookDelivery.event_id == WebhookEvent.id, WebhookDelivery.state == "pending")
+    ids = list(
+        db.session.scalars(
+            select(WebhookEvent.id)
+            .where(WebhookEvent.created_at < written_before, ~waiting)
+            .order_by(WebhookEvent.created_at, WebhookEvent.id)
+            .limit(limit)
+        )
+    )
+    if not ids:
+        return 0
+    deliveries = select(WebhookDelivery.id).where(WebhookDelivery.event_id.in_(ids))
+    for statement in (
+        delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)),
+        delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(ids)),
+        delete(WebhookEvent).where(WebhookEvent.id.in_(ids)),
+    ):
+        db.session.execute(statement.execution_options(synchronize_session=False))
+    return len(ids)

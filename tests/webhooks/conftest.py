@@ -5,6 +5,7 @@ the real operations."""
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,7 +47,8 @@ class Receiver:
     anything else is recorded in ``rejected`` and answered 400. ``stop()`` takes it down (connection
     refused), ``start()`` brings it back on the same port."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
         self.secrets: list[str] = []
         self.received: list[Received] = []
         self.rejected: list[str] = []
@@ -57,8 +59,8 @@ class Receiver:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def url(self, path: str = "/hooks") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    def url(self, path: str = "/hooks", host: str = "127.0.0.1") -> str:
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}{path}"
 
     def start(self) -> Receiver:
         receiver = self
@@ -96,6 +98,8 @@ class Receiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="receiver", daemon=True)
         self._thread.start()

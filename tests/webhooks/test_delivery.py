@@ -23,7 +23,7 @@ from screening.notifications.models import OutboxMessage
 from screening.webhooks import delivery
 from screening.webhooks import operations as webhooks
 from screening.webhooks.events import DATA_KEYS
-from screening.webhooks.models import WebhookEndpoint, WebhookEvent
+from screening.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tests.conftest import fresh
 from tests.webhooks.conftest import T0, Receiver, attempts, deliveries, payload_of, run, subscribe
 
@@ -254,4 +254,33 @@ def test_payload_bodies_parse_as_standard_webhooks(hook_app, factory, receiver):
     assert event.msg_id.startswith("msg_")
 
 
-__all__ = ["Receiver"]
+def test_an_https_endpoint_is_reached_at_the_checked_address_with_its_certificate_checked(
+    hook_app, factory, variant, tmp_path
+):
+    """The sender connects to the address it checked, with the endpoint's name in SNI and the certificate
+    check: a certificate for ``localhost`` from a trusted CA passes; the same one with another CA trusted
+    is refused."""
+    import ssl
+
+    from tests.support.slapd import make_tls_files
+
+    files = make_tls_files(tmp_path / "tls")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(files.cert_file, files.key_file)
+    tls = Receiver(tls=context).start()
+    try:
+        requester = factory.user("requester")
+        tls.secrets.append(subscribe(requester, tls.url(host="localhost")).secret)
+        factory.application("awaiting_consent", requester=requester)
+        run(variant(allow_private_addresses=True, ca_file=str(files.other_ca_file)))
+        (refused,) = attempts()
+        assert refused.outcome == "failed" and "CERTIFICATE_VERIFY_FAILED" in refused.error
+        assert tls.received == []
+        fresh()
+        db.session.execute(update(WebhookDelivery).values(next_attempt_at=utcnow()))
+        db.session.commit()
+        run(variant(allow_private_addresses=True, ca_file=str(files.ca_file)))
+        assert [r.payload["data"]["state"] for r in tls.received] == ["awaiting_consent"]
+        assert [a.outcome for a in attempts()] == ["failed", "delivered"]
+    finally:
+        tls.stop()

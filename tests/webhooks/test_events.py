@@ -85,3 +85,33 @@ def test_covered_is_announced_only_with_the_persons_consent(hook_app, factory, r
         ("application.state_changed", "awaiting_consent"),
         ("application.state_changed", "covered"),
     ]
+
+
+def test_old_events_are_purged_with_their_deliveries_and_attempts_once_none_waits(hook_app, factory, receiver):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func
+
+    from screening.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
+
+    def counts() -> tuple[int, int, int]:
+        fresh()
+        return tuple(
+            db.session.scalar(select(func.count()).select_from(model)) or 0
+            for model in (WebhookEvent, WebhookDelivery, WebhookAttempt)
+        )
+
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    requester = factory.user("requester")
+    receiver.secrets.append(subscribe(requester, receiver.url()).secret)
+    with time_machine.travel(start, tick=False) as clock:
+        factory.application("submitted", requester=requester, now=start)  # two events, delivered
+        run(hook_app)
+        receiver.stop()
+        factory.application("awaiting_consent", requester=requester, now=start)  # one event, still waiting
+        run(hook_app)
+        assert counts() == (3, 3, 3)
+        later = start + timedelta(days=91)
+        clock.move_to(later)
+        assert run_job(hook_app, "retention_purge", holder="test", now=later).status == "done"
+    assert counts() == (1, 1, 1)  # the delivered ones are gone; the waiting one stays with its attempt
