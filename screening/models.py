@@ -7,6 +7,7 @@ from screening.catalogue.models import CriticalFunction
 from screening.certificates.models import CertificateCheck, CertificateIssue
 from screening.clearances.models import Clearance
 from screening.db import Base
+from screening.decisions.models import Decision, DecisionDocument
 from screening.jobs.models import JobRun, SchedulerLease
 from screening.notifications.models import OutboxMessage
 from screening.organisations.models import Organisation
@@ -27,6 +28,8 @@ __all__ = [
     "Clearance",
     "ConsentDocument",
     "CriticalFunction",
+    "Decision",
+    "DecisionDocument",
     "JobRun",
     "LoginAttempt",
     "Organisation",

@@ -287,6 +287,8 @@ class Factory:
             if event == "expire_consent":
                 actor = Actor.system("test")
                 now = now + timedelta(days=31)
+            if event == "lodge_appeal_missed_term":  # the legal term (review_days) has passed without advice
+                now = now + timedelta(days=31)
             operations.fire(application, event, actor, settings().deadlines, reason=f"text for {event}", now=now)
         if not mail:
             forget_transition_mail(application.id)
@@ -332,6 +334,7 @@ PATHS: dict[str, list[str]] = {
     "positive": ["submit", "consent", "start_review", "advise_positive"],
     "negative": ["submit", "consent", "start_review", "advise_negative"],
     "appealed": ["submit", "consent", "start_review", "advise_negative", "lodge_appeal"],
+    "appealed_no_advice": ["submit", "consent", "start_review", "lodge_appeal_missed_term"],
     "final_negative": ["submit", "consent", "start_review", "advise_negative", "lodge_appeal", "appeal_rejected"],
     "consent_refused": ["submit", "refuse"],
     "consent_expired": ["submit", "expire_consent"],

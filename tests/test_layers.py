@@ -43,6 +43,7 @@ DOMAIN_ORDER = (
     "notifications",
     "webhooks",
     "person_link",
+    "decisions",
     "clearances",
     "applications",
     "certificates",

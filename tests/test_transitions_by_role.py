@@ -9,6 +9,7 @@ requester's consent is the upload of the signed form, tests/privacy/test_paper_c
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -65,7 +66,11 @@ def _state(application_id: int) -> str:
 @pytest.mark.parametrize(("event", "source", "target", "allowed"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
 def test_transition_through_the_web(as_role, factory, event, source, target, allowed):
     requester_client, requester = as_role("requester", None)
-    application = factory.application(source, requester=requester)
+    # An appeal against a missing advice needs the legal term passed: the file was submitted 40 days ago.
+    late = event == "lodge_appeal_missed_term" or source == "appealed_no_advice"
+    application = factory.application(
+        source, requester=requester, now=datetime.now(UTC) - timedelta(days=40) if late else None
+    )
     clients = {role: requester_client if role == "requester" else as_role(role)[0] for role in ACCOUNT_ROLES}
 
     for role in (r for r in ACCOUNT_ROLES if r not in allowed):

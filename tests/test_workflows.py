@@ -45,6 +45,8 @@ def _passing_context(machine: Machine, t):
             "appeal_window_closed": holds,
             "consent_period_over": True,
             "end_date_reached": True,
+            "legal_term_passed": True,
+            "missed_term_appeal_closed": not holds,
         }
         # the guard holds, and the first branch of the event that passes is this one
         passes = t.guard is None or t.guard(context)
@@ -119,6 +121,8 @@ def test_consent_branches_on_screened_once_and_submit_does_not():
         (APPLICATION, "negative", "lodge_appeal", "officer", "appeal_window_closed"),
         (APPLICATION, "negative", "close_appeal_window", "system", "appeal_window_closed"),
         (CLEARANCE, "valid", "expire", "system", "end_date_reached"),
+        (APPLICATION, "in_review", "lodge_appeal_missed_term", "officer", "legal_term_passed"),
+        (CLEARANCE, "revoked", "lodge_revocation_appeal", "officer", "appeal_window_closed"),
     ],
 )
 def test_a_fact_the_caller_forgot_raises_instead_of_reading_as_false(machine, state, event, role, fact):
@@ -147,13 +151,16 @@ def test_admin_can_never_record_an_advice():
 
 
 def test_available_lists_what_the_role_may_do():
-    assert [t.event for t in APPLICATION.available("in_review", "officer")] == [
+    in_term = {"legal_term_passed": False, "missed_term_appeal_closed": False}
+    assert [t.event for t in APPLICATION.available("in_review", "officer", in_term)] == [
         "request_info",
         "advise_positive",
         "advise_positive_with_warning",
         "advise_negative",
     ]
-    assert [t.event for t in APPLICATION.available("in_review", "requester")] == []
+    late = {"legal_term_passed": True, "missed_term_appeal_closed": False}
+    assert [t.event for t in APPLICATION.available("in_review", "officer", late)][-1] == "lodge_appeal_missed_term"
+    assert [t.event for t in APPLICATION.available("in_review", "requester", in_term)] == []
     facts = {"holds_valid_clearance": False}
     assert [t.event for t in APPLICATION.available("draft", "requester", facts)] == ["submit", "withdraw"]
 
@@ -217,3 +224,38 @@ def test_appeal_deadline_working_day_rule(notified, deadline, why):
     assert result == date.fromisoformat(deadline), why
     assert is_working_day(result)
     assert (result - date.fromisoformat(notified)).days >= 8
+
+
+@pytest.mark.parametrize(
+    ("passed", "closed", "allowed"), [(False, False, False), (True, False, True), (True, True, False)]
+)
+def test_an_appeal_against_a_missing_advice_needs_the_term_passed_and_the_window_open(passed, closed, allowed):
+    facts = {"legal_term_passed": passed, "missed_term_appeal_closed": closed}
+    for state in ("submitted", "in_review", "info_requested"):
+        if allowed:
+            step = APPLICATION.resolve(state, "lodge_appeal_missed_term", "officer", facts)
+            assert step.target == "appealed_no_advice"
+        else:
+            with pytest.raises(GuardFailed, match="missed_term_appealable"):
+                APPLICATION.resolve(state, "lodge_appeal_missed_term", "officer", facts)
+
+
+def test_a_revocation_can_be_appealed_while_its_window_is_open():
+    open_window = {"appeal_window_closed": False}
+    assert CLEARANCE.resolve("revoked", "lodge_revocation_appeal", "officer", open_window).target == (
+        "revocation_appealed"
+    )
+    with pytest.raises(GuardFailed):
+        CLEARANCE.resolve("revoked", "lodge_revocation_appeal", "officer", {"appeal_window_closed": True})
+    assert CLEARANCE.resolve("revocation_appealed", "revocation_appeal_upheld", "officer").target == "valid"
+    assert CLEARANCE.resolve("revocation_appealed", "revocation_appeal_rejected", "officer").target == "revoked"
+
+
+def test_every_decision_and_every_end_goes_through_review():
+    """An outcome, an appeal, a ruling, a revocation cannot be undone: the declaration marks each."""
+    for machine in (APPLICATION, CLEARANCE):
+        for event in machine.events_declared:
+            if event.decision is not None or event.advice is not None:
+                assert event.irreversible, (machine.name, event.name)
+    assert {"refuse", "withdraw", "lodge_appeal", "appeal_rejected"} <= APPLICATION.irreversible
+    assert {"revoke", "lodge_revocation_appeal", "revocation_appeal_upheld"} <= CLEARANCE.irreversible

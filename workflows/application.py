@@ -41,6 +41,16 @@ def appeal_window_open(facts: Mapping[str, Any]) -> bool:
     return not facts["appeal_window_closed"]
 
 
+@guard(
+    refusal=N_(
+        "An appeal against a missing advice is possible once the legal term has passed, within the appeal period."
+    )
+)
+def missed_term_appealable(facts: Mapping[str, Any]) -> bool:
+    """The legal term for the advice has passed without one, and the appeal period after it is still open."""
+    return bool(facts["legal_term_passed"]) and not facts["missed_term_appeal_closed"]
+
+
 @guard(refusal=N_("The consent period is not over yet."))
 def consent_period_over(facts: Mapping[str, Any]) -> bool:
     return bool(facts["consent_period_over"])
@@ -55,17 +65,23 @@ INFO_REMINDER = Deadline("info_reminder", "info_reminder_days", "remind the requ
 APPEAL_WINDOW = Deadline(
     "appeal_window", "appeal_days", "appeal window from notification; a last day on a weekend or holiday moves on"
 )
-APPEAL_RULING = Deadline("appeal_ruling", "appeal_ruling_days", "remind officers to record the appeal ruling")
+APPEAL_RULING = Deadline(
+    "appeal_ruling", "appeal_ruling_days", "ruling due, counted from lodging; officers are reminded"
+)
+MISSED_TERM_APPEAL = Deadline(
+    "missed_term_appeal", "missed_term_appeal_days", "appeal against a missing advice, from the day after it was due"
+)
 
 STATES = (
     State("draft", N_("Draft")),
     State("awaiting_consent", N_("Awaiting consent"), deadlines=(CONSENT_REMINDER, CONSENT_EXPIRY)),
-    State("submitted", N_("Submitted"), deadlines=(REVIEW_DUE,)),
-    State("in_review", N_("In review")),
-    State("info_requested", N_("Information requested"), deadlines=(INFO_REMINDER,)),
+    State("submitted", N_("Submitted"), deadlines=(REVIEW_DUE, MISSED_TERM_APPEAL)),
+    State("in_review", N_("In review"), deadlines=(MISSED_TERM_APPEAL,)),
+    State("info_requested", N_("Information requested"), deadlines=(INFO_REMINDER, MISSED_TERM_APPEAL)),
     State("positive", N_("Positive advice"), final=True),
     State("negative", N_("Negative advice"), deadlines=(APPEAL_WINDOW,)),
     State("appealed", N_("Appeal lodged"), deadlines=(APPEAL_RULING,)),
+    State("appealed_no_advice", N_("Appeal lodged against a missing advice"), deadlines=(APPEAL_RULING,)),
     State("final_negative", N_("Final negative advice"), final=True),
     State("consent_refused", N_("Consent refused"), final=True),
     State("consent_expired", N_("Consent expired"), final=True),
@@ -79,29 +95,38 @@ RULING_GROUNDS = N_("Grounds of the ruling (authority only)")
 EVENTS = (
     Event("submit", N_("Submit")),
     Event("consent", N_("Record consent")),
-    Event("refuse", N_("Record refusal"), danger=True),
+    Event("refuse", N_("Record refusal"), danger=True, irreversible=True),
     Event("expire_consent", N_("Consent period expired")),
     Event("start_review", N_("Start review")),
     Event("request_info", N_("Request information"), reason_label=N_("Question to the employer")),
     Event("provide_info", N_("Provide information"), reason_label=N_("Your answer")),
-    Event("advise_positive", N_("Positive advice"), grounds=True, advice="positive"),
+    Event(
+        "advise_positive", N_("Positive advice"), grounds=True, advice="positive", irreversible=True, decision="advice",
+    ),
     Event(
         "advise_positive_with_warning", N_("Positive advice with warning"), reason_label=GROUNDS, grounds=True,
-        discloses_grounds=True, advice="positive_with_warning",
+        discloses_grounds=True, advice="positive_with_warning", irreversible=True, decision="advice",
     ),
     Event(
         "advise_negative", N_("Negative advice"), reason_label=GROUNDS, grounds=True, discloses_grounds=True,
-        danger=True, advice="negative",
+        danger=True, advice="negative", irreversible=True, decision="advice",
     ),
-    Event("lodge_appeal", N_("Record appeal")),
-    Event("appeal_upheld", N_("Appeal upheld"), reason_label=RULING_GROUNDS, grounds=True),
+    Event("lodge_appeal", N_("Record appeal"), irreversible=True, decision="appeal"),
+    Event(
+        "lodge_appeal_missed_term", N_("Record appeal against a missing advice"), irreversible=True,
+        decision="appeal",
+    ),
+    Event(
+        "appeal_upheld", N_("Appeal upheld"), reason_label=RULING_GROUNDS, grounds=True, irreversible=True,
+        decision="ruling",
+    ),
     Event(
         "appeal_rejected", N_("Appeal rejected"), reason_label=RULING_GROUNDS, grounds=True, discloses_grounds=True,
-        danger=True,
+        danger=True, irreversible=True, decision="ruling",
     ),
     Event("close_appeal_window", N_("Appeal window closed")),
-    Event("withdraw", N_("Withdraw"), reason_label=N_("Reason for withdrawal"), danger=True),
-    Event("withdraw_consent", N_("Consent withdrawn by the person")),
+    Event("withdraw", N_("Withdraw"), reason_label=N_("Reason for withdrawal"), danger=True, irreversible=True),
+    Event("withdraw_consent", N_("Consent withdrawn by the person"), irreversible=True),
 )  # fmt: skip
 
 #: Entries of the trail about an application that are not transitions.
@@ -110,6 +135,9 @@ ACTIONS = (
     Event("edit", N_("Draft edited")),
     Event("read_grounds", N_("Grounds read")),
 )
+
+#: The states of a lodged appeal: against a negative advice, or against no advice in the legal term.
+APPEALED = ("appealed", "appealed_no_advice")
 
 TRANSITIONS = (
     transition("submit", "draft", "awaiting_consent", {REQUESTER}),
@@ -124,8 +152,12 @@ TRANSITIONS = (
     transition("advise_positive_with_warning", "in_review", "positive", {OFFICER}, requires_reason=True),
     transition("advise_negative", "in_review", "negative", {OFFICER}, requires_reason=True),
     transition("lodge_appeal", "negative", "appealed", {OFFICER}, guard=appeal_window_open),
-    transition("appeal_upheld", "appealed", "positive", {OFFICER}, requires_reason=True),
-    transition("appeal_rejected", "appealed", "final_negative", {OFFICER}, requires_reason=True),
+    transition(
+        "lodge_appeal_missed_term", ("submitted", "in_review", "info_requested"), "appealed_no_advice", {OFFICER},
+        guard=missed_term_appealable,
+    ),
+    transition("appeal_upheld", APPEALED, "positive", {OFFICER}, requires_reason=True),
+    transition("appeal_rejected", APPEALED, "final_negative", {OFFICER}, requires_reason=True),
     transition("close_appeal_window", "negative", "final_negative", {SYSTEM}, guard=appeal_window_closed),
     transition(
         "withdraw", ("draft", "awaiting_consent", "submitted", "info_requested"), "withdrawn", {REQUESTER},
@@ -144,9 +176,9 @@ OPEN_STATES = frozenset(s.name for s in STATES if not s.final)
 #: States where an advice has been given (a decision date is required).
 DECIDED_STATES = frozenset({"positive", "negative", "appealed", "final_negative"})
 #: States in an officer's work queue, in the order the queue's tabs show them.
-QUEUE_STATES = ("submitted", "in_review", "info_requested", "appealed")
+QUEUE_STATES = ("submitted", "in_review", "info_requested", *APPEALED)
 #: An employer's files that are under way: from the person's consent to the end of an appeal.
-IN_PROGRESS_STATES = ("awaiting_consent", "submitted", "in_review", "info_requested", "negative", "appealed")
+IN_PROGRESS_STATES = ("awaiting_consent", "submitted", "in_review", "info_requested", "negative", *APPEALED)
 #: The advice types the advice events record, with their labels (the authority's view of an advice).
 ADVICE_LABELS = {
     "positive": N_("Positive"),
@@ -160,6 +192,10 @@ ADVICE_EVENTS = {event.name: event.advice for event in EVENTS if event.advice is
 GROUNDS_EVENTS = frozenset(event.name for event in EVENTS if event.grounds)
 #: Events whose form also asks which grounds the person may be told.
 DISCLOSING_EVENTS = frozenset(event.name for event in EVENTS if event.discloses_grounds)
+#: Events that write a decision record, with its kind (advice, appeal, ruling).
+DECISION_EVENTS = {event.name: event.decision for event in EVENTS if event.decision is not None}
+#: Events that go through the review page and a confirmation.
+IRREVERSIBLE_EVENTS = APPLICATION.irreversible
 #: What the person may do through the signed link.
 PERSON_EVENTS = APPLICATION.fired_by(PERSON)
 #: Events a role may record only with evidence, never with a bare button: the employer's screening manager

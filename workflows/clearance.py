@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workflows.machine import Event, Machine, State, guard, transition
+from workflows.machine import Deadline, Event, Machine, State, guard, transition
 from workflows.roles import Role
 from workflows.text import N_
 
@@ -16,19 +16,51 @@ def end_date_reached(facts: Mapping[str, Any]) -> bool:
     return bool(facts["end_date_reached"])
 
 
+@guard(refusal=N_("The appeal window has closed."))
+def revocation_appeal_open(facts: Mapping[str, Any]) -> bool:
+    """The revocation's appeal window is open and no appeal against it was lodged yet."""
+    return not facts["appeal_window_closed"]
+
+
+REVOCATION_APPEAL_WINDOW = Deadline(
+    "revocation_appeal_window", "revocation_appeal_days",
+    "appeal window from the revocation; a last day on a weekend or holiday moves on",
+)  # fmt: skip
+APPEAL_RULING = Deadline("appeal_ruling", "appeal_ruling_days", "ruling due, counted from lodging")
+
 STATES = (
     State("valid", N_("Valid")),
     State("under_reevaluation", N_("Under re-evaluation")),
-    State("revoked", N_("Revoked"), final=True),
+    # Final once its appeal window has closed or an appeal against it was rejected.
+    State("revoked", N_("Revoked"), deadlines=(REVOCATION_APPEAL_WINDOW,)),
+    State("revocation_appealed", N_("Revocation appealed"), deadlines=(APPEAL_RULING,)),
     State("expired", N_("Expired"), final=True),
 )
 
+RULING_GROUNDS = N_("Grounds of the ruling (authority only)")
+
 EVENTS = (
     Event("start_reevaluation", N_("Start re-evaluation")),
-    Event("confirm", N_("Confirm clearance")),
-    Event("revoke", N_("Revoke clearance"), danger=True),
+    Event(
+        "confirm", N_("Confirm clearance"), reason_label=N_("Grounds (authority only)"), grounds=True,
+        irreversible=True, decision="reevaluation",
+    ),
+    Event(
+        "revoke", N_("Revoke clearance"), reason_label=N_("Grounds (authority only)"), grounds=True,
+        discloses_grounds=True, danger=True, irreversible=True, decision="revocation",
+    ),
     Event("expire", N_("Expired")),
-)
+    Event("lodge_revocation_appeal", N_("Record appeal against the revocation"), irreversible=True, decision="appeal"),
+    Event(
+        "revocation_appeal_upheld", N_("Appeal upheld: revocation annulled"), reason_label=RULING_GROUNDS, grounds=True,
+        irreversible=True, decision="ruling",
+    ),
+    Event(
+        "revocation_appeal_rejected", N_("Appeal rejected: revocation stands"), reason_label=RULING_GROUNDS,
+        grounds=True, discloses_grounds=True,
+        danger=True, irreversible=True, decision="ruling",
+    ),
+)  # fmt: skip
 
 #: Entries of the trail about a clearance that are not transitions.
 ACTIONS = (
@@ -41,6 +73,11 @@ TRANSITIONS = (
     transition("confirm", "under_reevaluation", "valid", {Role.OFFICER}, requires_reason=True),
     transition("revoke", "under_reevaluation", "revoked", {Role.OFFICER}, requires_reason=True),
     transition("expire", ("valid", "under_reevaluation"), "expired", {Role.SYSTEM}, guard=end_date_reached),
+    transition(
+        "lodge_revocation_appeal", "revoked", "revocation_appealed", {Role.OFFICER}, guard=revocation_appeal_open
+    ),
+    transition("revocation_appeal_upheld", "revocation_appealed", "valid", {Role.OFFICER}, requires_reason=True),
+    transition("revocation_appeal_rejected", "revocation_appealed", "revoked", {Role.OFFICER}, requires_reason=True),
 )
 
 CLEARANCE = Machine(
@@ -50,3 +87,11 @@ CLEARANCE = Machine(
 
 #: A clearance in these states still covers its holder ("screened once").
 COVERING_STATES = frozenset({"valid", "under_reevaluation"})
+#: A clearance in these states has ended (revoked, expired); a revoked one may still come back on appeal.
+ENDED_STATES = frozenset({"revoked", "expired"})
+#: Events that write a decision record, with its kind (re-evaluation, revocation, appeal, ruling).
+DECISION_EVENTS = {event.name: event.decision for event in EVENTS if event.decision is not None}
+#: Events whose text is the grounds of a decision (authority only; the trail notes only that they were given).
+GROUNDS_EVENTS = frozenset(event.name for event in EVENTS if event.grounds)
+#: Events that go through the review page and a confirmation.
+IRREVERSIBLE_EVENTS = CLEARANCE.irreversible

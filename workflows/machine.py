@@ -18,6 +18,9 @@ from typing import Any
 from workflows.roles import Role
 from workflows.text import N_
 
+#: The kinds of decision record an event may write (ZGW's "besluittype"), in the order a history lists them.
+DECISION_KINDS = ("advice", "appeal", "ruling", "reevaluation", "revocation")
+
 #: The refusal of a guard that declares none of its own.
 NOT_MET = N_("The conditions for this step are not met.")
 
@@ -141,6 +144,12 @@ class Event:
     danger: bool = False
     #: The advice type the event records, if it records one.
     advice: str | None = None
+    #: It cannot be undone (an outcome, an appeal, an end): its page shows what will be recorded and sent,
+    #: and only a second, confirming submission fires it (GOV.UK's "check your answers").
+    irreversible: bool = False
+    #: The kind of decision record it writes (``screening.decisions``): advice, appeal, ruling,
+    #: reevaluation or revocation; None for a step that decides nothing.
+    decision: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +200,9 @@ class Machine:
         for event in self.events_declared:
             if event.name not in fired:
                 raise ValueError(f"{self.name}.{event.name}: declared but no transition fires it")
+        for event in (*self.events_declared, *self.actions):
+            if event.decision is not None and event.decision not in DECISION_KINDS:
+                raise ValueError(f"{self.name}.{event.name}: unknown decision kind {event.decision!r}")
         for event in self.actions:
             if event.name in fired:
                 raise ValueError(f"{self.name}.{event.name}: an action is not a transition")
@@ -219,6 +231,11 @@ class Machine:
             return self._events[name]
         except KeyError:
             raise KeyError(f"{self.name}: unknown event {name!r}") from None
+
+    @property
+    def irreversible(self) -> frozenset[str]:
+        """The events that go through a review page and a confirmation."""
+        return frozenset(event.name for event in self.events_declared if event.irreversible)
 
     @property
     def events(self) -> tuple[str, ...]:
@@ -270,10 +287,11 @@ class Machine:
     def table(self, deadlines: object) -> str:
         """A plain-text transition table, with the days of each deadline as configured in ``deadlines`` (the
         defaults of ``[deadlines]``, for docs/workflows.md, which holds the committed copy)."""
-        rows = [("event", "from", "to", "roles", "guard")]
+        rows = [("event", "from", "to", "roles", "guard", "review")]
         for t in self.transitions:
-            rows.append((t.event, " | ".join(t.sources), t.target, ", ".join(sorted(t.roles)), t.guard_name))
-        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+            review = "confirm" if self._events[t.event].irreversible else ""
+            rows.append((t.event, " | ".join(t.sources), t.target, ", ".join(sorted(t.roles)), t.guard_name, review))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         lines = [f"{self.name} (initial: {self.initial})"]
         for index, row in enumerate(rows):
             lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
@@ -21,9 +22,11 @@ from screening.applications.models import Application
 from screening.clearances.operations import grant_clearance
 from screening.clearances.queries import covering_clearance
 from screening.config import DeadlinesConfig
+from screening.decisions.models import Decision
+from screening.decisions.operations import Letter, record_decision
 from screening.notifications.operations import app_link
 from screening.webhooks.events import Notice, emit
-from workflows.application import ADVICE_EVENTS, APPEAL_WINDOW, REVIEW_DUE
+from workflows.application import ADVICE_EVENTS, APPEAL_RULING, APPEAL_WINDOW, REVIEW_DUE
 from workflows.deadlines import appeal_deadline
 
 
@@ -41,6 +44,11 @@ class Step:
     now: datetime
     #: ``now`` as a Belgian calendar day, which deadlines count in.
     today: date
+    #: With an advice or ruling: what the person may be told of the grounds.
+    disclosed: str | None = None
+    #: With an appeal: the day it was lodged with the appeal body, and its letter.
+    lodged_on: date | None = None
+    letter: Letter | None = None
 
 
 def on_consent(step: Step) -> None:
@@ -66,44 +74,72 @@ def on_provide_info(step: Step) -> None:
 
 
 def on_advise(step: Step) -> None:
-    """An advice (positive, with warning, negative): recorded with its grounds; a positive one grants or
-    extends the person's clearance, a negative one opens the appeal window."""
+    """An advice (positive, with warning, negative): a decision record with its grounds, which the file's
+    outcome rests on; a positive one grants or extends the person's clearance, a negative one opens the appeal
+    window."""
     application = step.application
     application.advice_type = ADVICE_EVENTS[step.event]
     application.decided_at = step.now
-    application.grounds = step.reason
     application.notified_at = step.now
+    valid_until = None
     if step.target == "positive":
-        _grant_clearance(step)
+        valid_until = _grant_clearance(step)
     else:
         application.appeal_deadline = appeal_deadline(step.today, APPEAL_WINDOW.days(step.deadlines))
+    application.decision = _decide(step, "advice", application.advice_type, valid_until=valid_until)
 
 
 def on_lodge_appeal(step: Step) -> None:
-    step.application.appealed_at = step.now
+    """An appeal (against the advice, or against its absence once the legal term passed): its own record with
+    the lodging date and letter; the ruling is due ``APPEAL_RULING`` days after lodging, and the queue shows
+    that day instead of the advice's."""
+    application = step.application
+    lodged_on = step.lodged_on or step.today
+    application.appealed_at = step.now
+    application.due_on = lodged_on + relativedelta(days=APPEAL_RULING.days(step.deadlines))
+    record_decision(
+        step.actor, kind="appeal", event=step.event, outcome=None, decided_on=lodged_on, now=step.now,
+        application_id=application.id, letter=step.letter,
+    )  # fmt: skip
 
 
 def on_appeal_upheld(step: Step) -> None:
-    """The ruling turns the advice positive: the person gets (or keeps) a clearance."""
+    """The ruling turns the outcome positive and annuls the advice it was against (if there was one): the
+    person gets (or keeps) a clearance. The advice stays in the history with its own grounds and date."""
     application = step.application
+    annulled = application.decision
     application.advice_type = "positive"
     application.decided_at = step.now
-    application.grounds = step.reason
-    _grant_clearance(step)
+    valid_until = _grant_clearance(step)
+    application.decision = _decide(
+        step, "ruling", "upheld", valid_until=valid_until, ends=annulled,
+        end_reason="annulled_on_appeal" if annulled is not None else None,
+    )  # fmt: skip
 
 
 def on_appeal_rejected(step: Step) -> None:
+    """The ruling confirms the negative outcome (or, against a missing advice, gives it): final negative."""
     application = step.application
+    application.advice_type = application.advice_type or "negative"
     application.decided_at = step.now
-    application.grounds = step.reason
+    application.decision = _decide(step, "ruling", "rejected")
+
+
+def _decide(step: Step, kind: str, outcome: str, **more: Any) -> Decision:
+    return record_decision(
+        step.actor, kind=kind, event=step.event, outcome=outcome, decided_on=step.today, now=step.now,
+        application_id=step.application.id, grounds=step.reason, disclosed_grounds=step.disclosed,
+        valid_from=step.today, **more,
+    )  # fmt: skip
 
 
 def on_withdraw(step: Step) -> None:
     step.application.withdrawal_reason = step.reason
 
 
-def _grant_clearance(step: Step) -> None:
-    """A positive advice creates a clearance, or extends the one the person holds; the file links to it."""
+def _grant_clearance(step: Step) -> date:
+    """A positive advice creates a clearance, or extends the one the person holds; the file links to it.
+    Returns the clearance's end date (the advice's validity)."""
     application = step.application
     clearance = grant_clearance(
         step.actor, person_id=application.person_id, application_id=application.id,
@@ -111,6 +147,7 @@ def _grant_clearance(step: Step) -> None:
         validity_years=step.deadlines.clearance_validity_years, now=step.now, today=step.today,
     )  # fmt: skip
     application.clearance_id = clearance.id
+    return clearance.valid_until
 
 
 #: The side effects of each event, keyed by event.
@@ -120,6 +157,7 @@ EFFECTS: dict[str, Callable[[Step], None]] = {
     "provide_info": on_provide_info,
     **dict.fromkeys(ADVICE_EVENTS, on_advise),
     "lodge_appeal": on_lodge_appeal,
+    "lodge_appeal_missed_term": on_lodge_appeal,
     "appeal_upheld": on_appeal_upheld,
     "appeal_rejected": on_appeal_rejected,
     "withdraw": on_withdraw,

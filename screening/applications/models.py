@@ -9,6 +9,7 @@ from screening.auth.models import User
 from screening.catalogue.models import CriticalFunction
 from screening.clearances.models import Clearance
 from screening.db import Base, UTCDateTime
+from screening.decisions.models import Decision
 from screening.organisations.models import Organisation
 from screening.people.models import Person
 from workflows.application import APPLICATION, DECIDED_STATES
@@ -64,12 +65,13 @@ class Application(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The advice is due on this day (review deadline).
     due_on: Mapped[date | None] = mapped_column(Date)
+    #: The date and type of the outcome in force (the advice, or the ruling that replaced it): the file's state,
+    #: kept beside its decisions, which are records of their own (``decisions``, never overwritten).
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     advice_type: Mapped[str | None] = mapped_column(String(24))
-    #: Grounds of the advice and officers' notes: authority only, never on employer pages.
-    grounds: Mapped[str | None] = mapped_column(Text)
-    #: The part of the grounds the officer decided may be told to the person (never to the employer).
-    disclosed_grounds: Mapped[str | None] = mapped_column(Text)
+    #: The advice or ruling the outcome rests on now; its grounds are the file's grounds (authority only).
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", use_alter=True), index=True)
+    #: Officers' notes: authority only, never on employer pages.
     officer_notes: Mapped[str | None] = mapped_column(Text)
     #: The question put to the requester, and the answer; both visible to the requester.
     info_request: Mapped[str | None] = mapped_column(Text)
@@ -107,6 +109,8 @@ class Application(Base):
     function: Mapped[CriticalFunction] = relationship(lazy="raise")
     created_by: Mapped[User | None] = relationship(lazy="raise", foreign_keys=[created_by_id])
     clearance: Mapped[Clearance | None] = relationship(lazy="raise", foreign_keys=[clearance_id])
+    #: Loaded with the file by queries.get_application; elsewhere one read by primary key when asked for.
+    decision: Mapped[Decision | None] = relationship(lazy="select", foreign_keys=[decision_id])
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -117,6 +121,16 @@ class Application(Base):
     @property
     def declared_name(self) -> str:
         return f"{self.declared_given_names} {self.declared_family_name}"
+
+    @property
+    def grounds(self) -> str | None:
+        """The grounds of the advice or ruling in force: authority only, every read audited by the page."""
+        return self.decision.grounds if self.decision is not None else None
+
+    @property
+    def disclosed_grounds(self) -> str | None:
+        """What the person may be told of those grounds (never the employer)."""
+        return self.decision.disclosed_grounds if self.decision is not None else None
 
 
 class ConsentDocument(Base):

@@ -27,13 +27,21 @@ from screening.clearances.queries import covering_clearance
 from screening.clock import local_date, utcnow
 from screening.config import DeadlinesConfig
 from screening.db import db
+from screening.decisions.operations import Letter
 from screening.errors import Conflict, DomainError, InvalidInput, Label, NotAllowed
 from screening.people.models import Person
 from screening.people.operations import PersonDetails, find_or_create_person
 from screening.references import next_reference
 from screening.rows import lock_rows, write_locked
 from screening.vault import IdentifierVault
-from workflows.application import ADVICE_EVENTS, APPLICATION, CONSENT_EXPIRY, GROUNDS_EVENTS, PAPER_ONLY
+from workflows.application import (
+    ADVICE_EVENTS,
+    APPLICATION,
+    CONSENT_EXPIRY,
+    GROUNDS_EVENTS,
+    MISSED_TERM_APPEAL,
+    PAPER_ONLY,
+)
 from workflows.machine import GuardFailed, IllegalTransition, NotPermitted, TransitionError
 
 
@@ -157,6 +165,12 @@ def _context(application: Application, today: date, deadlines: DeadlinesConfig) 
     if application.state == "negative":
         closes = application.appeal_deadline
         context["appeal_window_closed"] = closes is not None and today > closes
+    if application.state in ("submitted", "in_review", "info_requested"):
+        due = application.due_on
+        context["legal_term_passed"] = due is not None and today > due
+        context["missed_term_appeal_closed"] = due is None or today > due + relativedelta(
+            days=MISSED_TERM_APPEAL.days(deadlines)
+        )
     return context
 
 
@@ -181,6 +195,8 @@ def fire(
     *,
     reason: str | None = None,
     disclosed_grounds: str | None = None,
+    lodged_on: date | None = None,
+    letter: Letter | None = None,
     expected_version: int | None = None,
     paper_form: bool = False,
     now: datetime | None = None,
@@ -189,6 +205,8 @@ def fire(
 
     ``disclosed_grounds`` (advice and appeal rulings) is what the officer decided the person may be told;
     the person's notice carries it, the employer's never does (see :mod:`screening.applications.notices`).
+    ``lodged_on`` and ``letter`` (appeals) are the day the appeal reached the appeal body and its letter,
+    checked by :func:`screening.decisions.operations.check_letter`.
 
     ``expected_version`` is the version the user saw: if someone else acted meanwhile, the user gets a
     conflict instead of acting on a state they have not seen. The version column makes the UPDATE itself
@@ -209,7 +227,9 @@ def fire(
         raise Conflict("Someone else changed this application meanwhile. Review its current state and try again.")
     if event == "consent" or event in ADVICE_EVENTS or event == "appeal_upheld":
         lock_person(application.person_id)  # screened once, or a clearance granted: one decision at a time
-    _step(application, event, actor, deadlines, reason, now, disclosed_grounds)
+    if lodged_on is not None and lodged_on > local_date(now):
+        raise InvalidInput("The lodging date cannot be in the future.", field="lodged_on")
+    _step(application, event, actor, deadlines, reason, now, disclosed_grounds, lodged_on, letter)
     try:
         db.session.flush()
     except StaleDataError:
@@ -250,6 +270,8 @@ def _step(
     reason: str | None,
     now: datetime,
     disclosed_grounds: str | None = None,
+    lodged_on: date | None = None,
+    letter: Letter | None = None,
 ) -> None:
     """Resolve ``event`` against the machine for the locked ``application`` and apply it, unflushed."""
     today = local_date(now)
@@ -270,9 +292,10 @@ def _step(
     if step.requires_reason and not reason:
         raise InvalidInput("Please give the reason or text for this step.", field="reason")
     source = application.state
-    apply_effects(Step(application, event, step.target, actor, reason, deadlines, now, today))
-    if event in GROUNDS_EVENTS:
-        application.disclosed_grounds = (disclosed_grounds or "").strip() or None
+    disclosed = (disclosed_grounds or "").strip() or None
+    apply_effects(
+        Step(application, event, step.target, actor, reason, deadlines, now, today, disclosed, lodged_on, letter)
+    )
     application.state = step.target
     application.state_changed_at = now
     record(

@@ -20,20 +20,9 @@ from screening.clock import utcnow
 from screening.config import DeadlinesConfig
 from screening.db import db
 from screening.errors import InvalidInput, NotAllowed
+from screening.uploads import MAX_BYTES, sniff
 
-#: The largest scan accepted (a few pages at 300 dpi fit easily).
-MAX_BYTES = 5 * 1024 * 1024
-#: Media types by their magic numbers.
-SIGNATURES = (
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
-
-
-def sniff(content: bytes) -> str | None:
-    """The media type the bytes really are, among those accepted; None otherwise."""
-    return next((media for magic, media in SIGNATURES if content.startswith(magic)), None)
+__all__ = ["MAX_BYTES", "record_paper_consent", "sniff"]
 
 
 def record_paper_consent(

@@ -224,6 +224,7 @@ def get_application(user: User, application_id: int) -> Application:
             joinedload(Application.organisation),
             joinedload(Application.clearance),
             joinedload(Application.created_by),
+            joinedload(Application.decision),
         )  # fmt: skip
     )
     if application is None:

@@ -7,6 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from screening.db import Base, UTCDateTime
 from screening.people.models import Person
+from workflows.clearance import CLEARANCE
+
+_STATES = ", ".join(f"'{s.name}'" for s in CLEARANCE.states)
 
 #: The covering states (workflows.clearance.COVERING_STATES) as SQL, for the partial unique index.
 COVERING_CONDITION = "state IN ('valid', 'under_reevaluation')"
@@ -17,7 +20,7 @@ class Clearance(Base):
 
     __tablename__ = "clearances"
     __table_args__ = (
-        CheckConstraint("state IN ('valid', 'under_reevaluation', 'revoked', 'expired')", name="state_known"),
+        CheckConstraint(f"state IN ({_STATES})", name="state_known"),
         CheckConstraint("valid_until >= valid_from", name="validity_ordered"),
         CheckConstraint("state <> 'revoked' OR revoked_at IS NOT NULL", name="revoked_has_date"),
         Index("ix_clearances_person_state", "person_id", "state"),

@@ -19,18 +19,27 @@ from screening.audit.operations import record
 from screening.clearances.models import Clearance
 from screening.clearances.queries import covering_clearance
 from screening.clock import local_date, utcnow
+from screening.config import DeadlinesConfig
 from screening.db import db
+from screening.decisions.models import Decision
+from screening.decisions.operations import Letter, record_decision
+from screening.decisions.queries import latest
 from screening.errors import Conflict, DomainError, InvalidInput, Label, NotAllowed
 from screening.notifications.operations import app_link
 from screening.people.models import Person
 from screening.references import next_reference
 from screening.rows import lock_rows, write_locked
 from screening.webhooks.events import Notice, emit
-from workflows.clearance import CLEARANCE, COVERING_STATES
+from workflows.clearance import (
+    CLEARANCE,
+    COVERING_STATES,
+    DECISION_EVENTS,
+    ENDED_STATES,  # no longer covering (expired, revoked): relying employers' HR systems hear
+    GROUNDS_EVENTS,
+    REVOCATION_APPEAL_WINDOW,
+)
+from workflows.deadlines import appeal_deadline
 from workflows.machine import GuardFailed, NotPermitted, TransitionError
-
-#: A clearance in these states no longer covers anyone (expired, revoked): relying employers' HR systems hear.
-ENDED_STATES = frozenset(state.name for state in CLEARANCE.states if state.final)
 
 
 def lock_person(person_id: int) -> None:
@@ -52,7 +61,7 @@ def _expire_lapsed(person_id: int, now: datetime, today: date) -> None:
     ).all()
     for clearance in lapsed:
         lock_rows(clearance)
-        _clearance_step(clearance, "expire", Actor.system("advice"), None, now)
+        _clearance_step(clearance, "expire", Actor.system("advice"), None, now, None)
     announce_ended(lapsed, now)
 
 
@@ -106,25 +115,66 @@ def grant_clearance(
     return clearance
 
 
+def revocation_appeal_deadline(clearance: Clearance, deadlines: DeadlinesConfig) -> date | None:
+    """The last day an appeal against the clearance's revocation may be lodged (the working-day rule)."""
+    if clearance.revoked_at is None:
+        return None
+    return appeal_deadline(local_date(clearance.revoked_at), REVOCATION_APPEAL_WINDOW.days(deadlines))
+
+
+def _context(clearance: Clearance, today: date, deadlines: DeadlinesConfig | None) -> dict[str, object]:
+    """Facts the clearance machine's guards read, gathered here so guards stay pure."""
+    context: dict[str, object] = {"end_date_reached": today > clearance.valid_until}
+    if clearance.state == "revoked":
+        closes = revocation_appeal_deadline(clearance, deadlines) if deadlines is not None else None
+        revocation = latest(clearance_id=clearance.id, kinds=("revocation",))
+        appeal = latest(clearance_id=clearance.id, kinds=("appeal",))
+        appealed = appeal is not None and revocation is not None and appeal.id > revocation.id
+        context["appeal_window_closed"] = closes is None or today > closes or appealed
+    return context
+
+
+def available_clearance_events(
+    clearance: Clearance, role: str, today: date, deadlines: DeadlinesConfig
+) -> tuple[str, ...]:
+    """What ``role`` may do with the clearance now: the page shows exactly these actions."""
+    context = _context(clearance, today, deadlines)
+    return tuple(t.event for t in CLEARANCE.available(clearance.state, role, context))
+
+
 def fire_clearance(
     clearance: Clearance,
     event: str,
     actor: Actor,
     *,
+    deadlines: DeadlinesConfig | None = None,
     reason: str | None = None,
+    disclosed_grounds: str | None = None,
+    lodged_on: date | None = None,
+    letter: Letter | None = None,
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Clearance:
-    """Re-evaluation, confirmation, revocation and expiry of a clearance, through its own machine."""
+    """Re-evaluation, confirmation, revocation, its appeal and ruling, and expiry of a clearance, through its
+    own machine. Each decision among them is a record of its own (``screening.decisions``)."""
     now = now or utcnow()
     lock_rows(clearance)
     if expected_version is not None and expected_version != clearance.version:
         raise Conflict("Someone else changed this clearance meanwhile. Review its current state and try again.")
-    _clearance_step(clearance, event, actor, reason, now)
+    if lodged_on is not None and lodged_on > local_date(now):
+        raise InvalidInput("The lodging date cannot be in the future.", field="lodged_on")
+    if event == "revocation_appeal_upheld":
+        lock_person(clearance.person_id)  # the clearance covers again: one covering clearance at a time
+    details = _Details(disclosed_grounds, lodged_on, letter)
+    _clearance_step(clearance, event, actor, reason, now, deadlines, details)
     try:
         db.session.flush()
     except StaleDataError:
         raise Conflict("Someone else changed this clearance meanwhile. Review its current state.") from None
+    except IntegrityError as error:
+        if "uq_clearances_person_covering" not in str(error.orig) and "clearances.person_id" not in str(error.orig):
+            raise
+        raise Conflict("The person holds another valid clearance now: this one cannot cover them again.") from None
     announce_ended([clearance], now)
     return clearance
 
@@ -138,7 +188,7 @@ def fire_clearance_many(
     refused: list[tuple[Clearance, DomainError]] = []
     for clearance in clearances:
         try:
-            _clearance_step(clearance, event, actor, None, now)
+            _clearance_step(clearance, event, actor, None, now, None)
         except DomainError as error:
             refused.append((clearance, error))
             continue
@@ -188,12 +238,27 @@ def announce_ended(clearances: Sequence[Clearance], now: datetime) -> int:
     return emit(clearance_notices("clearance.ended", ended), now) if ended else 0
 
 
-def _clearance_step(clearance: Clearance, event: str, actor: Actor, reason: str | None, now: datetime) -> None:
+class _Details:
+    """What an officer gives with a decision besides its grounds."""
+
+    def __init__(self, disclosed: str | None = None, lodged_on: date | None = None, letter: Letter | None = None):
+        self.disclosed = disclosed
+        self.lodged_on = lodged_on
+        self.letter = letter
+
+
+def _clearance_step(
+    clearance: Clearance,
+    event: str,
+    actor: Actor,
+    reason: str | None,
+    now: datetime,
+    deadlines: DeadlinesConfig | None,
+    details: _Details | None = None,
+) -> None:
     today = local_date(now)
     try:
-        step = CLEARANCE.resolve(
-            clearance.state, event, actor.role, {"end_date_reached": today > clearance.valid_until}
-        )
+        step = CLEARANCE.resolve(clearance.state, event, actor.role, _context(clearance, today, deadlines))
     except NotPermitted:
         raise NotAllowed("You may not do this.") from None
     except GuardFailed as error:
@@ -207,8 +272,62 @@ def _clearance_step(clearance: Clearance, event: str, actor: Actor, reason: str 
     if step.requires_reason and not reason:
         raise InvalidInput("Please give the reason for this step.", field="reason")
     source = clearance.state
+    if event in DECISION_EVENTS:
+        _decide(clearance, event, actor, reason, now, today, details or _Details())
     clearance.state = step.target
     clearance.state_changed_at = now
-    if step.target == "revoked":
+    if step.target == "revoked" and source != "revocation_appealed":
         clearance.revoked_at = now
-    record(actor, event, "clearance", clearance.id, from_state=source, to_state=step.target, reason=reason, now=now)
+    if step.target == "valid" and source == "revocation_appealed":
+        clearance.revoked_at = None  # the revocation was annulled; its record stays in the history
+    trail_reason = ("grounds recorded" if reason else None) if event in GROUNDS_EVENTS else reason
+    record(
+        actor, event, "clearance", clearance.id, from_state=source, to_state=step.target, reason=trail_reason, now=now
+    )
+
+
+#: The outcome each decision of the clearance machine records (None: an appeal, which asks for one).
+_OUTCOMES = {
+    "confirm": "confirmed",
+    "revoke": "revoked",
+    "lodge_revocation_appeal": None,
+    "revocation_appeal_upheld": "upheld",
+    "revocation_appeal_rejected": "rejected",
+}
+
+
+def _decide(
+    clearance: Clearance, event: str, actor: Actor, reason: str | None, now: datetime, today: date, details: _Details
+) -> Decision:
+    """The decision record of a clearance step; a revocation ends the positive decision the clearance rests
+    on, an upheld appeal ends the revocation."""
+    kind = DECISION_EVENTS[event]
+    ends: Decision | None = None
+    end_reason: str | None = None
+    if event == "revoke":
+        ends = _in_force(clearance)
+        end_reason = "revoked"
+    elif event == "revocation_appeal_upheld":
+        ends = latest(clearance_id=clearance.id, kinds=("revocation",))
+        end_reason = "annulled_revocation"
+    in_force = kind != "appeal" and event != "revocation_appeal_rejected"
+    return record_decision(
+        actor, kind=kind, event=event, outcome=_OUTCOMES[event],
+        decided_on=details.lodged_on or today if kind == "appeal" else today, now=now, clearance_id=clearance.id,
+        grounds=reason if kind != "appeal" else None, disclosed_grounds=details.disclosed,
+        valid_from=today if kind != "appeal" else None,
+        valid_until=clearance.valid_until if in_force and event != "revoke" else None,
+        ends=ends, end_reason=end_reason, letter=details.letter,
+    )  # fmt: skip
+
+
+def _in_force(clearance: Clearance) -> Decision | None:
+    """The positive decision the clearance rests on now: its latest confirmation or annulled revocation, or else
+    the advice or ruling of the file that created it."""
+    own = latest(clearance_id=clearance.id, kinds=("reevaluation", "ruling"), outcomes=("confirmed", "upheld"))
+    if own is not None:
+        return own
+    return latest(
+        application_id=clearance.application_id, kinds=("advice", "ruling"),
+        outcomes=("positive", "positive_with_warning", "upheld"),
+    )  # fmt: skip

@@ -15,6 +15,7 @@ from screening.applications.models import Application
 from screening.audit.models import AuditEntry
 from screening.auth.access import roles
 from screening.clearances import operations, queries
+from screening.clock import today
 from screening.db import db
 from screening.errors import DomainError
 from screening.extensions import settings
@@ -42,9 +43,9 @@ def index() -> str:
 
 def _render(clearance_id: int, status: int = 200) -> tuple[str, int]:
     clearance = queries.get_clearance(current_user, clearance_id)
-    events = ()
+    events: tuple[str, ...] = ()
     if current_user.role == "officer":
-        events = tuple(t.event for t in CLEARANCE.available(clearance.state, "officer", {}))
+        events = operations.available_clearance_events(clearance, "officer", today(), settings().deadlines)
     history = []
     relying = []
     if current_user.role in AUTHORITY_ROLES:
@@ -86,8 +87,8 @@ def transition(clearance_id: int, event: str) -> Response | tuple[str, int]:
         return _render(clearance_id, 422)
     try:
         operations.fire_clearance(
-            clearance, event, Actor.of(current_user, request.remote_addr), reason=form.reason.data,
-            expected_version=version,
+            clearance, event, Actor.of(current_user, request.remote_addr), deadlines=settings().deadlines,
+            reason=form.reason.data, expected_version=version,
         )  # fmt: skip
     except DomainError as error:
         db.session.rollback()

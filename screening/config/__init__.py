@@ -100,6 +100,8 @@ class DeadlinesConfig:
     info_reminder_days: int = 7
     appeal_days: int = 8
     appeal_ruling_days: int = 30
+    missed_term_appeal_days: int = 30
+    revocation_appeal_days: int = 8
     clearance_validity_years: int = 5
     expiry_notice_days: tuple[int, ...] = (180, 90, 30)
 

@@ -29,6 +29,8 @@ from screening.clearances.models import Clearance
 from screening.clock import local_date
 from screening.config import RetentionConfig
 from screening.db import db
+from screening.decisions.models import Decision
+from screening.decisions.operations import erase_decision_texts
 from screening.jobs.models import JobRun
 from screening.notifications.models import OutboxMessage
 from screening.people.models import Person
@@ -71,8 +73,7 @@ def erase_files(
             update(table)
             .where(table.c.id.in_(ids))
             .values(
-                grounds=None, disclosed_grounds=None, officer_notes=None, info_request=None, info_response=None,
-                withdrawal_reason=None, erased_at=now,
+                officer_notes=None, info_request=None, info_response=None, withdrawal_reason=None, erased_at=now,
                 declared_given_names=ERASED, declared_family_name=ERASED, declared_search_name=ERASED,
                 declared_search_given=ERASED,
                 declared_email=None,
@@ -83,6 +84,7 @@ def erase_files(
             update(table).where(table.c.id == bindparam("file_id")).values(declared_date_of_birth=bindparam("born")),
             [{"file_id": f.id, "born": date(f.declared_date_of_birth.year, 1, 1)} for f in files],
         )
+        erase_decision_texts(Decision.application_id.in_(ids))
         db.session.execute(
             delete(ConsentDocument)
             .where(ConsentDocument.application_id.in_(ids))
@@ -165,6 +167,7 @@ def purge_due(now: datetime, retention: RetentionConfig, *, limit: int = 500) ->
         )
         table = Clearance.__table__
         db.session.execute(update(table).where(table.c.id.in_(ended)).values(erased_at=now))
+        erase_decision_texts(Decision.clearance_id.in_(ended))
     erased = erase_files(closed + relying, Actor.system("retention_purge"), now)
     return max(len(closed), len(ended)), erased.applications
 

@@ -21,6 +21,7 @@ from screening.audit.operations import record
 from screening.catalogue.models import CriticalFunction
 from screening.clearances.models import Clearance
 from screening.db import db
+from screening.decisions.models import Decision
 from screening.errors import Conflict, NotAllowed
 from screening.notifications.models import OutboxMessage
 from screening.organisations.models import Organisation
@@ -37,6 +38,21 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _decision(decision: Decision) -> dict[str, Any]:
+    return {
+        "kind": decision.kind,
+        "outcome": decision.outcome,
+        "decided_on": _iso(decision.decided_on),
+        "grounds": decision.grounds,
+        "grounds_disclosed_to_the_person": decision.disclosed_grounds,
+        "valid_from": _iso(decision.valid_from),
+        "valid_until": _iso(decision.valid_until),
+        "ends": decision.ends_id,
+        "end_reason": decision.end_reason,
+        "id": decision.id,
+    }
+
+
 def subject_record(person: Person, vault: IdentifierVault) -> dict[str, Any]:
     """Everything held about ``person``, as plain JSON-ready data."""
     files = db.session.execute(
@@ -49,6 +65,12 @@ def subject_record(person: Person, vault: IdentifierVault) -> dict[str, Any]:
     file_ids = [application.id for application, _org, _function in files]
     clearances = db.session.scalars(
         select(Clearance).where(Clearance.person_id == person.id).order_by(Clearance.valid_from)
+    ).all()
+    # Every decision about the files and clearances (with the file's in force among them): one statement.
+    decisions = db.session.scalars(
+        select(Decision)
+        .where(or_(Decision.application_id.in_(file_ids), Decision.clearance_id.in_([c.id for c in clearances])))
+        .order_by(Decision.id)
     ).all()
     documents = db.session.execute(
         select(ConsentDocument.application_id, ConsentDocument.media_type, ConsentDocument.size,
@@ -105,6 +127,7 @@ def subject_record(person: Person, vault: IdentifierVault) -> dict[str, Any]:
                 "advice_type": a.advice_type,
                 "grounds": a.grounds,
                 "grounds_disclosed_to_the_person": a.disclosed_grounds,
+                "decisions": [_decision(d) for d in decisions if d.application_id == a.id],
                 "officer_notes": a.officer_notes,
                 "information_requested": a.info_request,
                 "information_provided": a.info_response,
@@ -123,6 +146,7 @@ def subject_record(person: Person, vault: IdentifierVault) -> dict[str, Any]:
                 "valid_from": _iso(c.valid_from),
                 "valid_until": _iso(c.valid_until),
                 "revoked_at": _iso(c.revoked_at),
+                "decisions": [_decision(d) for d in decisions if d.clearance_id == c.id],
             }
             for c in clearances
         ],
