@@ -7,6 +7,7 @@ keyboard alone. WCAG 2.1 AA is the yardstick (EN 301 549).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -52,6 +53,7 @@ def _data(factory: Any) -> dict[str, Any]:
     requester = factory.user("requester", org)
     officer = factory.user("officer")
     function = factory.function()
+    endpoint = _endpoint(requester)  # before the files: their events are in its delivery log
     in_review = factory.application("in_review", requester=requester, function=function)
     positive = factory.application("positive", requester=requester, function=function)
     negative = factory.application("negative", requester=requester, function=function)
@@ -67,7 +69,32 @@ def _data(factory: Any) -> dict[str, Any]:
         "positive": positive,
         "negative": negative,
         "waiting": waiting,
+        "endpoint": endpoint,
     }
+
+
+def _endpoint(requester: Any) -> Any:
+    """A webhook endpoint of the requester's organisation (a public address: the default rules apply)."""
+    from screening.actors import Actor
+    from screening.db import db
+    from screening.extensions import settings, vault
+    from screening.webhooks.operations import subscribe
+
+    endpoint = subscribe(
+        Actor.of(requester), vault(), settings().webhooks, url="https://93.184.216.34/hooks",
+        event_types=["application.state_changed"], description="HR", now=datetime.now(UTC),
+    ).endpoint  # fmt: skip
+    db.session.commit()
+    return endpoint
+
+
+def _first_delivery() -> int:
+    from sqlalchemy import func, select
+
+    from screening.db import db
+    from screening.webhooks.models import WebhookDelivery
+
+    return db.session.scalar(select(func.min(WebhookDelivery.id))) or 0
 
 
 def _pages(role: str, d: dict[str, Any]) -> list[str]:
@@ -87,6 +114,9 @@ def _pages(role: str, d: dict[str, Any]) -> list[str]:
             clearance,
             "/reports",
             "/account",
+            "/webhooks",
+            f"/webhooks/{d['endpoint'].id}",
+            f"/webhooks/deliveries/{_first_delivery()}",
         ],
         "hr": [
             "/home",
