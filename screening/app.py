@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, request, session
 from flask_login import current_user
 
+from screening.api.views import init_api
 from screening.audit.setup import init_audit
 from screening.auth.access import init_access
 from screening.auth.ldap import init_directory
@@ -62,6 +63,7 @@ def create_app(config: Config) -> Flask:
     init_errors(app)
     init_template_helpers(app)
     init_blueprints(app)
+    init_api(app)
     init_certificates(app, config)
     init_fonts(config)
     return app

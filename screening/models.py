@@ -1,5 +1,6 @@
 """Every model, imported once so the metadata is complete (Alembic, tests, the CLI)."""
 
+from screening.api.models import ApiToken, IdempotentRequest
 from screening.applications.models import Application, ConsentDocument
 from screening.audit.models import AuditEntry, AuditErasure, AuditTreeHead, AuditTreeNode
 from screening.auth.models import LoginAttempt, User
@@ -17,6 +18,7 @@ from screening.reports.models import Report
 from screening.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
+    "ApiToken",
     "Application",
     "AuditErasure",
     "AuditTreeHead",
@@ -30,6 +32,7 @@ __all__ = [
     "CriticalFunction",
     "Decision",
     "DecisionDocument",
+    "IdempotentRequest",
     "JobRun",
     "LoginAttempt",
     "Organisation",

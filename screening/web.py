@@ -55,8 +55,10 @@ def _wants_json() -> bool:
 
 
 def _error_page(status: int, title: str, message: str) -> Any:
-    if _wants_json():
-        return jsonify(type="about:blank", title=title, status=status, detail=message), status
+    if _wants_json():  # an RFC 9457 problem document (the API's own errors: screening.api.problems)
+        response = jsonify(type="about:blank", title=title, status=status, detail=message)
+        response.mimetype = "application/problem+json"
+        return response, status
     return render_template("error.html", status=status, title=title, message=message), status
 
 

@@ -28,6 +28,9 @@ PUBLIC = {
     "person_notice.notice",
     "certificates.verify_form",
     "certificates.verify",
+    # The API's own description: the OpenAPI document and the reference drawn from it (no data).
+    "api_docs.openapi",
+    "api_docs.reference",
 }
 
 

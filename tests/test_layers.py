@@ -52,6 +52,7 @@ DOMAIN_ORDER = (
     "subjects",
     "core",
     "admin",
+    "api",
 )
 #: The only reads of a later package's models: a clearance is relied on through the files linked to it
 #: (``applications.clearance_id``), so the clearances' scoping and expiry notices read that column.

@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from screening.inputs import Form
 from screening.people.identifiers import IdentifierError, parse_document_number, parse_national_number
+from screening.people.operations import PersonDetails
 
 NAME_MAX = 100
 TEXT_MAX = 5000
@@ -85,6 +86,21 @@ class ApplicationForm(Form):
         super().__init__(*args, **kwargs)
         self.nationality.choices = country_choices()
         self.document_country.choices = [SelectChoice("", _l("Country of the nationality")), *country_choices()]
+
+    def person_details(self) -> PersonDetails:
+        """The person as declared on the form: the page and the API build it here, the same way."""
+        return PersonDetails(
+            given_names=self.given_names.data or "",
+            family_name=self.family_name.data or "",
+            date_of_birth=self.date_of_birth.data,  # type: ignore[arg-type]
+            nationality=self.nationality.data or "",
+            national_number=self.national_number.data or None,
+            document_number=None if self.national_number.data else self.document_number.data or None,
+            document_type=self.document_type.data or None,
+            document_country=self.document_country.data or None,
+            email=self.email.data or None,
+            locale=self.locale.data or "nl",
+        )
 
     def validate_given_names(self, field: StringField) -> None:
         if not (field.data or "").strip():

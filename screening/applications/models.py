@@ -49,6 +49,9 @@ class Application(Base):
         # An employer's search by the family or given name it declared (migration 0015).
         Index("ix_applications_org_declared_name", "organisation_id", "declared_search_name"),
         Index("ix_applications_org_declared_given", "organisation_id", "declared_search_given"),
+        # The API (migration 0018): the employer's own id of a file, and what changed since, in order.
+        Index("uq_applications_org_external_id", "organisation_id", "external_id", unique=True),
+        Index("ix_applications_org_changed", "organisation_id", "state_changed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,6 +92,8 @@ class Application(Base):
     #: The officer who claimed the file (the queue's "assigned to me"), and when; the claim is audited.
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The employer's own identifier of the file (a personnel number), unique within its organisation.
+    external_id: Mapped[str | None] = mapped_column(String(64))
 
     # The person as THIS employer declared them (issue 12): every employer-facing output shows these, never
     # the authority's shared ``persons`` row, which an employer's form never changes. Mails to the person go

@@ -12,6 +12,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from screening.actors import Actor
@@ -52,15 +53,18 @@ def create_application(
     organisation_id: int,
     function_id: int,
     person: PersonDetails,
+    external_id: str | None = None,
     now: datetime | None = None,
 ) -> Application:
-    """A draft application of the actor's own organisation."""
+    """A draft application of the actor's own organisation; ``external_id`` is the employer's own id of the
+    file (its HR system's), unique within the organisation."""
     if actor.role != "requester":
         raise NotAllowed("Only an employer's screening manager can create applications.")
     if actor.organisation_id != organisation_id:
         raise NotAllowed("You can only create applications for your own organisation.")
     now = now or utcnow()
     declared, holder = _declared(vault, function_id, person)
+    external_id = _external_id(organisation_id, external_id)
     application = Application(
         reference=next_reference("SCR", now.year),
         organisation_id=organisation_id,
@@ -71,9 +75,16 @@ def create_application(
         created_at=now,
         state_changed_at=now,
         **declared,
+        external_id=external_id,
     )
     db.session.add(application)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        if external_id is None:
+            raise
+        # The same external id, created at the same instant by another request (the request rolls back).
+        raise _external_id_taken() from None
     record(
         actor, "create", "application", application.id, organisation_id=organisation_id,
         to_state="draft", now=now,
@@ -150,6 +161,29 @@ def _drop_unreferenced_person(person_id: int) -> None:
     ) or db.session.scalar(select(Clearance.id).where(Clearance.person_id == person_id).limit(1))
     if referenced is None:
         db.session.execute(delete(Person).where(Person.id == person_id).execution_options(synchronize_session=False))
+
+
+EXTERNAL_ID_MAX = 64
+
+
+def _external_id_taken() -> Conflict:
+    return Conflict("Your organisation already has an application with this external id.", field="external_id")
+
+
+def _external_id(organisation_id: int, value: str | None) -> str | None:
+    value = (value or "").strip() or None
+    if value is None:
+        return None
+    if len(value) > EXTERNAL_ID_MAX or not value.isprintable():
+        raise InvalidInput(
+            "Give an external id of at most %(n)d visible characters.", field="external_id", n=EXTERNAL_ID_MAX
+        )
+    taken = db.session.scalar(
+        select(Application.id).where(Application.organisation_id == organisation_id, Application.external_id == value)
+    )
+    if taken is not None:
+        raise _external_id_taken()
+    return value
 
 
 def _context(application: Application, today: date, deadlines: DeadlinesConfig) -> dict[str, Any]:

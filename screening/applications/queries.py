@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Row, Select, Subquery, and_, false, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Row, Select, Subquery, and_, false, func, or_, select, tuple_, union_all
 from sqlalchemy.orm import aliased, joinedload
 
 from screening.applications.models import Application
@@ -48,7 +48,9 @@ def visible(user: User) -> Select[tuple[Application]]:
 Listing = Row[Any]
 
 
-def _listing(ids: Subquery, order: Sequence[ColumnElement[Any]], locale: str) -> Select[Any]:
+def _listing(
+    ids: Subquery, order: Sequence[ColumnElement[Any]], locale: str, extra: Sequence[ColumnElement[Any]] = ()
+) -> Select[Any]:
     """The rows of one page: the page's ids are chosen first, on ``applications`` and its indexes alone,
     then joined to the function, organisation and assignee, so the joins touch 51 rows, never the whole set.
     The person's names are those the file's employer declared (never the authority's shared record)."""
@@ -69,6 +71,7 @@ def _listing(ids: Subquery, order: Sequence[ColumnElement[Any]], locale: str) ->
             Application.declared_given_names.label("given_names"),
             function_name.label("function_name"),
             Organisation.name.label("organisation_name"),
+            *extra,
         )  # fmt: skip
         .select_from(ids)
         .join(Application, Application.id == ids.c.id)
@@ -145,6 +148,37 @@ def list_applications(
 
 #: How the queue can be sorted: the column walked in each state's index, and its direction.
 QUEUE_SORTS = ("submitted", "due", "organisation")
+#: What the API's list adds to a page's row.
+CURSOR_COLUMNS = (Application.external_id, Application.version, Application.state_changed_at)
+
+
+def list_applications_after(
+    user: User,
+    *,
+    limit: int,
+    after: tuple[datetime, int] | None = None,
+    state: str | None = None,
+    updated_since: datetime | None = None,
+    locale: str = "en",
+) -> list[Listing]:
+    """Up to ``limit + 1`` rows of the applications ``user`` may see, for a cursor: newest first, or, with
+    ``updated_since``, the files whose state changed since then, oldest change first (a poller's order);
+    ``after`` is the sort key of the last row already seen."""
+    statement = visible(user).with_only_columns(Application.id)
+    if state:
+        statement = statement.where(Application.state == state)
+    order: tuple[ColumnElement[Any], ...]
+    if updated_since is None:
+        order = (Application.created_at.desc(), Application.id.desc())
+        if after is not None:
+            statement = statement.where(tuple_(Application.created_at, Application.id) < tuple_(*after))
+    else:
+        order = (Application.state_changed_at.asc(), Application.id.asc())
+        statement = statement.where(Application.state_changed_at >= updated_since)
+        if after is not None:
+            statement = statement.where(tuple_(Application.state_changed_at, Application.id) > tuple_(*after))
+    ids = statement.order_by(*order).limit(limit + 1).subquery("page_ids")
+    return list(db.session.execute(_listing(ids, order, locale, CURSOR_COLUMNS)))
 
 
 def officer_queue(

@@ -25,7 +25,6 @@ from screening.db import db
 from screening.errors import Conflict, DomainError
 from screening.extensions import settings, vault
 from screening.inputs import parse_id
-from screening.people.operations import PersonDetails
 from screening.person_link.views import link_for
 from screening.web import REASON_LABELS, done_flash
 from workflows.application import APPLICATION, DISCLOSING_EVENTS, QUEUE_STATES
@@ -142,21 +141,6 @@ def _function_choices() -> list[SelectChoice]:
     return [SelectChoice(str(f.id), f"{f.name(locale)} ({_('category')} {f.category})") for f in functions]
 
 
-def _details(form: ApplicationForm) -> PersonDetails:
-    return PersonDetails(
-        given_names=form.given_names.data or "",
-        family_name=form.family_name.data or "",
-        date_of_birth=form.date_of_birth.data,  # type: ignore[arg-type]
-        nationality=form.nationality.data or "",
-        national_number=form.national_number.data or None,
-        document_number=None if form.national_number.data else form.document_number.data or None,
-        document_type=form.document_type.data or None,
-        document_country=form.document_country.data or None,
-        email=form.email.data or None,
-        locale=form.locale.data or "nl",
-    )
-
-
 def _refused(form: ApplicationForm, error: DomainError, page: str, **context: object) -> tuple[str, int]:
     """The form again, with the operation's refusal at its field (or above the form)."""
     db.session.rollback()
@@ -174,7 +158,7 @@ def new() -> str | Response | tuple[str, int]:
         try:
             application = operations.create_application(
                 _actor(), vault(), organisation_id=current_user.organisation_id,
-                function_id=form.function_id.data, person=_details(form),
+                function_id=form.function_id.data, person=form.person_details(),
             )  # fmt: skip
         except DomainError as error:
             return _refused(form, error, "applications/new.html")
@@ -199,7 +183,7 @@ def edit(application_id: int) -> str | Response | tuple[str, int]:
     version = parse_id(form.version.data)
     try:
         changed = operations.edit_draft(
-            application, _actor(), vault(), function_id=form.function_id.data, person=_details(form),
+            application, _actor(), vault(), function_id=form.function_id.data, person=form.person_details(),
             expected_version=version if version is not None else -1,
         )  # fmt: skip
     except DomainError as error:

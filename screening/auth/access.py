@@ -21,6 +21,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 SECOND_FACTOR = "_second_factor"
 
 ALL_ROLES = frozenset(ACCOUNT_ROLES)
+#: The API's endpoints (screening.api.http): a bearer token and a scope per view, refused without either.
+API_ENDPOINTS = "api."
 
 
 def roles(*allowed: str) -> Callable[[F], F]:
@@ -63,6 +65,8 @@ def _policy(endpoint: str | None) -> tuple[bool, frozenset[str]]:
         return True, frozenset()
     if endpoint == "static" or endpoint.endswith(".static") or getattr(view, "public", False):
         return True, frozenset()
+    if endpoint.startswith(API_ENDPOINTS):  # no session: the API checks its bearer token and scope itself
+        return True, frozenset()
     return False, getattr(view, "allowed_roles", frozenset())
 
 
@@ -93,6 +97,9 @@ def endpoint_policies(app: Flask) -> dict[str, str]:
     for endpoint, view in app.view_functions.items():
         if endpoint == "static" or endpoint.endswith(".static") or getattr(view, "public", False):
             result[endpoint] = "public"
+        elif endpoint.startswith(API_ENDPOINTS):
+            scope = getattr(view, "api_scope", None)
+            result[endpoint] = f"token:{scope}" if scope else "nobody"
         else:
             result[endpoint] = ",".join(sorted(getattr(view, "allowed_roles", ()))) or "nobody"
     return result

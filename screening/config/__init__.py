@@ -16,6 +16,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -318,6 +319,19 @@ def _in_language(texts: Mapping[str, str], language: str) -> str:
 
 
 @dataclass(frozen=True)
+class ApiConfig:
+    #: Calls per token per window (counted in each worker process: see docs/api.md).
+    rate_limit: int = 600
+    rate_window_seconds: int = 60
+    #: How long the first answer to a POST with an Idempotency-Key is kept for its retries.
+    idempotency_hours: int = 24
+
+    @property
+    def idempotency_keep(self) -> timedelta:
+        return timedelta(hours=self.idempotency_hours)
+
+
+@dataclass(frozen=True)
 class Config:
     app: AppConfig = field(default_factory=AppConfig)
     site: SiteConfig = field(default_factory=SiteConfig)
@@ -335,6 +349,7 @@ class Config:
     audit: AuditConfig = field(default_factory=AuditConfig)
     appeal: AppealConfig = field(default_factory=AppealConfig)
     webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
     source: str = "<defaults>"
 
     def check(self) -> Config:
@@ -353,6 +368,9 @@ class Config:
                 Fernet(key.encode())
             except ValueError:
                 raise ConfigError(f"security.identifier_keys[{index}]: not a Fernet key") from None
+        for key in ("rate_limit", "rate_window_seconds", "idempotency_hours"):
+            if getattr(self.api, key) < 1:
+                raise ConfigError(f"api.{key}: must be at least 1")
         for role in self.security.second_factor_roles:
             if role not in ACCOUNT_ROLES:
                 raise ConfigError(f"security.second_factor_roles: unknown role {role!r}")
@@ -374,6 +392,7 @@ _SECTIONS: dict[str, type] = {
     "documents": DocumentsConfig,
     "appeal": AppealConfig,
     "webhooks": WebhooksConfig,
+    "api": ApiConfig,
 }
 #: The job schedules used to be keys of ``[scheduler]`` itself: name the new place when an old file has them.
 _MOVED = {f"scheduler.{name}": "[scheduler.schedules]" for name in JOB_SCHEDULES}

@@ -1,0 +1,193 @@
+"""Who calls the API: a bearer token of one organisation, read fresh on every request.
+
+A token is ``scr_`` followed by 256 random bits (base64url); the database keeps its SHA-256 only, so a
+copy of the database gives no working token. A token works while it is not revoked nor expired, and while
+the screening manager who made it is active, still of that organisation and still its screening manager,
+and the organisation is active: a deactivation stops it at its next request, as it ends a session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from flask import g
+from sqlalchemy import bindparam, select, update
+
+from screening.actors import Actor
+from screening.api.models import ApiToken
+from screening.auth.models import User
+from screening.clock import utcnow
+from screening.db import db, writing_session
+from screening.organisations.models import Organisation
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+TOKEN_PREFIX = "scr_"  # noqa: S105 - the recognisable start of every token, not a secret
+#: Characters of the token kept in clear beside its hash, so its owner recognises it (``scr_`` + 6).
+SHOWN_CHARACTERS = 10
+#: The last use is written at most this often per token (a write on every call would queue every
+#: reading request behind SQLite's write lock).
+LAST_USE_EVERY = timedelta(minutes=1)
+#: The role a token acts in: the screening manager's, for its organisation.
+TOKEN_ROLE = "requester"  # noqa: S105 - a role name
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUser:
+    """What the queries need of a caller (role, organisation), for the token's organisation: the same
+    scoping as the screening manager's pages."""
+
+    id: int
+    username: str
+    role: str
+    organisation_id: int
+    token_id: int
+    token_name: str
+    scopes: frozenset[str]
+
+    @property
+    def is_employer(self) -> bool:
+        return True
+
+    @property
+    def is_authority(self) -> bool:
+        return False
+
+    def actor(self, client_address: str | None) -> Actor:
+        """The audit trail names the token beside its maker."""
+        label = f"{self.username} (API token: {self.token_name})"[:120]
+        return Actor(label, self.role, self.id, self.organisation_id, client_address)
+
+
+_tokens = ApiToken.__table__.c
+_users = User.__table__.c
+_organisations = Organisation.__table__.c
+_LOAD = (
+    select(
+        _tokens.id, _tokens.name, _tokens.scopes, _tokens.organisation_id, _tokens.expires_at, _tokens.revoked_at,
+        _tokens.last_used_at, _users.id.label("user_id"), _users.username, _users.active.label("user_active"),
+        _users.role, _users.organisation_id.label("user_organisation_id"),
+        _organisations.active.label("organisation_active"),
+    )
+    .select_from(
+        ApiToken.__table__.join(User.__table__, _users.id == _tokens.created_by_id).join(
+            Organisation.__table__, _organisations.id == _tokens.organisation_id
+        )
+    )
+    .where(_tokens.token_hash == bindparam("digest"))
+)  # fmt: skip
+
+
+def token_user(token: str, now: datetime | None = None) -> TokenUser | None:
+    """The caller behind ``token``, or None when the token does not work (for any reason: the answer is
+    the same 401, so a caller learns nothing about other organisations' tokens)."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = db.session.connection().execute(_LOAD, {"digest": token_digest(token)}).first()
+    now = now or utcnow()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    if not (row.user_active and row.organisation_active):
+        return None
+    if row.role != TOKEN_ROLE or row.user_organisation_id != row.organisation_id:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USE_EVERY:
+        g.api_last_use = (row.id, now)  # written when the request is over: note_last_use
+    return TokenUser(
+        row.user_id, row.username, TOKEN_ROLE, row.organisation_id, row.id, row.name, frozenset(row.scopes.split())
+    )
+
+
+def note_last_use() -> None:
+    """Record the token's last use after the request's own commit or rollback, in a short transaction of its
+    own (a use is a fact whatever the answer was), at most once a minute per token; two requests at once
+    write it twice at worst. Never inside the request: on SQLite a writing request holds the write lock."""
+    pending = g.pop("api_last_use", None)
+    if pending is None:
+        return
+    token_id, now = pending
+    with writing_session() as session:
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+
+
+def current_token_user() -> TokenUser:
+    return g.api_user
+
+
+# -- scopes: deny by default ----------------------------------------------------------------------
+
+
+def scoped(scope: str) -> Callable[[F], F]:
+    """The API view needs a token holding ``scope``; a view without it is refused (deny by default)."""
+
+    def mark(view: F) -> F:
+        view.api_scope = scope  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+# -- rate limits ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Allowance:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: int
+    window_seconds: int
+
+
+class RateLimiter:
+    """A fixed window per token, in this process's memory: ``limit`` calls per ``window`` seconds.
+
+    Kept in memory so a call costs no write; with several worker processes each counts for itself, so a
+    token can make up to workers x limit calls per window (docs/api.md says how to size it)."""
+
+    def __init__(self, limit: int, window: int) -> None:
+        self.limit = limit
+        self.window = window
+        self._lock = threading.Lock()
+        self._counts: dict[int, tuple[int, int]] = {}
+
+    def hit(self, token_id: int, now: float | None = None) -> Allowance:
+        now = time.time() if now is None else now
+        window_index = int(now // self.window)
+        with self._lock:
+            start, used = self._counts.get(token_id, (window_index, 0))
+            if start != window_index:
+                start, used = window_index, 0
+            if len(self._counts) > 10_000:  # forget the windows that are over
+                self._counts = {k: v for k, v in self._counts.items() if v[0] == window_index}
+            allowed = used < self.limit
+            if allowed:
+                used += 1
+            self._counts[token_id] = (start, used)
+        reset = max(1, int((window_index + 1) * self.window - now + 0.999))
+        return Allowance(allowed, self.limit, max(0, self.limit - used), reset, self.window)
+
+
+def rate_headers(allowance: Allowance) -> dict[str, str]:
+    """The IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers-11): the policy and what is left."""
+    return {
+        "RateLimit-Policy": f'"per-token";q={allowance.limit};w={allowance.window_seconds}',
+        "RateLimit": f'"per-token";r={allowance.remaining};t={allowance.reset_seconds}',
+    }

@@ -1,0 +1,109 @@
+"""Every write of the API's own: tokens (made and revoked by the organisation's screening manager) and the
+answers kept for idempotent retries. Operations flush, never commit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from screening.actors import Actor
+from screening.api.auth import SHOWN_CHARACTERS, TOKEN_ROLE, new_token, token_digest
+from screening.api.models import SCOPES, ApiToken, IdempotentRequest
+from screening.audit.operations import record
+from screening.clock import utcnow
+from screening.db import db
+from screening.errors import Conflict, InvalidInput, NotAllowed
+
+NAME_MAX = 60
+
+
+def create_token(
+    actor: Actor, *, name: str, scopes: Iterable[str], expires_at: datetime | None = None, now: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new token of the actor's organisation; returns it and the secret, which is never shown again."""
+    if actor.role != TOKEN_ROLE or actor.organisation_id is None or actor.user_id is None:
+        raise NotAllowed("Only an employer's screening manager can manage API tokens.")
+    now = now or utcnow()
+    name = name.strip()
+    if not name or len(name) > NAME_MAX:
+        raise InvalidInput("Give the token a name of at most %(n)d characters.", field="name", n=NAME_MAX)
+    chosen = [scope for scope in SCOPES if scope in set(scopes)]
+    if not chosen:
+        raise InvalidInput("Choose at least one scope.", field="scopes")
+    if expires_at is not None and expires_at <= now:
+        raise InvalidInput("The expiry date must be in the future.", field="expires_on")
+    secret = new_token()
+    token = ApiToken(
+        organisation_id=actor.organisation_id, created_by_id=actor.user_id, name=name,
+        prefix=secret[:SHOWN_CHARACTERS], token_hash=token_digest(secret), scopes=" ".join(chosen),
+        created_at=now, expires_at=expires_at,
+    )  # fmt: skip
+    db.session.add(token)
+    db.session.flush()
+    record(
+        actor, "create_api_token", "api_token", token.id, organisation_id=actor.organisation_id,
+        reason=f"{name} ({' '.join(chosen)})", now=now,
+    )  # fmt: skip
+    return token, secret
+
+
+def revoke_token(actor: Actor, token: ApiToken, *, now: datetime | None = None) -> None:
+    """The token stops at its next request (it is read fresh on every one)."""
+    if actor.role != TOKEN_ROLE or actor.organisation_id != token.organisation_id:
+        raise NotAllowed("Only an employer's screening manager can manage API tokens.")
+    if token.revoked_at is not None:
+        raise Conflict("This token was already revoked.")
+    now = now or utcnow()
+    token.revoked_at = now
+    token.revoked_by_id = actor.user_id
+    record(
+        actor,
+        "revoke_api_token",
+        "api_token",
+        token.id,
+        organisation_id=token.organisation_id,
+        reason=token.name,
+        now=now,
+    )
+
+
+# -- idempotent retries ---------------------------------------------------------------------------
+
+
+def claim_key(
+    token_id: int, key: str, fingerprint: str, keep: timedelta, now: datetime | None = None
+) -> IdempotentRequest:
+    """The row of ``key`` for this token: the stored first answer when there is one, else a new claim
+    (``status`` None) written before the work, so a concurrent twin waits for it and then finds it taken.
+
+    Keys older than ``keep`` are forgotten first (the token's own, through its index): a key may then be used
+    again."""
+    now = now or utcnow()
+    db.session.execute(
+        delete(IdempotentRequest).where(
+            IdempotentRequest.token_id == token_id, IdempotentRequest.created_at < now - keep
+        )
+    )
+    existing = db.session.scalar(
+        select(IdempotentRequest).where(IdempotentRequest.token_id == token_id, IdempotentRequest.key == key)
+    )
+    if existing is not None:
+        return existing
+    claim = IdempotentRequest(token_id=token_id, key=key, fingerprint=fingerprint, created_at=now)
+    db.session.add(claim)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("A request with this Idempotency-Key is still being processed. Try again shortly.") from None
+    return claim
+
+
+def keep_answer(claim: IdempotentRequest, status: int, headers: Mapping[str, str], body: bytes) -> None:
+    claim.status = status
+    claim.headers = json.dumps(dict(headers))
+    claim.body = body

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, DateField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from screening.api.operations import NAME_MAX
+from screening.inputs import Form
+
+
+class TokenForm(Form):
+    name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=NAME_MAX)],
+        description=_l("Which system uses it, e.g. the HR system's nightly sync"),
+    )  # fmt: skip
+    read = BooleanField(_l("Read: applications, clearances, certificates"), default=True)
+    write = BooleanField(_l("Write: create, submit, withdraw, answer"))
+    webhooks = BooleanField(_l("Webhooks: manage webhook subscriptions"))
+    expires_on = DateField(_l("Expires on (optional)"), validators=[Optional()])
