@@ -21,9 +21,11 @@ from screening.certificates.document import CertificateData, issue_certificate_d
 from screening.certificates.models import CertificateCheck, CertificateIssue
 from screening.certificates.signing import CertificateKeys
 from screening.clearances.models import Clearance
+from screening.clearances.queries import Holder, holders
 from screening.clock import utcnow
 from screening.db import db, own_session
 from screening.errors import Conflict
+from screening.people.models import initials_of
 
 
 @dataclass(frozen=True)
@@ -42,15 +44,18 @@ class IssueSettings:
 
 
 def certificate_data(
-    clearance: Clearance, settings: IssueSettings, function_names: Sequence[str] = ()
+    clearance: Clearance, settings: IssueSettings, function_names: Sequence[str] = (), holder: Holder | None = None
 ) -> CertificateData:
-    """Sign one clearance's certificate (no database access: the clearance and its holder are loaded)."""
+    """Sign one clearance's certificate (no database access: the clearance and its holder are loaded). An
+    employer's certificate names the holder as its own file declared them (``holder``, from
+    :func:`screening.clearances.queries.holders`); without it, the authority's record."""
     person = clearance.person
+    holder = holder or Holder(person.given_names, person.family_name, person.date_of_birth)
     return issue_certificate_data(
         settings.keys,
         base_url=settings.base_url,
-        holder_name=person.full_name,
-        date_of_birth=person.date_of_birth,
+        holder_name=holder.full_name,
+        date_of_birth=holder.date_of_birth,
         masked_national_number=person.national_number_masked,
         advice_type="positive",  # "with warning" prints as positive: the warning is about the grounds
         valid_from=clearance.valid_from,
@@ -58,7 +63,7 @@ def certificate_data(
         clearance_reference=clearance.reference,
         issue_date=settings.issue_date,
         function_names=function_names,
-        initials=person.initials,
+        initials=initials_of(holder.full_name),
     )
 
 
@@ -103,7 +108,8 @@ def issue_one(actor: Actor, clearance: Clearance, settings: IssueSettings, *, to
         raise Conflict("Only a clearance that is valid today gets a certificate.")
     now = utcnow()
     names = queries.function_names([clearance.id], settings.organisation_id, english=settings.english)
-    data = certificate_data(clearance, settings, names.get(clearance.id, ()))
+    holder = holders(settings.organisation_id, [clearance]).get(clearance.id)
+    data = certificate_data(clearance, settings, names.get(clearance.id, ()), holder)
     _note_issues([(clearance, data)], settings, actor, now)
     db.session.flush()
     record(
@@ -123,7 +129,11 @@ def issue_many(actor: Actor, ids: Sequence[int], settings: IssueSettings, *, sco
     now = utcnow()
     for start in range(0, len(ids), queries.BATCH):
         batch = queries.clearances_with_holders(ids[start : start + queries.BATCH])
-        _note_issues([(clearance, certificate_data(clearance, settings)) for clearance in batch], settings, actor, now)
+        named = holders(settings.organisation_id, batch)
+        items = [
+            (clearance, certificate_data(clearance, settings, holder=named.get(clearance.id))) for clearance in batch
+        ]
+        _note_issues(items, settings, actor, now)
         db.session.flush()
     record(
         actor, "export_certificates", "organisation", settings.organisation_id,
@@ -149,8 +159,10 @@ def render_batches(
             chunk = ids[start : start + queries.BATCH]
             batch = queries.clearances_with_holders(chunk, session)
             names = queries.function_names(chunk, settings.organisation_id, english=settings.english, session=session)
+            named = holders(settings.organisation_id, batch, session)
             items = [
-                (clearance, certificate_data(clearance, settings, names.get(clearance.id, ()))) for clearance in batch
+                (clearance, certificate_data(clearance, settings, names.get(clearance.id, ()), named.get(clearance.id)))
+                for clearance in batch
             ]
             session.rollback()  # end the read: nothing is held while the batch renders and streams
             _record_late_codes(sessions, items, settings)

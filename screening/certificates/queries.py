@@ -21,11 +21,12 @@ from screening.auth.models import User
 from screening.catalogue.models import CriticalFunction
 from screening.certificates.models import CertificateCheck, CertificateIssue
 from screening.clearances.models import Clearance
-from screening.clearances.queries import visible_clearances
+from screening.clearances.queries import declaring_files, visible_clearances
 from screening.clock import local_date
 from screening.db import db
 from screening.pagination import Page, paginate
 from screening.people.models import Person
+from workflows.roles import EMPLOYER_ROLES
 
 #: Clearances read per query when a whole organisation is exported: bounded memory, few round trips.
 BATCH = 500
@@ -37,14 +38,26 @@ def certifiable(statement: Select[Any], today: date) -> Select[Any]:
     return statement.where(Clearance.state == "valid", Clearance.valid_from <= today, Clearance.valid_until >= today)
 
 
+def _with_holder(statement: Select[Any], user: User) -> tuple[Select[Any], tuple[Any, Any, Any, Any]]:
+    """Join the holder's names as ``user`` may see them: for an employer as its own latest file relying on the
+    clearance declared them, for the authority the record. Returns the statement and the (family name, given
+    names, date of birth, sort key) columns."""
+    if user.role in EMPLOYER_ROLES:
+        files = declaring_files(user.organisation_id or 0).subquery("declaring")
+        joined = statement.join(files, files.c.clearance_id == Clearance.id).join(
+            Application, Application.id == files.c.application_id
+        )
+        declared = Application.declared_family_name, Application.declared_given_names
+        return joined, (*declared, Application.declared_date_of_birth, Application.declared_search_name)
+    joined = statement.join(Person, Person.id == Clearance.person_id)
+    return joined, (Person.family_name, Person.given_names, Person.date_of_birth, Person.search_name)
+
+
 def list_certifiable(user: User, *, today: date, page: int, per_page: int) -> Page[Clearance]:
-    """The export page: the organisation's clearances valid today, by holder name, with their holder."""
-    statement = (
-        certifiable(visible_clearances(user), today)
-        .join(Person, Person.id == Clearance.person_id)
-        .options(joinedload(Clearance.person, innerjoin=True))
-        .order_by(Person.search_name, Clearance.id)
-    )
+    """The export page: the organisation's clearances valid today, by holder name (as the organisation
+    declared them), with their holder."""
+    statement, holder = _with_holder(certifiable(visible_clearances(user), today), user)
+    statement = statement.options(joinedload(Clearance.person, innerjoin=True)).order_by(holder[3], Clearance.id)
     return paginate(statement, page, per_page)
 
 
@@ -124,22 +137,19 @@ def existing_codes(codes: Sequence[str]) -> set[str]:
 
 
 def register_statement(user: User) -> Select[Any]:
-    """Every clearance the organisation relies on (whatever its state), as flat rows, by holder."""
-    return (
-        visible_clearances(user)
-        .join(Person, Person.id == Clearance.person_id)
-        .with_only_columns(
-            Clearance.reference,
-            Person.family_name,
-            Person.given_names,
-            Person.date_of_birth,
-            Clearance.state,
-            Clearance.valid_from,
-            Clearance.valid_until,
-            Clearance.revoked_at,
-        )
-        .order_by(Person.search_name, Clearance.id)
-    )
+    """Every clearance the organisation relies on (whatever its state), as flat rows, by holder (as the
+    organisation declared them)."""
+    statement, (family, given, born, key) = _with_holder(visible_clearances(user), user)
+    return statement.with_only_columns(
+        Clearance.reference,
+        family.label("family_name"),
+        given.label("given_names"),
+        born.label("date_of_birth"),
+        Clearance.state,
+        Clearance.valid_from,
+        Clearance.valid_until,
+        Clearance.revoked_at,
+    ).order_by(key, Clearance.id)
 
 
 def count_rows(statement: Select[Any]) -> int:

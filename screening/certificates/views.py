@@ -32,6 +32,7 @@ from screening.certificates.signing import (
     lookup_code,
     normalise_code,
 )
+from screening.clearances.queries import holders_for
 from screening.clock import local_date, today, utcnow
 from screening.csv_guard import SafeWriter
 from screening.db import own_session, session_factory
@@ -84,7 +85,7 @@ def _export_page(form: ExportForm, status: int = 200, error: str | None = None) 
     selected = set(request.form.getlist("selected")) if request.method == "POST" else set()
     page_html = render_template(
         "certificates/export.html", page=page, form=form, error=error, selected=selected,
-        configured=certificate_keys() is not None,
+        configured=certificate_keys() is not None, holders=holders_for(current_user, page.items),
     )  # fmt: skip
     return page_html, status
 
@@ -193,7 +194,7 @@ def _clearance_page(clearance_id: int, form: ExportForm, status: int = 200) -> t
     certifiable = clearance.state == "valid" and clearance.valid_from <= day <= clearance.valid_until
     html = render_template(
         "certificates/clearance.html", clearance=clearance, form=form, certifiable=certifiable,
-        configured=certificate_keys() is not None,
+        configured=certificate_keys() is not None, holder=holders_for(current_user, [clearance]).get(clearance.id),
     )  # fmt: skip
     return html, status
 

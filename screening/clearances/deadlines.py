@@ -21,25 +21,27 @@ from screening.clock import local_date
 from screening.config import DeadlinesConfig
 from screening.db import db
 from screening.notifications.operations import Mail, app_link, enqueue, organisation_recipients
-from screening.people.models import Person
 from screening.webhooks.events import emit
 from workflows.clearance import COVERING_STATES
 
 log = logging.getLogger(__name__)
 
 
-def _relying_organisations(clearance_ids: Sequence[int]) -> dict[int, list[int]]:
-    """Organisations relying on each clearance: those with a file linked to it."""
-    relying: dict[int, list[int]] = defaultdict(list)
+def _relying_organisations(clearance_ids: Sequence[int]) -> dict[int, dict[int, str]]:
+    """Organisations relying on each clearance (those with a file linked to it), each with the holder's name
+    as its own latest such file declared it: an employer's mail never carries another employer's words."""
+    relying: dict[int, dict[int, str]] = defaultdict(dict)
     if clearance_ids:
         rows = db.session.execute(
-            select(Application.clearance_id, Application.organisation_id)
+            select(
+                Application.clearance_id, Application.organisation_id, Application.declared_given_names,
+                Application.declared_family_name,
+            )
             .where(Application.clearance_id.in_(clearance_ids))
-            .distinct()
-            .order_by(Application.clearance_id, Application.organisation_id)
-        )
-        for clearance_id, organisation_id in rows:
-            relying[clearance_id].append(organisation_id)
+            .order_by(Application.clearance_id, Application.organisation_id, Application.id)
+        )  # fmt: skip
+        for clearance_id, organisation_id, given, family in rows:
+            relying[clearance_id][organisation_id] = f"{given} {family}"  # the latest file's, by id order
     return relying
 
 
@@ -70,15 +72,7 @@ def notify_clearance_expiry(
         )
     )
     rows = db.session.execute(
-        select(
-            Clearance.id,
-            Clearance.reference,
-            Clearance.state,
-            Clearance.valid_until,
-            Person.given_names,
-            Person.family_name,
-        )
-        .join(Person, Person.id == Clearance.person_id)
+        select(Clearance.id, Clearance.reference, Clearance.state, Clearance.valid_until)
         .where(
             Clearance.state.in_(sorted(COVERING_STATES)),
             Clearance.valid_until >= today,
@@ -100,14 +94,14 @@ def notify_clearance_expiry(
         by_level[level].append(row.id)
         context = {
             "reference": row.reference,
-            "person": f"{row.given_names} {row.family_name}",
             "valid_until": row.valid_until.isoformat(),
             "days": (row.valid_until - today).days,
             "link": app_link("clearances.detail", clearance_id=row.id),
         }
-        for org in relying.get(row.id, []):
+        for org, person in relying.get(row.id, {}).items():
             key = f"clearance_expiry:{row.id}:{row.valid_until.isoformat()}:{level}:{org}"
-            mails.extend(Mail(key, r, "clearance_expiry_notice", context) for r in addresses[org])
+            named = context | {"person": person}
+            mails.extend(Mail(key, r, "clearance_expiry_notice", named) for r in addresses[org])
     enqueue(mails, now)
     emit(clearance_notices("clearance.expiring", rows, relying), now)  # webhooks: once per notice, as the mail
     table = Clearance.__table__
@@ -146,12 +140,12 @@ def expire_clearances(now: datetime, *, skip: Collection[int] = (), limit: int =
     for clearance in expired:
         context = {
             "reference": clearance.reference,
-            "person": clearance.person.full_name,
             "valid_until": clearance.valid_until.isoformat(),
             "link": app_link("clearances.detail", clearance_id=clearance.id),
         }
-        for org in relying.get(clearance.id, []):
+        for org, person in relying.get(clearance.id, {}).items():
             key = f"clearance_expired:{clearance.id}:{org}"
-            mails.extend(Mail(key, r, "clearance_expired", context) for r in addresses[org])
+            named = context | {"person": person}
+            mails.extend(Mail(key, r, "clearance_expired", named) for r in addresses[org])
     enqueue(mails, now)
     return Batch(len(clearances), len(expired), left(clearances, expired))

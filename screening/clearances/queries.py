@@ -3,11 +3,13 @@ the authority sees all. Scoping happens here, so no view can forget it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from flask import abort
-from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from screening.applications.models import Application
 from screening.auth.models import User
@@ -16,6 +18,59 @@ from screening.db import db
 from screening.pagination import Page, page_of
 from workflows.clearance import COVERING_STATES
 from workflows.roles import AUTHORITY_ROLES, EMPLOYER_ROLES
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A clearance's holder as one party may see them: for an organisation, as its own file declared them."""
+
+    given_names: str
+    family_name: str
+    date_of_birth: date
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_names} {self.family_name}"
+
+
+def declaring_files(organisation_id: int) -> Select[tuple[int, int]]:
+    """(clearance id, id of the organisation's latest file relying on it): whose declaration names the holder."""
+    return (
+        select(Application.clearance_id, func.max(Application.id).label("application_id"))
+        .where(Application.organisation_id == organisation_id, Application.clearance_id.is_not(None))
+        .group_by(Application.clearance_id)
+    )
+
+
+def holders(
+    organisation_id: int | None, clearances: Sequence[Clearance], session: Session | None = None
+) -> dict[int, Holder]:
+    """The holder of each clearance: for an organisation as its latest file relying on the clearance declared
+    them (never the authority's shared record, which may hold another employer's words); for the authority
+    (``organisation_id`` None) the record. One query for a whole page or batch."""
+    if organisation_id is None:
+        return {c.id: Holder(c.person.given_names, c.person.family_name, c.person.date_of_birth) for c in clearances}
+    if not clearances:
+        return {}
+    session = session or db.session()
+    latest = declaring_files(organisation_id).where(Application.clearance_id.in_([c.id for c in clearances]))
+    files = latest.subquery("declaring")
+    rows = session.execute(
+        select(
+            files.c.clearance_id,
+            Application.declared_given_names,
+            Application.declared_family_name,
+            Application.declared_date_of_birth,
+        ).join(Application, Application.id == files.c.application_id)
+    )
+    return {row[0]: Holder(row[1], row[2], row[3]) for row in rows}
+
+
+def holders_for(user: User, clearances: Sequence[Clearance]) -> dict[int, Holder]:
+    """:func:`holders` as ``user`` may see them: an employer its own declarations, the authority the record."""
+    if user.role in EMPLOYER_ROLES:
+        return holders(user.organisation_id or 0, clearances)
+    return holders(None, clearances)
 
 
 def covering_clearance(person_id: int, on: date) -> Clearance | None:

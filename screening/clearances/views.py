@@ -38,7 +38,8 @@ def index() -> str:
     page = queries.list_clearances(
         current_user, page=request.args.get("page", 1, type=int) or 1, per_page=settings().app.page_size, state=state
     )
-    return render_template("clearances/index.html", page=page, state=state, states=CLEARANCE.states)
+    holders = queries.holders_for(current_user, page.items)
+    return render_template("clearances/index.html", page=page, state=state, states=CLEARANCE.states, holders=holders)
 
 
 def _render(clearance_id: int, status: int = 200) -> tuple[str, int]:
@@ -63,8 +64,9 @@ def _render(clearance_id: int, status: int = 200) -> tuple[str, int]:
     )
     forms = {event: TransitionForm(version=str(clearance.version), prefix=event) for event in events}
     page = render_template(
-        "clearances/detail.html", clearance=clearance, events=events, forms=forms, history=history, relying=relying
-    )
+        "clearances/detail.html", clearance=clearance, events=events, forms=forms, history=history, relying=relying,
+        holder=queries.holders_for(current_user, [clearance]).get(clearance.id),
+    )  # fmt: skip
     return page, status
 
 

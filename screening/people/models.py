@@ -8,6 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from screening.db import Base, UTCDateTime
 
 
+def initials_of(name: str) -> str:
+    """"Jan Peeters" -> "J.P.": what the public certificate check shows of a holder."""
+    return "".join(part[0].upper() + "." for part in name.split() if part)
+
+
 class Person(Base):
     """The worker being screened. Identifiers are encrypted; ``identity_hash`` finds them again."""
 
@@ -44,4 +49,4 @@ class Person(Base):
 
     @property
     def initials(self) -> str:
-        return "".join(part[0].upper() + "." for part in self.full_name.split() if part)
+        return initials_of(self.full_name)
