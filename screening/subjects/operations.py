@@ -77,13 +77,15 @@ def subject_record(person: Person, vault: IdentifierVault) -> dict[str, Any]:
                ConsentDocument.sha256, ConsentDocument.uploaded_at)
         .where(ConsentDocument.application_id.in_(file_ids))
     ).all()  # fmt: skip
+    # Mail to the person goes to the address each file declared (and the record's, from its first file).
+    addresses = sorted({person.email, *(a.declared_email for a, _org, _function in files)} - {None, ""})
     mail = (
         db.session.execute(
             select(OutboxMessage.created_at, OutboxMessage.subject, OutboxMessage.state)
-            .where(OutboxMessage.recipient == person.email)
+            .where(OutboxMessage.recipient.in_(addresses))
             .order_by(OutboxMessage.id)
         ).all()
-        if person.email
+        if addresses
         else []
     )
     trail = db.session.scalars(
@@ -121,6 +123,14 @@ def subject_record(person: Person, vault: IdentifierVault) -> dict[str, Any]:
                 "organisation": organisation,
                 "critical_function": function,
                 "state": a.state,
+                "declared_by_the_employer": {
+                    "given_names": a.declared_given_names,
+                    "family_name": a.declared_family_name,
+                    "date_of_birth": _iso(a.declared_date_of_birth),
+                    "nationality": a.declared_nationality,
+                    "email": a.declared_email,
+                    "language": a.declared_locale,
+                },
                 "created_at": _iso(a.created_at),
                 "submitted_at": _iso(a.submitted_at),
                 "decided_at": _iso(a.decided_at),

@@ -348,3 +348,21 @@ def test_editing_at_the_same_time_as_a_submit_is_a_conflict(app, factory):
             application, Actor.of(requester), vault(), function_id=application.function_id,
             person=PersonDetails("X", "Y", BORN, "BE", national_number=NUMBER), expected_version=seen,
         )  # fmt: skip
+
+
+def test_the_subject_export_holds_each_employers_declaration_and_the_mail_to_its_address(as_role, factory):
+    """The person's right of access covers what every employer declared, and the mail sent to those addresses."""
+    a_client, _a = as_role("requester")
+    b_client, _b = as_role("requester")
+    officer_client, _officer = as_role("officer")
+    function = factory.function()
+    a_file = _declare(a_client, function.id, **A_NAMES, email="")
+    b_file = _declare(b_client, function.id, **B_NAMES, email=ATTACKER)
+    assert act(b_client, b_file, "submit").status_code == 302
+    fresh()
+    person_id = db.session.get(Application, a_file).person_id
+    data = officer_client.get(f"/people/{person_id}/export.json").get_json()
+    declared = {file["reference"]: file["declared_by_the_employer"] for file in data["applications"]}
+    assert {d["given_names"] for d in declared.values()} == {"Annelies", "Xavier"}
+    assert {d["email"] for d in declared.values()} == {None, ATTACKER}
+    assert [m["subject"] for m in data["mail_sent"]] == [_mail_to(ATTACKER)[0].subject]
