@@ -217,7 +217,7 @@ def choose_targets(engine: Engine, transitions: int) -> Targets:
             return found
 
         detail_requester = first(Application.organisation_id == org_id, Application.state == "positive")
-        detail_officer = first(Application.state == "in_review", Application.grounds.is_(None))
+        detail_officer = first(Application.state == "in_review")  # no advice yet: no grounds (decisions)
         detail_grounds = first(Application.state == "final_negative")
         submitted = connection.scalars(
             select(Application.id).where(Application.state == "submitted").order_by(Application.id).limit(transitions)
