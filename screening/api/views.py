@@ -191,7 +191,7 @@ def _after(cursor: str | None) -> tuple[datetime, int] | None:
 @bp.doc(operationId="listApplications", security=[{"bearer": []}])
 def applications(
     limit: int, state: str | None = None, updated_since: datetime | None = None, cursor: str | None = None
-) -> dict[str, Any]:
+) -> Response:
     """List your organisation's applications.
 
     Newest first; with `updated_since`, the files whose state changed since then, oldest change first.
@@ -209,13 +209,17 @@ def applications(
     items = [
         {
             "id": row.id, "reference": row.reference, "external_id": row.external_id, "state": row.state,
-            "version": row.version, "created_at": row.created_at, "state_changed_at": row.state_changed_at,
-            "submitted_at": row.submitted_at, "given_names": row.given_names, "family_name": row.family_name,
-            "function_name": row.function_name,
+            "version": row.version, "created_at": row.created_at.isoformat(),
+            "state_changed_at": row.state_changed_at.isoformat(),
+            "submitted_at": row.submitted_at.isoformat() if row.submitted_at else None,
+            "given_names": row.given_names, "family_name": row.family_name, "function_name": row.function_name,
         }
         for row in rows
     ]  # fmt: skip
-    return {"items": items, "next_cursor": _cursor(rows[-1], updated_since is not None) if more else None}
+    body = {"items": items, "next_cursor": _cursor(rows[-1], updated_since is not None) if more else None}
+    # Written straight to JSON, in the schema's shapes (tests/api/test_schema.py checks them against the
+    # document): marshmallow's dump of 50 rows cost a third of the call (docs/benchmarks.md).
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
 
 
 def _function_ids() -> list[int]:

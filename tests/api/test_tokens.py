@@ -172,3 +172,12 @@ def test_calls_beyond_the_rate_limit_get_429_with_retry_after(make_app, make_tok
         assert ApiClient(app.test_client(), other).get("/api/v1/applications").status_code == 200  # per token
     with data_context(app), time_machine.travel(datetime(2031, 3, 3, 9, 1, 0, tzinfo=UTC), tick=False):
         assert client.get("/api/v1/applications").status_code == 200
+
+
+def test_an_api_call_sets_no_cookie_and_is_not_cached(app, api):
+    client, _requester = api()
+    fresh = ApiClient(app.test_client(use_cookies=False), client.token)
+    response = fresh.get("/api/v1/applications")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert response.headers["Cache-Control"] == "no-store"
