@@ -7,6 +7,7 @@ keyboard alone. WCAG 2.1 AA is the yardstick (EN 301 549).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,10 +55,15 @@ def _data(factory: Any) -> dict[str, Any]:
     officer = factory.user("officer")
     function = factory.function()
     endpoint = _endpoint(requester)  # before the files: their events are in its delivery log
-    in_review = factory.application("in_review", requester=requester, function=function)
+    declared = factory.person_details()
+    in_review = factory.application("in_review", requester=requester, function=function, person=declared)
     positive = factory.application("positive", requester=requester, function=function)
     negative = factory.application("negative", requester=requester, function=function)
     waiting = factory.application("awaiting_consent", requester=requester, function=function)
+    draft = factory.application("draft", requester=requester, function=function)
+    # another employer declares the in-review person with other names: the officer's page flags it
+    other = replace(declared, given_names="Someone", family_name="Else", email=None)
+    mismatched = factory.application("submitted", requester=factory.user("requester"), function=function, person=other)
     return {
         "org": org,
         "requester": requester,
@@ -69,6 +75,8 @@ def _data(factory: Any) -> dict[str, Any]:
         "positive": positive,
         "negative": negative,
         "waiting": waiting,
+        "draft": draft,
+        "mismatched": mismatched,
         "endpoint": endpoint,
     }
 
@@ -110,6 +118,8 @@ def _pages(role: str, d: dict[str, Any]) -> list[str]:
             f"/applications/{d['negative'].id}",
             f"/applications/{d['waiting'].id}/letter",
             f"/applications/{d['waiting'].id}/consent-form",
+            f"/applications/{d['draft'].id}",
+            f"/applications/{d['draft'].id}/edit",
             "/clearances",
             clearance,
             "/reports",
@@ -133,6 +143,7 @@ def _pages(role: str, d: dict[str, Any]) -> list[str]:
             "/reports",
             detail,
             f"/applications/{d['negative'].id}",
+            f"/applications/{d['mismatched'].id}",  # the declaration differs from the record
             "/clearances",
             clearance,
             "/people",

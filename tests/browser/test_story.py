@@ -202,3 +202,30 @@ def test_paper_consent_instead_of_the_link(app, factory, live_server, new_page):
     page.get_by_text("Consent recorded for application", exact=False).wait_for()
     assert page.get_by_text("Submitted").first.is_visible()
     assert _stored(waiting.id).state == "submitted"
+
+
+def test_a_requester_edits_a_draft_then_submits_it(app, factory, live_server, new_page):
+    """Issue 15 item 6: the draft's "Edit" opens the same form filled in; the file then shows what was typed,
+    the person's e-mail address and language included, and the trail says the draft was edited."""
+    requester = factory.user("requester")
+    function = factory.function()
+    draft = factory.application("draft", requester=requester, function=function)
+    page = new_page()
+    sign_in(page, live_server, requester.username, PASSWORD)
+    page.goto(f"{live_server}/applications/{draft.id}")
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_role("heading", name=f"Edit draft {draft.reference}").wait_for()
+    assert page.get_by_label("Given names").input_value() == draft.declared_given_names
+    page.get_by_label("Given names").fill("Zoë")
+    page.get_by_label("E-mail address of the person").fill("zoe@example.org")
+    page.get_by_label("Language of the person").select_option("fr")
+    screenshot(page, "draft-edit")
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_text(f"Draft {draft.reference} saved with your changes.").wait_for()
+    assert "zoe@example.org" in page.locator("#declared-email").inner_text()
+    assert page.locator("#declared-language").inner_text() == "Français"
+    assert "Draft edited" in page.locator(".timeline").inner_text()
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_text("Awaiting consent").first.wait_for()
+    assert page.get_by_role("link", name="Edit").count() == 0
+    assert _stored(draft.id).declared_given_names == "Zoë"
