@@ -16,7 +16,7 @@ class WebhooksConfig:
     allow_private_addresses: bool = False
     #: Plain ``http://`` endpoints (no TLS); true only for the demo and tests.
     allow_http: bool = False
-    #: Seconds to open the connection, and for the whole attempt (request sent, response read).
+    #: Seconds to open the connection, and for each read and write (the answer's body: from the attempt's start).
     connect_timeout_seconds: int = 3
     timeout_seconds: int = 10
     #: First wait after a failed attempt; it doubles (with jitter) after each further failure, up to the maximum.
