@@ -183,7 +183,7 @@ def announce(applications: Sequence[Application], event: str, now: datetime) -> 
     for application in applications:
         data = {
             "reference": application.reference,
-            "external_id": getattr(application, "external_id", None),
+            "external_id": application.external_id,
             "state": application.state,
             "link": app_link("applications.detail", application_id=application.id),
         }

@@ -115,3 +115,21 @@ def test_old_events_are_purged_with_their_deliveries_and_attempts_once_none_wait
         clock.move_to(later)
         assert run_job(hook_app, "retention_purge", holder="test", now=later).status == "done"
     assert counts() == (1, 1, 1)  # the delivered ones are gone; the waiting one stays with its attempt
+
+
+def test_the_employers_external_id_travels_with_its_files_events(hook_app, factory, receiver):
+    from sqlalchemy import update
+
+    from screening.applications import operations
+    from screening.extensions import settings
+
+    requester = factory.user("requester")
+    receiver.secrets.append(subscribe(requester, receiver.url()).secret)
+    draft = factory.application("draft", requester=requester)
+    db.session.execute(update(Application).where(Application.id == draft.id).values(external_id="HR-4711"))
+    db.session.commit()
+    fresh()
+    operations.fire(db.session.get(Application, draft.id), "submit", Actor.of(requester), settings().deadlines)
+    db.session.commit()
+    run(hook_app)
+    assert [r.payload["data"]["external_id"] for r in receiver.received] == ["HR-4711"]
