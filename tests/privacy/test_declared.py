@@ -22,6 +22,7 @@ from screening.notifications.models import OutboxMessage
 from screening.people.identifiers import make_national_number
 from screening.people.models import Person
 from screening.people.operations import PersonDetails, find_or_create_person, identity_hash
+from screening.retention.operations import erase_files
 from tests.conftest import csrf_token, fresh
 from tests.privacy.conftest import act, new_application
 
@@ -366,3 +367,17 @@ def test_the_subject_export_holds_each_employers_declaration_and_the_mail_to_its
     assert {d["given_names"] for d in declared.values()} == {"Annelies", "Xavier"}
     assert {d["email"] for d in declared.values()} == {None, ATTACKER}
     assert [m["subject"] for m in data["mail_sent"]] == [_mail_to(ATTACKER)[0].subject]
+
+
+def test_erasure_removes_the_declaration_with_the_file(app, factory):
+    declared = _document(date_of_birth=date(1990, 6, 7), email="e@x.example")
+    application = factory.application("withdrawn", person=declared)
+    erase_files([application.id], Actor.system("test"), datetime.now(UTC))
+    db.session.commit()
+    fresh()
+    erased = db.session.get(Application, application.id)
+    assert (erased.declared_given_names, erased.declared_family_name, erased.declared_email) == (
+        "erased", "erased", None
+    )  # fmt: skip
+    assert (erased.declared_search_name, erased.declared_search_given) == ("erased", "erased")
+    assert erased.declared_date_of_birth == date(1990, 1, 1)
