@@ -40,6 +40,13 @@ from screening import migrate
 DEFAULT_POSTGRES = "postgresql+psycopg://screening:screening@127.0.0.1:5432/screening_bench"
 
 
+class _Server(ThreadingHTTPServer):
+    """A listen backlog for 20 concurrent senders (http.server's default of 5 resets connections beyond it)."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def _receiver(port: Any, counter: Any, rejected: Any, secret: str, ready: Any) -> None:
     from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -66,7 +73,7 @@ def _receiver(port: Any, counter: Any, rejected: Any, secret: str, ready: Any) -
         def log_message(self, *_args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     port.value = server.server_address[1]
     ready.set()

@@ -41,6 +41,13 @@ class Received:
     path: str
 
 
+class _Server(ThreadingHTTPServer):
+    """A listen backlog for 20 concurrent senders (http.server's default of 5 resets connections beyond it)."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class Receiver:
     """An HR system's endpoint: ``http.server`` in a thread on a loopback port. Every request is checked
     with the subscriber's secret by ``Webhook.verify``; a verified one is recorded and answered ``status``,
@@ -96,7 +103,7 @@ class Receiver:
             def log_message(self, *_args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = _Server(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         if self.tls is not None:
             self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
