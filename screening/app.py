@@ -72,6 +72,8 @@ def create_app(config: Config) -> Flask:
 def init_settings(app: Flask, config: Config) -> None:
     app.extensions["screening.config"] = config
     app.extensions["screening.vault"] = IdentifierVault(config.security.identifier_keys, config.security.lookup_key)
+    # a request may carry all the documents of an answer ([documents]); never less than 10 MB
+    request_mb = max(10, config.documents.attachment_max_mb * config.documents.attachments_per_answer + 1)
     app.config.update(
         SECRET_KEY=config.app.secret_key,
         SESSION_COOKIE_SECURE=config.app.session_cookie_secure,
@@ -86,7 +88,7 @@ def init_settings(app: Flask, config: Config) -> None:
         BABEL_DEFAULT_LOCALE=config.app.default_locale,
         BABEL_DEFAULT_TIMEZONE=config.site.timezone,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
-        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=request_mb * 1024 * 1024,
     )
 
 

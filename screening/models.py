@@ -1,7 +1,7 @@
 """Every model, imported once so the metadata is complete (Alembic, tests, the CLI)."""
 
 from screening.api.models import ApiToken, IdempotentRequest
-from screening.applications.models import Application, ConsentDocument
+from screening.applications.models import Application, ConsentDocument, InfoAttachment
 from screening.audit.models import AuditEntry, AuditErasure, AuditTreeHead, AuditTreeNode
 from screening.auth.models import LoginAttempt, User
 from screening.catalogue.models import CriticalFunction
@@ -10,7 +10,7 @@ from screening.clearances.models import Clearance
 from screening.db import Base
 from screening.decisions.models import Decision, DecisionDocument
 from screening.jobs.models import JobRun, SchedulerLease
-from screening.notifications.models import OutboxMessage
+from screening.notifications.models import MailOptOut, OutboxMessage
 from screening.organisations.models import Organisation
 from screening.people.models import Person
 from screening.references import ReferenceCounter
@@ -33,8 +33,10 @@ __all__ = [
     "Decision",
     "DecisionDocument",
     "IdempotentRequest",
+    "InfoAttachment",
     "JobRun",
     "LoginAttempt",
+    "MailOptOut",
     "Organisation",
     "OutboxMessage",
     "Person",

@@ -21,11 +21,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from screening.actors import Actor
 from screening.applications.declaration import person_recipient
-from screening.applications.models import Application
+from screening.applications.models import Application, InfoAttachment
 from screening.audit.models import AuditEntry
 from screening.catalogue.models import CriticalFunction
 from screening.db import db
@@ -102,7 +102,17 @@ def tell_provide_info(application: Application, actor: Actor, now: datetime) -> 
     asked_by = asking_officer(application)
     found = user_recipients([asked_by]) if asked_by is not None else {}
     recipients = list(found.values()) or officer_recipients()
-    return _to(recipients, application, "info_provided", {}, now)
+    return _to(recipients, application, "info_provided", {"attachments": _attached_at(application.id, now)}, now)
+
+
+def _attached_at(application_id: int, at: datetime) -> int:
+    """How many documents came with the answer given at ``at`` (stored just before its transition)."""
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(InfoAttachment)
+        .where(InfoAttachment.application_id == application_id, InfoAttachment.uploaded_at == at)
+    )
+    return count or 0
 
 
 def _tell_consent(answer: str) -> Callable[[Application, Actor, datetime], int]:

@@ -156,3 +156,25 @@ class ConsentDocument(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InfoAttachment(Base):
+    """A document the requester attached to an answer to a request for information; officers only read it.
+
+    Kept in the database, written in the transaction of the answer, deleted with the file's other personal
+    data when its retention period is over (or on erasure)."""
+
+    __tablename__ = "info_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    #: The sender's file name, cleaned (shown to officers; the download is named from the reference).
+    filename: Mapped[str] = mapped_column(String(100))
+    #: Sniffed from the bytes: application/pdf, image/jpeg or image/png.
+    media_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The time of the answer it came with.
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)

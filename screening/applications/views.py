@@ -11,10 +11,11 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from screening.actors import Actor
-from screening.applications import assignment, operations, queries
+from screening.applications import assignment, attachments, operations, queries
+from screening.applications.attachments import EXTENSIONS, Upload
 from screening.applications.declaration import LANGUAGE_NAMES, declared_form_data, differences
 from screening.applications.forms import ApplicationForm, ConsentFormUpload, DraftForm, TransitionForm
-from screening.applications.models import Application
+from screening.applications.models import Application, InfoAttachment
 from screening.applications.paper import MAX_BYTES, record_paper_consent
 from screening.applications.queries import READERS
 from screening.audit.operations import record_read
@@ -229,6 +230,8 @@ def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
         # what differs between this employer's declaration and the authority's record: officers only
         mismatch=differences(application, application.person) if current_user.role == "officer" else (),
         languages=LANGUAGE_NAMES,
+        documents=attachments.attachments_of(application.id) if current_user.role == "officer" else (),
+        attachment_limits=(settings().documents.attachment_max_mb, settings().documents.attachments_per_answer),
     )
     return page, status
 
@@ -251,17 +254,54 @@ def transition(application_id: int, event: str) -> Response | tuple[str, int]:
         flash(_("The form was incomplete or too long. Please try again."), "danger")
         return _render_detail(application_id, 422)
     try:
-        operations.fire(
-            application, event, _actor(), settings().deadlines, reason=form.reason.data,
-            disclosed_grounds=form.disclosed.data if event in DISCLOSING_EVENTS else None,
-            expected_version=version,
-        )  # fmt: skip
+        if event == "provide_info":
+            _provide_info(application, form.reason.data, version)
+        else:
+            operations.fire(
+                application, event, _actor(), settings().deadlines, reason=form.reason.data,
+                disclosed_grounds=form.disclosed.data if event in DISCLOSING_EVENTS else None,
+                expected_version=version,
+            )  # fmt: skip
     except DomainError as error:
         db.session.rollback()
         flash(error.localized(), "danger")
         return _render_detail(application_id, error.status)
     flash(done_flash("application", event, application.state, application.reference), "success")
     return redirect(url_for("applications.detail", application_id=application.id))
+
+
+def _provide_info(application: Application, answer: str | None, version: int) -> None:
+    """The requester's answer with the documents attached to it (screening.applications.attachments)."""
+    documents = settings().documents
+    max_bytes = documents.attachment_max_mb * 1024 * 1024
+    uploads = []
+    for upload in request.files.getlist("provide_info-documents")[: documents.attachments_per_answer + 1]:
+        try:
+            uploads.append(Upload(upload.filename or "", upload.read(max_bytes + 1)))
+        finally:
+            upload.close()  # a large one is a temporary file: closed at once
+    attachments.provide_info(
+        application, _actor(), answer, uploads, settings().deadlines, max_bytes=max_bytes,
+        max_files=documents.attachments_per_answer, expected_version=version,
+    )  # fmt: skip
+
+
+@bp.route("/applications/<int:application_id>/documents/<int:document_id>")
+@roles("officer")
+def attachment(application_id: int, document_id: int) -> Response:
+    """One document of an answer, for officers only; every download is in the audit trail."""
+    application = queries.get_application(current_user, application_id)
+    document = db.session.get(InfoAttachment, document_id)
+    if document is None or document.application_id != application.id or application.erased_at is not None:
+        abort(404)
+    record_read(
+        _actor(), "read_attachment", "info_attachment", document.id, organisation_id=application.organisation_id
+    )
+    response = Response(document.content, mimetype=document.media_type)
+    name = f"{application.reference}-{document.id}.{EXTENSIONS[document.media_type]}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # -- the requester's alternative to the person's link: a signed paper consent form ---------------------------

@@ -281,6 +281,9 @@ class AuditConfig:
 class DocumentsConfig:
     #: Where DejaVuSans.ttf and DejaVuSans-Bold.ttf are (every PDF embeds them); checked at start.
     font_dir: str = field(default="/usr/share/fonts/truetype/dejavu", metadata=_env("SCREENING_FONT_DIR"))
+    #: The largest document a requester may attach to an answer, and how many per answer.
+    attachment_max_mb: int = 5
+    attachments_per_answer: int = 4
 
 
 #: The Belgian appeal body, as the demo's default (its secretariat at the Standing Committee I).

@@ -25,6 +25,7 @@ from screening.db import db
 from screening.extensions import settings
 from screening.formats import format_day, format_moment
 from screening.notifications.models import OutboxMessage
+from screening.notifications.preferences import OPTIONAL_TEMPLATES, opted_out
 from screening.organisations.models import Organisation
 from workflows.roles import EMPLOYER_ROLES
 
@@ -125,6 +126,7 @@ def enqueue(mails: Iterable[Mail], now: datetime) -> int:
 
     One statement for the whole batch, whatever its size. Returns how many rows were new.
     """
+    mails = _wanted(list(mails))
     state = "captured" if capture_mode() else "pending"
     rows: dict[str, dict[str, Any]] = {}
     rendered: dict[tuple[str, str, int], tuple[str, str]] = {}  # a digest to 50 officers is rendered per language
@@ -153,6 +155,18 @@ def enqueue(mails: Iterable[Mail], now: datetime) -> int:
         return 0
     result = db.session.execute(_insert_ignoring_duplicates().returning(OutboxMessage.id), list(rows.values()))
     return len(result.all())
+
+
+def _wanted(mails: list[Mail]) -> list[Mail]:
+    """Leave out mail of an optional kind to users who turned it off (one query for the batch); mail of a
+    required kind, or to an address that is no user's, always goes."""
+
+    def pair(mail: Mail) -> tuple[int, str] | None:
+        kind = OPTIONAL_TEMPLATES.get(mail.template)
+        return (mail.recipient.user_id, kind) if kind and mail.recipient.user_id is not None else None
+
+    off = opted_out(p for p in map(pair, mails) if p is not None)
+    return [mail for mail in mails if not off or pair(mail) not in off]
 
 
 # -- links in mail -----------------------------------------------------------------------------------------

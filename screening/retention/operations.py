@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import bindparam, delete, select, update
 
 from screening.actors import Actor
-from screening.applications.models import Application, ConsentDocument
+from screening.applications.models import Application, ConsentDocument, InfoAttachment
 from screening.audit.models import AuditEntry
 from screening.audit.operations import blank_entries, record
 from screening.certificates.models import CertificateCheck
@@ -88,6 +88,11 @@ def erase_files(
         db.session.execute(
             delete(ConsentDocument)
             .where(ConsentDocument.application_id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            delete(InfoAttachment)
+            .where(InfoAttachment.application_id.in_(ids))
             .execution_options(synchronize_session=False)
         )
     for f in files:

@@ -35,7 +35,9 @@ def _fire_on_page(client: FlaskClient, application_id: int, event: str, **fields
     version = db.session.get(Application, application_id).version
     data = {f"{event}-csrf_token": csrf_token(page.text), f"{event}-version": str(version)}
     data |= {f"{event}-{name}": value for name, value in fields.items()}
-    return client.post(f"{path}/{event}", data=data)
+    response = client.post(f"{path}/{event}", data=data)
+    fresh()
+    return response
 
 
 def _state(application_id: int) -> str:

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from scheduler.runner import run_job
-from screening.applications.models import Application, ConsentDocument
+from screening.applications.models import Application, ConsentDocument, InfoAttachment
 from screening.audit.models import AuditEntry
 from screening.db import db
 from screening.notifications.models import OutboxMessage
@@ -36,6 +36,8 @@ def _personal_data_left(application_id: int) -> list[str]:
         left.append("person.name or birth date")
     if db.session.scalar(select(ConsentDocument.id).where(ConsentDocument.application_id == application_id)):
         left.append("paper consent form")
+    if db.session.scalar(select(InfoAttachment.id).where(InfoAttachment.application_id == application_id)):
+        left.append("documents attached to an answer")
     trail = db.session.execute(
         select(AuditEntry.reason, AuditEntry.client_address).where(
             AuditEntry.object_type == "application", AuditEntry.object_id == application_id,
@@ -67,6 +69,10 @@ def test_closed_files_are_erased_on_their_own_periods_and_still_counted(make_app
         db.session.add(
             ConsentDocument(application_id=negative.id, media_type="application/pdf", size=5, sha256="0" * 64,
                             content=b"%PDF-", uploaded_at=T0)
+        )  # fmt: skip
+        db.session.add(
+            InfoAttachment(application_id=negative.id, filename="diploma.pdf", media_type="application/pdf", size=5,
+                           sha256="0" * 64, content=b"%PDF-", uploaded_at=T0)
         )  # fmt: skip
         db.session.commit()
         start, end = date(2026, 3, 1), date(2026, 4, 1)

@@ -20,6 +20,7 @@ from screening.auth.forms import PasswordChangeForm
 from screening.auth.models import SecurityKey, User
 from screening.db import db
 from screening.errors import DomainError
+from screening.notifications import preferences
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -28,13 +29,17 @@ def _actor() -> Actor:
     return Actor.of(current_user, request.remote_addr)
 
 
-def _page(password_form: PasswordChangeForm | None = None, status: int = 200) -> tuple[str, int]:
+def _page(
+    password_form: PasswordChangeForm | None = None, status: int = 200, mail_error: str | None = None
+) -> tuple[str, int]:
     user = db.session.get(User, current_user.id)
     security_keys = db.session.scalars(select(SecurityKey).where(SecurityKey.user_id == current_user.id)).all()
     return render_template(
         "auth/account.html", password_form=password_form or PasswordChangeForm(), sessions_form=FlaskForm(),
         has_totp=user is not None and user.totp_secret is not None, security_keys=security_keys,
         recovery_left=recovery_codes_left(current_user.id), proved=session.get(SECOND_FACTOR),
+        mail_kinds=preferences.kinds_for(current_user.role), mail_off=preferences.turned_off(current_user.id),
+        mail_error=mail_error,
     ), status  # fmt: skip
 
 
@@ -74,4 +79,22 @@ def change_password() -> Response | tuple[str, int]:
         return _page(form, 422)
     session[GENERATION] = generation  # this session stays; every other one ended
     flash(_("Your password is changed. Every other session of your account has ended."), "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/mail", methods=["POST"])
+@signed_in
+def mail_preferences() -> Response | tuple[str, int]:
+    """Which optional mails the user receives; the required ones stay on whatever the form says."""
+    if not FlaskForm().validate_on_submit():
+        return redirect(url_for("account.index"))
+    try:
+        off = preferences.save_preferences(_actor(), current_user.role, request.form.getlist("receive"))
+    except DomainError as error:
+        db.session.rollback()
+        return _page(status=422, mail_error=error.localized())
+    if off:
+        flash(_("Your mail preferences are saved: %(count)d kind(s) of mail turned off.", count=len(off)), "success")
+    else:
+        flash(_("Your mail preferences are saved: you receive every mail."), "success")
     return redirect(url_for("account.index"))

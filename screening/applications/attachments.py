@@ -1,0 +1,118 @@
+"""Documents the requester attaches to an answer to a request for information (a diploma, a contract).
+
+Checked like the signed consent form (:mod:`screening.applications.paper`): the type is read from the
+file's first bytes (PDF, JPEG, PNG only), never from its name or the browser's claim, each within the size
+of ``[documents] attachment_max_mb`` and at most ``attachments_per_answer`` of them. They are stored in the
+transaction of the answer itself, so an answer that fails stores none; officers only may read them (each
+download is in the audit trail), and the retention purge and the erasure tool delete them with the file's
+other personal data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from screening.actors import Actor
+from screening.applications.models import Application, InfoAttachment
+from screening.applications.operations import fire
+from screening.applications.paper import sniff
+from screening.clock import utcnow
+from screening.config import DeadlinesConfig
+from screening.db import db
+from screening.errors import InvalidInput, NotAllowed
+
+#: What each accepted type is saved as when an officer downloads it.
+EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file as the browser sent it: the name it gave (shown to officers, never trusted) and the bytes."""
+
+    filename: str
+    content: bytes
+
+
+def display_name(filename: str) -> str:
+    """The sender's file name, safe to show and to put in a header: letters, digits, ``.-_ `` only."""
+    name = unicodedata.normalize("NFKC", filename).rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    name = re.sub(r"[^\w.\- ]", "_", name, flags=re.ASCII).strip(" .")
+    return name[:100] or "document"
+
+
+def check_uploads(uploads: Sequence[Upload], max_bytes: int, max_files: int) -> list[tuple[Upload, str]]:
+    """Each upload with its sniffed type; :class:`InvalidInput` on the ``documents`` field otherwise."""
+    uploads = [u for u in uploads if u.content or u.filename]
+    if len(uploads) > max_files:
+        raise InvalidInput("Attach at most %(count)d documents.", field="documents", count=max_files)
+    checked = []
+    for upload in uploads:
+        if not upload.content:
+            raise InvalidInput("The document %(name)s is empty.", field="documents", name=display_name(upload.filename))
+        if len(upload.content) > max_bytes:
+            raise InvalidInput(
+                "The document %(name)s is larger than %(size)d MB.", field="documents",
+                name=display_name(upload.filename), size=max_bytes // (1024 * 1024),
+            )  # fmt: skip
+        media_type = sniff(upload.content)
+        if media_type is None:
+            raise InvalidInput(
+                "The document %(name)s is not a PDF, JPEG or PNG file.", field="documents",
+                name=display_name(upload.filename),
+            )  # fmt: skip
+        checked.append((upload, media_type))
+    return checked
+
+
+def provide_info(
+    application: Application,
+    actor: Actor,
+    answer: str | None,
+    uploads: Sequence[Upload],
+    deadlines: DeadlinesConfig,
+    *,
+    max_bytes: int,
+    max_files: int,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> list[InfoAttachment]:
+    """Answer the officer's question with its documents: the documents are checked first, stored with the
+    answer's time, and the answer's transition (with its mail to the officer, who is told how many documents
+    came) is fired in the same transaction."""
+    if actor.role != "requester" or actor.organisation_id != application.organisation_id:
+        raise NotAllowed("Only the employer's screening manager answers a request for information.")
+    checked = check_uploads(uploads, max_bytes, max_files)
+    now = now or utcnow()
+    stored = [
+        InfoAttachment(
+            application_id=application.id, filename=display_name(upload.filename), media_type=media_type,
+            size=len(upload.content), sha256=hashlib.sha256(upload.content).hexdigest(), content=upload.content,
+            uploaded_by_id=actor.user_id, uploaded_at=now,
+        )
+        for upload, media_type in checked
+    ]  # fmt: skip
+    db.session.add_all(stored)
+    db.session.flush()  # before the transition: its mail counts them
+    fire(application, "provide_info", actor, deadlines, reason=answer, expected_version=expected_version, now=now)
+    return stored
+
+
+def attachments_of(application_id: int) -> list[InfoAttachment]:
+    """The file's attached documents, without their bytes (the list on the officer's page)."""
+    from sqlalchemy.orm import defer
+
+    return list(
+        db.session.scalars(
+            select(InfoAttachment)
+            .where(InfoAttachment.application_id == application_id)
+            .options(defer(InfoAttachment.content))
+            .order_by(InfoAttachment.id)
+        )
+    )
