@@ -57,6 +57,10 @@ DONE: dict[tuple[str, str, str], str] = {
         "Appeal rejected for application %(reference)s: the negative advice is final; the person and the "
         "employer are told."
     ),
+    ("application", "lodge_appeal_missed_term", "appealed_no_advice"): N_(
+        "Appeal against the missing advice recorded for application %(reference)s; the person and the employer "
+        "are told."
+    ),
     ("application", "close_appeal_window", "final_negative"): N_(
         "The appeal window of application %(reference)s closed: the negative advice is final."
     ),
@@ -68,6 +72,15 @@ DONE: dict[tuple[str, str, str], str] = {
     ("clearance", "confirm", "valid"): N_("Clearance %(reference)s confirmed; it stays valid."),
     ("clearance", "revoke", "revoked"): N_("Clearance %(reference)s revoked."),
     ("clearance", "expire", "expired"): N_("Clearance %(reference)s expired."),
+    ("clearance", "lodge_revocation_appeal", "revocation_appealed"): N_(
+        "Appeal against the revocation of clearance %(reference)s recorded."
+    ),
+    ("clearance", "revocation_appeal_upheld", "valid"): N_(
+        "Appeal upheld: the revocation of clearance %(reference)s is annulled and the clearance is valid again."
+    ),
+    ("clearance", "revocation_appeal_rejected", "revoked"): N_(
+        "Appeal rejected: the revocation of clearance %(reference)s stands."
+    ),
 }
 
 #: For a transition declared without its own sentence yet: still words, naming the step and the file.

@@ -129,10 +129,14 @@ def _tell_consent(answer: str) -> Callable[[Application, Actor, datetime], int]:
 
 def tell_lodge_appeal(application: Application, actor: Actor, now: datetime) -> int:
     """The employer learns the advice is not final yet; the person that their appeal is on the file."""
-    written = _to(_requesters(application), application, "appeal_lodged", {}, now)
+    against = "missing" if application.state == "appealed_no_advice" else "negative"
+    written = _to(_requesters(application), application, "appeal_lodged", {"against": against}, now)
     recipient = person_recipient(application)
     if recipient is not None:
-        extra = {"given_names": application.declared_given_names, "person_link": person_link(application)}
+        extra = {
+            "given_names": application.declared_given_names, "person_link": person_link(application),
+            "against": against,
+        }  # fmt: skip
         written += _to([recipient], application, "appeal_recorded", extra, now)
     return written
 
@@ -145,4 +149,5 @@ HANDOVERS: dict[str, Callable[[Application, Actor, datetime], int]] = {
     "refuse": _tell_consent("refused"),
     "withdraw_consent": _tell_consent("withdrawn"),
     "lodge_appeal": tell_lodge_appeal,
+    "lodge_appeal_missed_term": tell_lodge_appeal,
 }

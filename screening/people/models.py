@@ -9,7 +9,7 @@ from screening.db import Base, UTCDateTime
 
 
 def initials_of(name: str) -> str:
-    """"Jan Peeters" -> "J.P.": what the public certificate check shows of a holder."""
+    """ "Jan Peeters" -> "J.P.": what the public certificate check shows of a holder."""
     return "".join(part[0].upper() + "." for part in name.split() if part)
 
 

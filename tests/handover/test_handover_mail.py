@@ -4,7 +4,7 @@ refusal to the requester, the appeal to the employer (never any grounds) and to 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -147,3 +147,22 @@ def test_the_negative_advice_notice_names_the_appeal_body_and_links_the_pdf(worl
     path = "/p/" + link.split("/p/", 1)[1]
     pdf = world.app.test_client().get(path)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+
+
+def test_an_appeal_against_a_missing_advice_is_told_as_such(world: World, smtp: SMTPServer):
+    requester = world.requester(email="late@employer.example")
+    person = world.factory.person_details(email="late-worker@mail.example", locale="en")
+    # submitted 32 days ago: the 30 days of the legal term have passed without an advice
+    application = world.application("in_review", now=_now() - timedelta(days=32), requester=requester, person=person)
+    fresh()
+    current = db.session.get(Application, application.id)
+    operations.fire(
+        current, "lodge_appeal_missed_term", Actor(label="officer-x", role="officer"), settings().deadlines,
+        now=_now(),
+    )  # fmt: skip
+    db.session.commit()
+    _deliver(world)
+    (employer,) = smtp.to("late@employer.example")
+    assert "no security advice was given within the legal term" in employer.get_content()
+    (worker,) = smtp.to("late-worker@mail.example")
+    assert "against the missing security advice" in worker.get_content()
