@@ -5,7 +5,8 @@ One function per event, ``tell_<event>``, in one table keyed by event (like the 
 entry in the transaction of the change, so a change that rolls back has told nobody.
 
 - information requested: the requester who created the file (or the organisation's addresses);
-- information provided: the officer who asked (from the trail), else every officer;
+- information provided: the officer the file is assigned to, else the one who asked (from the trail), else
+  every officer;
 - consent given, refused or withdrawn by the person: the requester;
 - appeal lodged: the requester (outcome only, never grounds) and the person (that the appeal is recorded).
 
@@ -98,9 +99,10 @@ def asking_officer(application: Application) -> int | None:
 
 
 def tell_provide_info(application: Application, actor: Actor, now: datetime) -> int:
-    """The answer reaches the officer who asked; every officer when that account is gone or has no address."""
-    asked_by = asking_officer(application)
-    found = user_recipients([asked_by]) if asked_by is not None else {}
+    """The answer reaches the officer the file is assigned to, else the officer who asked; every officer
+    when that account is gone or has no address."""
+    chosen = application.assigned_to_id or asking_officer(application)
+    found = user_recipients([chosen]) if chosen is not None else {}
     recipients = list(found.values()) or officer_recipients()
     return _to(recipients, application, "info_provided", {"attachments": _attached_at(application.id, now)}, now)
 

@@ -166,3 +166,21 @@ def test_an_appeal_against_a_missing_advice_is_told_as_such(world: World, smtp: 
     assert "no security advice was given within the legal term" in employer.get_content()
     (worker,) = smtp.to("late-worker@mail.example")
     assert "against the missing security advice" in worker.get_content()
+
+
+def test_the_answer_goes_to_the_officer_the_file_is_assigned_to(world: World, smtp: SMTPServer):
+    from sqlalchemy import update
+
+    requester = world.requester(email="a@employer.example")
+    asker = world.user("officer", email="asker2@authority.example")
+    claimer = world.user("officer", email="claimer@authority.example")
+    application = world.application("in_review", now=_now(), requester=requester)
+    _fire_on_page(_client(world.app, asker), application.id, "request_info", reason="Which port?")
+    db.session.execute(update(Application).where(Application.id == application.id).values(assigned_to_id=claimer.id))
+    db.session.commit()
+    _fire_on_page(_client(world.app, requester), application.id, "provide_info", reason="Antwerp.")
+    _deliver(world)
+    assert [subject(m) for m in smtp.to("claimer@authority.example")] == [
+        f"Information provided for {application.reference}"
+    ]
+    assert smtp.to("asker2@authority.example") == []
