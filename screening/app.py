@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The packages with pages (a subpackage counts as a package), each with one blueprint ``bp`` in its
 #: ``views`` module, registered in this order.
 BLUEPRINT_PACKAGES = (
+    "decisions",
     "core",
     "auth",
     "auth.account",

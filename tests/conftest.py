@@ -380,3 +380,19 @@ def fresh() -> None:
     """Forget what the test's session holds, so the next read sees what requests committed."""
     db.session.rollback()
     db.session.expire_all()
+
+
+def step_fields(client: FlaskClient, base: str, event: str) -> tuple[str, str]:
+    """The CSRF token and version a step is posted with: from the file's page, or for an irreversible step from
+    its review page (``/decide/<event>``; the three advice events share ``/decide/advice``)."""
+    from workflows.application import ADVICE_EVENTS, APPLICATION
+    from workflows.clearance import CLEARANCE
+
+    key, path = event, base
+    if event in APPLICATION.irreversible | CLEARANCE.irreversible:
+        key = "advice" if event in ADVICE_EVENTS else event
+        path = f"{base}/decide/{key}"
+    page = client.get(path)
+    assert page.status_code == 200, (path, page.status_code)
+    version = page.text.split(f'id="{key}-version"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+    return csrf_token(page.text), version

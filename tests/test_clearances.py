@@ -13,15 +13,14 @@ from screening.clearances.models import Clearance
 from screening.clearances.queries import covering_clearance
 from screening.db import db
 from screening.errors import Conflict, NotAllowed
-from tests.conftest import csrf_token, fresh
+from tests.conftest import csrf_token, fresh, step_fields
 
 
 def _act(client, clearance_id: int, event: str, reason: str = "New facts reported by the police"):
-    page = client.get(f"/clearances/{clearance_id}")
-    version = page.text.split(f'id="{event}-version"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+    token, version = step_fields(client, f"/clearances/{clearance_id}", event)
     return client.post(
         f"/clearances/{clearance_id}/{event}",
-        data={f"{event}-csrf_token": csrf_token(page.text), f"{event}-version": version, f"{event}-reason": reason},
+        data={f"{event}-csrf_token": token, f"{event}-version": version, f"{event}-reason": reason},
     )
 
 

@@ -10,13 +10,12 @@ from screening.applications.models import Application
 from screening.audit.models import AuditEntry
 from screening.clearances.models import Clearance
 from screening.db import db
-from tests.conftest import csrf_token, fresh
+from tests.conftest import fresh, step_fields
 
 
 def _prepared_post(client, application_id: int, event: str, reason: str | None):
-    page = client.get(f"/applications/{application_id}")
-    version = page.text.split(f'id="{event}-version"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
-    data = {f"{event}-csrf_token": csrf_token(page.text), f"{event}-version": version}
+    token, version = step_fields(client, f"/applications/{application_id}", event)
+    data = {f"{event}-csrf_token": token, f"{event}-version": version}
     if reason:
         data[f"{event}-reason"] = reason
     return lambda: client.post(f"/applications/{application_id}/{event}", data=data)

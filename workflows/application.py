@@ -134,6 +134,7 @@ ACTIONS = (
     Event("create", N_("Created")),
     Event("edit", N_("Draft edited")),
     Event("read_grounds", N_("Grounds read")),
+    Event("read_appeal_letter", N_("Appeal letter read")),
 )
 
 #: The states of a lodged appeal: against a negative advice, or against no advice in the legal term.

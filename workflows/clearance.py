@@ -66,6 +66,8 @@ EVENTS = (
 ACTIONS = (
     Event("grant", N_("Clearance granted")),
     Event("extend", N_("Clearance extended")),
+    Event("read_clearance_grounds", N_("Grounds read")),
+    Event("read_revocation_appeal_letter", N_("Appeal letter read")),
 )
 
 TRANSITIONS = (

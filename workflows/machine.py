@@ -245,6 +245,10 @@ class Machine:
     def transitions_from(self, state: str, event: str | None = None) -> tuple[Transition, ...]:
         return tuple(t for t in self.transitions if state in t.sources and (event is None or t.event == event))
 
+    def transition_roles(self, event: str) -> frozenset[Role]:
+        """Every role that may fire ``event`` from some state."""
+        return frozenset(role for t in self.transitions if t.event == event for role in t.roles)
+
     def fired_by(self, role: Role) -> tuple[str, ...]:
         """The events ``role`` may fire from some state, in declaration order."""
         return tuple(e for e in self.events if any(role in t.roles for t in self.transitions if t.event == e))

@@ -267,7 +267,7 @@ def get_application(user: User, application_id: int) -> Application:
 
 
 #: Trail entries that read the file rather than change it: summarised on the file page, never listed.
-READ_ACTIONS = ("read_grounds",)
+READ_ACTIONS = ("read_grounds", "read_appeal_letter")
 
 
 def timeline(application: Application) -> list[AuditEntry]:

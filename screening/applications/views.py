@@ -23,12 +23,14 @@ from screening.auth.access import roles
 from screening.catalogue.models import CriticalFunction
 from screening.clock import today
 from screening.db import db
+from screening.decisions.queries import history
+from screening.decisions.views import confirm as confirm_decision
 from screening.errors import Conflict, DomainError
 from screening.extensions import settings, vault
 from screening.inputs import parse_id
 from screening.person_link.views import link_for
 from screening.web import REASON_LABELS, done_flash
-from workflows.application import APPLICATION, DISCLOSING_EVENTS, QUEUE_STATES
+from workflows.application import ADVICE_EVENTS, APPLICATION, DISCLOSING_EVENTS, QUEUE_STATES
 from workflows.roles import AUTHORITY_ROLES
 
 bp = Blueprint("applications", __name__)
@@ -209,7 +211,8 @@ def letter(application_id: int) -> str:
 def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
     application = queries.get_application(current_user, application_id)
     events = operations.available_events(application, current_user.role, today(), settings().deadlines)
-    shows_grounds = current_user.role in AUTHORITY_ROLES and bool(application.grounds)
+    decisions = history(application_id=application.id) if current_user.role in AUTHORITY_ROLES else []
+    shows_grounds = any(row.decision.grounds for row in decisions)
     if shows_grounds:
         # Reading grounds is itself sensitive: the trail shows who saw them, officer or auditor (written when
         # the request ends, outside the page's read transaction).
@@ -227,6 +230,9 @@ def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
         overdue=queries.is_overdue(application, today()),
         authority=current_user.role in AUTHORITY_ROLES,
         shows_grounds=shows_grounds,
+        decisions=decisions,
+        IRREVERSIBLE=APPLICATION.irreversible,
+        ADVICE_EVENT_NAMES=tuple(ADVICE_EVENTS),
         # what differs between this employer's declaration and the authority's record: officers only
         mismatch=differences(application, application.person) if current_user.role == "officer" else (),
         languages=LANGUAGE_NAMES,
@@ -248,6 +254,8 @@ def transition(application_id: int, event: str) -> Response | tuple[str, int]:
     application = queries.get_application(current_user, application_id)
     if event not in APPLICATION.events:
         abort(404)
+    if event in APPLICATION.irreversible:  # confirmed from its check page (screening.decisions.views)
+        return confirm_decision(APPLICATION, application_id, event, lambda code: _render_detail(application_id, code))
     form = TransitionForm(prefix=event)
     version = parse_id(form.version.data)
     if not form.validate_on_submit() or version is None:

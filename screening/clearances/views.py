@@ -13,10 +13,13 @@ from screening.applications import queries as applications
 from screening.applications.forms import TransitionForm
 from screening.applications.models import Application
 from screening.audit.models import AuditEntry
+from screening.audit.operations import record_read
 from screening.auth.access import roles
 from screening.clearances import operations, queries
 from screening.clock import today
 from screening.db import db
+from screening.decisions.queries import history
+from screening.decisions.views import confirm as confirm_decision
 from screening.errors import DomainError
 from screening.extensions import settings
 from screening.inputs import parse_id
@@ -47,13 +50,14 @@ def _render(clearance_id: int, status: int = 200) -> tuple[str, int]:
     events: tuple[str, ...] = ()
     if current_user.role == "officer":
         events = operations.available_clearance_events(clearance, "officer", today(), settings().deadlines)
-    history = []
+    trail = []
     relying = []
     if current_user.role in AUTHORITY_ROLES:
-        history = list(
+        trail = list(
             db.session.scalars(
                 select(AuditEntry)
                 .where(AuditEntry.object_type == "clearance", AuditEntry.object_id == clearance.id)
+                .where(AuditEntry.action.not_in(("read_clearance_grounds", "read_revocation_appeal_letter")))
                 .order_by(AuditEntry.id)
             )
         )
@@ -62,10 +66,14 @@ def _render(clearance_id: int, status: int = 200) -> tuple[str, int]:
             applications.visible(current_user).where(Application.clearance_id == clearance.id).order_by(Application.id)
         )
     )
+    decisions = history(clearance_id=clearance.id) if current_user.role in AUTHORITY_ROLES else []
+    if any(row.decision.grounds for row in decisions):  # grounds read: in the trail, officer or auditor
+        record_read(Actor.of(current_user, request.remote_addr), "read_clearance_grounds", "clearance", clearance.id)
     forms = {event: TransitionForm(version=str(clearance.version), prefix=event) for event in events}
     page = render_template(
-        "clearances/detail.html", clearance=clearance, events=events, forms=forms, history=history, relying=relying,
-        holder=queries.holders_for(current_user, [clearance]).get(clearance.id),
+        "clearances/detail.html", clearance=clearance, events=events, forms=forms, history=trail, relying=relying,
+        holder=queries.holders_for(current_user, [clearance]).get(clearance.id), decisions=decisions,
+        IRREVERSIBLE=CLEARANCE.irreversible,
     )  # fmt: skip
     return page, status
 
@@ -82,6 +90,8 @@ def transition(clearance_id: int, event: str) -> Response | tuple[str, int]:
     clearance = queries.get_clearance(current_user, clearance_id)
     if event not in CLEARANCE.events:
         abort(404)
+    if event in CLEARANCE.irreversible:  # confirmed from its check page (screening.decisions.views)
+        return confirm_decision(CLEARANCE, clearance_id, event, lambda status: _render(clearance_id, status))
     form = TransitionForm(prefix=event)
     version = parse_id(form.version.data)
     if not form.validate_on_submit() or version is None:

@@ -18,7 +18,7 @@ from screening.applications.models import Application
 from screening.audit.models import AuditEntry
 from screening.clearances.models import Clearance
 from screening.db import db
-from tests.conftest import csrf_token, fresh
+from tests.conftest import fresh, step_fields
 from workflows.clearance import COVERING_STATES
 
 pytestmark = pytest.mark.slow
@@ -27,10 +27,9 @@ ROUNDS = 50
 
 
 def _advice(client, application_id: int):
-    page = client.get(f"/applications/{application_id}")
     event = "advise_positive"
-    version = page.text.split(f'id="{event}-version"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
-    data = {f"{event}-csrf_token": csrf_token(page.text), f"{event}-version": version}
+    token, version = step_fields(client, f"/applications/{application_id}", event)
+    data = {f"{event}-csrf_token": token, f"{event}-version": version}
     return lambda: client.post(f"/applications/{application_id}/{event}", data=data)
 
 

@@ -43,12 +43,10 @@ def cli(config_file: Path) -> Any:
 
 def act(client: Any, application_id: int, event: str, **fields: str) -> Any:
     """Press an action's button on the detail page, with its form fields (``reason=``, ``disclosed=``)."""
-    from tests.conftest import csrf_token
+    from tests.conftest import step_fields
 
-    page = client.get(f"/applications/{application_id}")
-    assert page.status_code == 200, page.text[:300]
-    version = page.text.split(f'id="{event}-version"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
-    data = {f"{event}-csrf_token": csrf_token(page.text), f"{event}-version": version}
+    token, version = step_fields(client, f"/applications/{application_id}", event)
+    data = {f"{event}-csrf_token": token, f"{event}-version": version}
     data.update({f"{event}-{name}": value for name, value in fields.items()})
     return client.post(f"/applications/{application_id}/{event}", data=data)
 
