@@ -113,5 +113,6 @@ def test_the_notice_follows_the_file(app, factory, state, title):
 def test_the_officer_sees_the_persons_language_beside_the_grounds(as_role, factory, language, name):
     client, _officer = as_role("officer")
     application = factory.application("in_review", person=factory.person_details(locale="nl"))
-    page = client.get(f"/applications/{application.id}", headers={"Accept-Language": language})
+    # beside the grounds field: on the advice's review page (irreversible steps go through review)
+    page = client.get(f"/applications/{application.id}/decide/advice", headers={"Accept-Language": language})
     assert name in page.text
