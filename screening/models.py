@@ -13,6 +13,7 @@ from screening.jobs.models import JobRun, SchedulerLease
 from screening.notifications.models import MailOptOut, OutboxMessage
 from screening.organisations.models import Organisation
 from screening.people.models import Person
+from screening.person_link.models import ConsentCodeAttempt, ConsentRequest
 from screening.references import ReferenceCounter
 from screening.reports.models import Report
 from screening.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -28,7 +29,9 @@ __all__ = [
     "CertificateCheck",
     "CertificateIssue",
     "Clearance",
+    "ConsentCodeAttempt",
     "ConsentDocument",
+    "ConsentRequest",
     "CriticalFunction",
     "Decision",
     "DecisionDocument",

@@ -284,6 +284,7 @@ class Factory:
             actor = Actor.of(requester) if event in REQUESTER_EVENTS else officer_actor
             if event == "consent":  # the person's own answer (an employer needs the signed form: paper.py)
                 actor = Actor.person(application.person_id)
+                person_gives_address(application)
             if event == "expire_consent":
                 actor = Actor.system("test")
                 now = now + timedelta(days=31)
@@ -297,6 +298,16 @@ class Factory:
         return application
 
 
+def person_gives_address(application: Any, email: str | None = None) -> None:
+    """What the person does on the consent page before answering: confirm (or type) the address the link to
+    their own file and their notices go to; by default the one the employer declared."""
+    from screening.person_link.operations import give_address, request_for
+
+    request = request_for(application.id)
+    assert request is not None, "no request for consent: was the file submitted?"
+    give_address(request, email or application.declared_email, application.state_changed_at)
+
+
 #: Mail written by the transitions themselves (screening.applications.notices), not by the scheduler's jobs.
 TRANSITION_TEMPLATES = (
     "consent_request",
@@ -307,6 +318,7 @@ TRANSITION_TEMPLATES = (
     "consent_answered",
     "appeal_lodged",
     "appeal_recorded",
+    "person_file_link",
 )
 
 

@@ -131,7 +131,7 @@ def remind_consent(now: datetime, deadlines: DeadlinesConfig, *, skip: Collectio
         recipient = to_person[row.id]
         if recipient is not None:
             token = make_link_token(secret, row.id, row.person_id, row.state_changed_at)
-            context["link"] = app_link("person.file", token=token)
+            context["link"] = app_link("person.consent", token=token)
             mails.append(Mail(key, recipient, "consent_reminder", context))
         else:
             context["link"] = _application_link(row.id)

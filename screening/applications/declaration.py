@@ -16,6 +16,7 @@ from screening.notifications.operations import Recipient, language_for
 from screening.people.identifiers import parse_national_number
 from screening.people.models import Person
 from screening.people.operations import PersonDetails, search_key
+from screening.person_link.operations import confirmed_address
 from screening.vault import IdentifierVault
 
 #: The languages a person may be written to in (the form's choice), named in themselves.
@@ -89,9 +90,16 @@ class Declared(Protocol):
 
 
 def person_recipient(application: Declared) -> Recipient | None:
-    """Where mail to the person of this file goes: the address declared on this application, in its
-    language; never the shared record's address, which another employer may have typed. The one place
-    that chooses it (the consent rework may put the address the person confirmed first, here)."""
+    """Where the request for consent (the consent link only) goes: the address declared on this application,
+    in its language; never the shared record's address, which another employer may have typed."""
     if not application.declared_email:
         return None
     return Recipient(application.declared_email, language_for(application.declared_locale))
+
+
+def own_recipient(application: Application) -> Recipient | None:
+    """Where the person's own mail goes (notices, disclosed grounds, the file link): only the address the
+    person typed or confirmed on the consent page, in the declared language; never one an employer declared.
+    None without one: the notice then goes by post."""
+    address = confirmed_address(application.id)
+    return Recipient(address, language_for(application.declared_locale)) if address else None

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from flask import current_app
 
 from screening.actors import Actor
 from screening.applications.models import Application
@@ -25,6 +26,7 @@ from screening.config import DeadlinesConfig
 from screening.decisions.models import Decision
 from screening.decisions.operations import Letter, record_decision
 from screening.notifications.operations import app_link
+from screening.person_link.operations import close_request, open_request, request_for
 from screening.webhooks.events import Notice, emit
 from workflows.application import ADVICE_EVENTS, APPEAL_RULING, APPEAL_WINDOW, REVIEW_DUE
 from workflows.deadlines import appeal_deadline
@@ -51,10 +53,16 @@ class Step:
     letter: Letter | None = None
 
 
+def on_submit(step: Step) -> None:
+    """Consent is asked: the request for consent, with the short code of the letter, is opened."""
+    open_request(current_app.config["SECRET_KEY"], step.application.id, step.now)
+
+
 def on_consent(step: Step) -> None:
     """Screened once: a person who still holds a valid clearance is covered by it from their consent on (the
     employer learns it only now). Otherwise the file reaches the authority; the advice is due ``REVIEW_DUE``
     days later."""
+    _close_request(step)
     if step.target == "covered":
         clearance = covering_clearance(step.application.person_id, step.today)
         assert clearance is not None  # the guard said so in this transaction
@@ -62,6 +70,17 @@ def on_consent(step: Step) -> None:
         return
     step.application.submitted_at = step.now
     step.application.due_on = step.today + relativedelta(days=REVIEW_DUE.days(step.deadlines))
+
+
+def on_refuse(step: Step) -> None:
+    _close_request(step)
+
+
+def _close_request(step: Step) -> None:
+    """Answered: the consent link and the short code stop (a file submitted before requests were kept has none)."""
+    request = request_for(step.application.id)
+    if request is not None:
+        close_request(request, step.now)
 
 
 def on_request_info(step: Step) -> None:
@@ -152,7 +171,9 @@ def _grant_clearance(step: Step) -> date:
 
 #: The side effects of each event, keyed by event.
 EFFECTS: dict[str, Callable[[Step], None]] = {
+    "submit": on_submit,
     "consent": on_consent,
+    "refuse": on_refuse,
     "request_info": on_request_info,
     "provide_info": on_provide_info,
     **dict.fromkeys(ADVICE_EVENTS, on_advise),
@@ -163,7 +184,7 @@ EFFECTS: dict[str, Callable[[Step], None]] = {
     "withdraw": on_withdraw,
 }
 #: Events that change nothing but the state (their audit entry and mail are written for every event).
-NO_EFFECT = frozenset({"submit", "refuse", "expire_consent", "start_review", "close_appeal_window", "withdraw_consent"})
+NO_EFFECT = frozenset({"expire_consent", "start_review", "close_appeal_window", "withdraw_consent"})
 
 
 def apply_effects(step: Step) -> None:

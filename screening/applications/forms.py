@@ -165,6 +165,11 @@ class ConsentFormUpload(Form):
     """The requester's alternative to the person's link: the scan of a consent form signed on paper."""
 
     version = HiddenField(validators=[DataRequired()])
+    form_code = StringField(
+        _l("Form code"),
+        validators=[DataRequired(_l("Type the form code printed under the signature.")), Length(max=20)],
+        description=_l("Printed under the signature on the consent letter, like F2-7KQ4M2"),
+    )
     document = FileField(
         _l("Scan of the signed consent form (PDF, JPEG or PNG)"),
         validators=[FileRequired(_l("Choose the file of the signed consent form."))],

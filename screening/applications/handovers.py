@@ -25,7 +25,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from screening.actors import Actor
-from screening.applications.declaration import person_recipient
+from screening.applications.declaration import own_recipient
 from screening.applications.models import Application, InfoAttachment
 from screening.audit.models import AuditEntry
 from screening.catalogue.models import CriticalFunction
@@ -39,14 +39,21 @@ from screening.notifications.operations import (
     officer_recipients,
     user_recipients,
 )
-from screening.person_link.tokens import make_link_token
+from screening.person_link.tokens import make_file_token, make_link_token
 
 
 def person_link(application: Application, asked_at: datetime | None = None) -> str:
-    """The person's link, absolute, built without a request (also from jobs); made for the request for
-    consent of ``asked_at`` (by default the file's last change)."""
+    """The consent link, absolute, built without a request (also from jobs); made for the request for consent
+    of ``asked_at`` (by default the file's last change). It opens only the consent page, while that is open."""
     asked_at = asked_at or application.state_changed_at
     token = make_link_token(current_app.config["SECRET_KEY"], application.id, application.person_id, asked_at)
+    return app_link("person.consent", token=token)
+
+
+def file_link(application: Application) -> str:
+    """The person's own file link: only ever sent to the address the person gave on the consent page
+    (:func:`~screening.person_link.operations.confirmed_address`), never to one an employer declared."""
+    token = make_file_token(current_app.config["SECRET_KEY"], application.id, application.person_id)
     return app_link("person.file", token=token)
 
 
@@ -133,10 +140,10 @@ def tell_lodge_appeal(application: Application, actor: Actor, now: datetime) -> 
     """The employer learns the advice is not final yet; the person that their appeal is on the file."""
     against = "missing" if application.state == "appealed_no_advice" else "negative"
     written = _to(_requesters(application), application, "appeal_lodged", {"against": against}, now)
-    recipient = person_recipient(application)
+    recipient = own_recipient(application)  # the person's own address, never the one an employer declared
     if recipient is not None:
         extra = {
-            "given_names": application.declared_given_names, "person_link": person_link(application),
+            "given_names": application.declared_given_names, "person_link": file_link(application),
             "against": against,
         }  # fmt: skip
         written += _to([recipient], application, "appeal_recorded", extra, now)

@@ -1,8 +1,9 @@
 """What the person and the employer are told, written to the outbox in the transaction of the change.
 
-- On submit the person is asked for consent by e-mail, in their language, with their signed link (without an
-  address the requester prints the letter instead).
-- On an advice the person gets a notice: the outcome; for a negative advice the grounds the officer decided
+- On submit the person is asked for consent by e-mail, in their language, with the consent link, which opens
+  only the consent page (without an address the requester prints the letter instead).
+- On an advice the person gets a notice, only at the address the person gave on the consent page, with the
+  link to their own file: the outcome; for a negative advice the grounds the officer decided
   may be disclosed, the appeal deadline (Belgian working-day rule) and how to appeal.
 - The employer is told the outcome only: positive (and until when) or negative, never any grounds.
 """
@@ -14,8 +15,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from screening.actors import Actor
-from screening.applications.declaration import person_recipient
-from screening.applications.handovers import HANDOVERS, person_link
+from screening.applications.declaration import own_recipient, person_recipient
+from screening.applications.handovers import HANDOVERS, file_link, person_link
 from screening.applications.models import Application
 from screening.catalogue.models import CriticalFunction
 from screening.clearances.models import Clearance
@@ -97,10 +98,12 @@ def tell_advice(application: Application, outcome: str, now: datetime) -> int:
     mails = []
     told = advice_told(application)
     valid_until = told.valid_until.isoformat() if outcome == "positive" and told.valid_until else ""
-    recipient = person_recipient(application)
+    # The notice carries the disclosed grounds and the file link: only to the address the person gave on the
+    # consent page, never to one an employer declared (without one, the authority sends it by post).
+    recipient = own_recipient(application)
     if recipient is not None:
         language = recipient.language
-        link = person_link(application, application.state_changed_at)
+        link = file_link(application)
         context = _base(application, language) | {
             "given_names": application.declared_given_names,
             "outcome": outcome,

@@ -11,6 +11,7 @@ retention purge and the erasure tool delete it with the file's other personal da
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import datetime
 
 from screening.actors import Actor
@@ -20,9 +21,15 @@ from screening.clock import utcnow
 from screening.config import DeadlinesConfig
 from screening.db import db
 from screening.errors import InvalidInput, NotAllowed
+from screening.person_link.tokens import form_code as printed_form_code
 from screening.uploads import MAX_BYTES, sniff
 
-__all__ = ["MAX_BYTES", "record_paper_consent", "sniff"]
+__all__ = ["MAX_BYTES", "PAPER_FORM_VERSION", "record_paper_consent", "sniff"]
+
+#: The version of the printed form (the letter's signature block). Its code on the paper, with a check of the
+#: file and its request for consent (:func:`~screening.person_link.tokens.form_code`), must be typed in at
+#: upload: a form of another file, of an earlier request or of an older version is refused.
+PAPER_FORM_VERSION = 2
 
 
 def record_paper_consent(
@@ -32,9 +39,14 @@ def record_paper_consent(
     deadlines: DeadlinesConfig,
     *,
     expected_version: int,
+    form_code: str,
+    secret_key: str,
     now: datetime | None = None,
 ) -> ConsentDocument:
-    """Store the signed form and record the consent it gives; nothing is stored if either fails."""
+    """Store the signed form and record the consent it gives; nothing is stored if either fails.
+
+    Strict: ``expected_version`` is the file as the user saw it, and ``form_code`` the code printed on the
+    signed form, which must be that of this file's current request for consent and form version."""
     if actor.role != "requester":
         raise NotAllowed("Only the employer's screening manager records a paper consent form.")
     if not content:
@@ -44,6 +56,14 @@ def record_paper_consent(
     media_type = sniff(content)
     if media_type is None:
         raise InvalidInput("Upload a PDF, JPEG or PNG scan of the signed form.", field="document")
+    expected = printed_form_code(secret_key, application.id, application.state_changed_at, PAPER_FORM_VERSION)
+    typed = "".join(char for char in form_code.upper() if char.isalnum())
+    if not hmac.compare_digest(typed.encode(), expected.replace("-", "").encode()):
+        raise InvalidInput(
+            "This is not the form code printed on this file's current consent letter. Print the letter again "
+            "and have it signed.",
+            field="form_code",
+        )
     now = now or utcnow()
     fire(
         application, "consent", actor, deadlines, reason="signed paper form", expected_version=expected_version,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, ngettext
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -28,7 +28,7 @@ from screening.decisions.views import confirm as confirm_decision
 from screening.errors import Conflict, DomainError
 from screening.extensions import settings, vault
 from screening.inputs import parse_id
-from screening.person_link.views import link_for
+from screening.person_link.views import letter_context, letter_language
 from screening.web import REASON_LABELS, done_flash
 from workflows.application import ADVICE_EVENTS, APPLICATION, DISCLOSING_EVENTS, QUEUE_STATES
 from workflows.roles import AUTHORITY_ROLES
@@ -201,11 +201,16 @@ def edit(application_id: int) -> str | Response | tuple[str, int]:
 @bp.route("/applications/<int:application_id>/letter")
 @roles("requester")
 def letter(application_id: int) -> str:
-    """A printable letter asking the person for consent: the fallback when e-mail does not reach them."""
+    """A printable letter asking the person for consent, in the person's language: the consent link as a QR
+    code and a short code, and the signature block of the paper form the upload step expects."""
     application = queries.get_application(current_user, application_id)
     if application.state != "awaiting_consent":
         abort(404)
-    return render_template("applications/letter.html", application=application, link=link_for(application))
+    language = letter_language(application)
+    with force_locale(language):
+        return render_template(
+            "applications/letter.html", application=application, language=language, **letter_context(application)
+        )
 
 
 def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
@@ -335,8 +340,9 @@ def consent_form(application_id: int) -> Response | tuple[str, int]:
         if version is None:  # strict: the upload answers the file as the user saw it
             raise Conflict("Someone else changed this application meanwhile. Review its current state and try again.")
         record_paper_consent(
-            application, _actor(), form.document.data.read(MAX_BYTES + 1),
-            settings().deadlines, expected_version=version,
+            application, _actor(), form.document.data.read(MAX_BYTES + 1), settings().deadlines,
+            expected_version=version, form_code=form.form_code.data or "",
+            secret_key=current_app.config["SECRET_KEY"],
         )  # fmt: skip
     except DomainError as error:
         db.session.rollback()

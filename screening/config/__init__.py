@@ -89,8 +89,13 @@ class SecurityConfig:
     second_factor_roles: tuple[str, ...] = ("officer", "admin", "auditor")
     #: The directory (AD, an IdP in front of it) enforces a second factor itself: its accounts enrol none here.
     directory_enforces_second_factor: bool = False
-    #: The person's link (consent, then the state of their file) stops working after this many days.
+    #: The person's own file link (mailed to the address the person gave) stops working after this many days.
     person_link_days: int = 90
+    #: The short code of the consent letter: failed codes per client address (an IPv6 /64) per window, then 429.
+    consent_code_attempts: int = 10
+    consent_code_window_minutes: int = 60
+    #: Failed codes from all addresses together per window before the code page pauses (QR and link still work).
+    consent_code_global_attempts: int = 1000
 
 
 @dataclass(frozen=True)

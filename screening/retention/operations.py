@@ -34,6 +34,7 @@ from screening.decisions.operations import erase_decision_texts
 from screening.jobs.models import JobRun
 from screening.notifications.models import OutboxMessage
 from screening.people.models import Person
+from screening.person_link.models import ConsentRequest
 from screening.reports.models import Report
 from screening.webhooks.operations import purge_webhooks
 
@@ -85,11 +86,10 @@ def erase_files(
             [{"file_id": f.id, "born": date(f.declared_date_of_birth.year, 1, 1)} for f in files],
         )
         erase_decision_texts(Decision.application_id.in_(ids))
-        db.session.execute(
-            delete(ConsentDocument)
-            .where(ConsentDocument.application_id.in_(ids))
-            .execution_options(synchronize_session=False)
-        )
+        for model in (ConsentDocument, ConsentRequest):  # the scan, and the address the person gave
+            db.session.execute(
+                delete(model).where(model.application_id.in_(ids)).execution_options(synchronize_session=False)
+            )
         db.session.execute(
             delete(InfoAttachment)
             .where(InfoAttachment.application_id.in_(ids))

@@ -118,6 +118,18 @@ def person_link(app: Any, application_id: int) -> str:
         return "/p/" + link_for(application).rsplit("/p/", 1)[1]
 
 
+def file_link(app: Any, application_id: int) -> str:
+    """The path of the person's own file link (mailed to the address the person gave on the consent page)."""
+    from screening.applications.models import Application
+    from screening.db import db
+    from screening.person_link.tokens import make_file_token
+    from tests.conftest import fresh
+
+    fresh()
+    application = db.session.get(Application, application_id)
+    return "/my/" + make_file_token(app.config["SECRET_KEY"], application.id, application.person_id)
+
+
 def choose_language(page: Any, label: str) -> None:
     """Switch language with the language bar, as a user does (the choice is kept for the session and user)."""
     page.get_by_role("button", name=label, exact=True).click()

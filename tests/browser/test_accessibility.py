@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.browser.conftest import choose_language, person_link, sign_in
+from tests.browser.conftest import choose_language, file_link, person_link, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -45,7 +45,8 @@ def _check(page: Any, base: str, paths: list[str], *, errors: tuple[str, ...] = 
         for path in paths:
             response = page.goto(base + path)
             assert (response.status >= 400) == (path in errors), f"{path} answered {response.status}"
-            problems += _problems(page, locale)
+            # the consent letter is printed in the person's language (nl here), whatever the interface's
+            problems += _problems(page, "nl" if path.endswith("/letter") else locale)
     return problems
 
 
@@ -181,11 +182,13 @@ def test_no_serious_violation_on_public_pages(app, factory, live_server, new_pag
     waiting = factory.application("awaiting_consent")
     negative = factory.application("negative")
     page = new_page(width=390, height=844)
-    errors = ("/p/not-a-valid-link", "/nowhere")
+    errors = ("/p/not-a-valid-link", "/nowhere", person_link(app, negative.id))  # a spent consent link: 410
     paths = [
         "/login",
         person_link(app, waiting.id),
-        person_link(app, negative.id),
+        file_link(app, negative.id),
+        "/c",
+        "/p/answered",
         "/verify",
         "/verify/NOT-A-CODE",
         *errors,

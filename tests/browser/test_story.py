@@ -54,7 +54,8 @@ def test_positive_story_to_the_certificate(app, factory, live_server, new_page):
     # The person opens the link on a phone and consents.
     person = new_page(width=390, height=844, locale="en-GB")
     person.goto(live_server + person_link(app, application_id))
-    person.get_by_role("heading", name="Your security verification").wait_for()
+    person.get_by_role("heading", name="Your consent is asked").wait_for()
+    assert person.get_by_label("Your e-mail address").input_value() == "anna@example.org"  # to confirm
     consent = person.get_by_role("button", name="I consent to the verification")
     box = consent.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, "consent button off screen"
@@ -96,6 +97,22 @@ def test_positive_story_to_the_certificate(app, factory, live_server, new_page):
     assert stored.clearance_id is not None
 
 
+def _mailed_file_link(application_id: int) -> str:
+    from sqlalchemy import select
+
+    from screening.db import db
+    from screening.notifications.models import OutboxMessage
+    from tests.conftest import fresh
+
+    fresh()
+    body = db.session.scalars(
+        select(OutboxMessage.body).where(
+            OutboxMessage.template == "person_file_link", OutboxMessage.idempotency_key.like(f"%:{application_id}:%")
+        )
+    ).one()
+    return re.search(r"https?://\S+(/my/\S+)", body).group(1)
+
+
 def test_negative_story_with_appeal(app, factory, live_server, new_page):
     org = factory.organisation(name="Rotterdam Stevedoring BV")
     requester = factory.user("requester", org)
@@ -127,8 +144,11 @@ def test_negative_story_with_appeal(app, factory, live_server, new_page):
     assert page.get_by_text(re.compile(r"in \d+ days")).first.is_visible()
     assert page.get_by_text("criminal organisation").count() == 0
 
-    # The person, with the same link, sees the negative advice and until when to appeal.
+    # The consent link is spent; the person, through the link to their own file (mailed to the address
+    # they confirmed on the consent page), sees the negative advice and until when to appeal.
     person.goto(link)
+    assert person.get_by_text("Negative").count() == 0 and person.get_by_text(waiting.reference).count() == 0
+    person.goto(live_server + _mailed_file_link(waiting.id))
     assert person.get_by_text(re.compile(r"You may appeal to the appeal body until")).is_visible()
 
     # The appeal is lodged and rejected: the advice becomes final.
@@ -190,14 +210,44 @@ def test_paper_consent_instead_of_the_link(app, factory, live_server, new_page):
     page.goto(f"{live_server}/applications/{waiting.id}")
     page.get_by_role("link", name="Record a signed paper consent form").click()
     upload = page.get_by_label("Scan of the signed consent form (PDF, JPEG or PNG)")
+    form_code = page.get_by_label("Form code")
 
     # A file that is not a scan is refused at the field, and nothing changes.
+    form_code.fill("F2-AAAAAA")
     upload.set_input_files({"name": "consent.pdf", "mimeType": "application/pdf", "buffer": b"just some text"})
     page.get_by_role("button", name="Record the consent").click()
     assert page.get_by_text("Upload a PDF, JPEG or PNG scan of the signed form.").is_visible()
     assert _stored(waiting.id).state == "awaiting_consent"
 
+    # A scan with a form code that is not this letter's (another file's, an older form) is refused too.
     upload.set_input_files({"name": "consent.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"})
+    page.get_by_role("button", name="Record the consent").click()
+    page.get_by_text("This is not the form code printed on this file's current consent letter").wait_for()
+    assert _stored(waiting.id).state == "awaiting_consent"
+
+    # The letter the person signed, as printed: the code under the signature is what the upload takes.
+    letter = new_page()
+    sign_in(letter, live_server, requester.username, PASSWORD)
+    letter.goto(f"{live_server}/applications/{waiting.id}/letter")
+    letter.emulate_media(media="print")
+    assert not letter.get_by_role("link", name="Back to the file").is_visible()  # no chrome on paper
+    assert letter.get_by_text("Handtekening", exact=True).is_visible()  # in the person's language (Dutch)
+    screenshot(letter, "consent-letter-print")
+    # its QR code, as a phone reads it from the paper, is the consent link
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(letter.locator(".qr").screenshot())))
+    assert decoded.text.startswith(app.extensions["screening.config"].app.base_url.rstrip("/") + "/p/")
+    payload = decoded.text.rsplit("/p/", 1)[1].split(".")[0]  # the signature carries the second it was made
+    assert payload == person_link(app, waiting.id).rsplit("/p/", 1)[1].split(".")[0]
+    printed = letter.locator("#form-code").inner_text()
+    page.get_by_label("Form code").fill(printed)
+    page.get_by_label("Scan of the signed consent form (PDF, JPEG or PNG)").set_input_files(
+        {"name": "consent.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}
+    )
     page.get_by_role("button", name="Record the consent").click()
     page.get_by_text("Consent recorded for application", exact=False).wait_for()
     assert page.get_by_text("Submitted").first.is_visible()

@@ -91,9 +91,14 @@ def test_consent_the_requester_recorded_from_paper_is_not_mailed_back_to_them(wo
     application = world.application("awaiting_consent", now=_now(), requester=requester)
     fresh()
     current = db.session.get(Application, application.id)
+    from screening.applications.paper import PAPER_FORM_VERSION
+    from screening.person_link.tokens import form_code
+
+    secret = world.app.config["SECRET_KEY"]
     record_paper_consent(
-        current, Actor.of(requester), b"%PDF-1.4 signed", settings().deadlines, expected_version=current.version
-    )
+        current, Actor.of(requester), b"%PDF-1.4 signed", settings().deadlines, expected_version=current.version,
+        form_code=form_code(secret, current.id, current.state_changed_at, PAPER_FORM_VERSION), secret_key=secret,
+    )  # fmt: skip
     db.session.commit()
     _deliver(world)
     assert _state(application.id) == "submitted"
@@ -112,7 +117,7 @@ def test_an_appeal_is_told_to_the_employer_without_grounds_and_to_the_person(wor
     assert "text for advise_negative" not in employer.get_content()  # the factory's grounds
     (worker,) = smtp.to("worker@mail.example")
     assert subject(worker) == f"Uw beroep is geregistreerd ({application.reference})"
-    assert "/p/" in worker.get_content()  # the person's own link
+    assert "/my/" in worker.get_content()  # the person's own file link
 
 
 def test_a_positive_advice_with_warning_reaches_the_employer_as_positive(world: World, smtp: SMTPServer):
@@ -144,7 +149,7 @@ def test_the_negative_advice_notice_names_the_appeal_body_and_links_the_pdf(worl
     assert "Beroepsorgaan inzake veiligheidsmachtigingen, -attesten en -adviezen" in body
     assert "Leuvenseweg 48 bus 5" in body
     link = next(word for word in body.split() if word.endswith("/notice.pdf"))
-    path = "/p/" + link.split("/p/", 1)[1]
+    path = "/my/" + link.split("/my/", 1)[1]
     pdf = world.app.test_client().get(path)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
 

@@ -18,12 +18,12 @@ from tests.conftest import fresh
 
 
 def _link(app: Any, application: Any) -> str:
-    from screening.person_link.tokens import make_link_token
+    """The person's own file link (the notice is never behind the consent link)."""
+    from screening.person_link.tokens import make_file_token
 
     fresh()
     current = db.session.get(Application, application.id)
-    token = make_link_token(app.config["SECRET_KEY"], current.id, current.person_id, current.state_changed_at)
-    return f"/p/{token}"
+    return f"/my/{make_file_token(app.config['SECRET_KEY'], current.id, current.person_id)}"
 
 
 def _text(pdf: bytes) -> str:
@@ -93,12 +93,15 @@ def test_a_forged_or_foreign_link_gets_no_notice(app, factory):
     assert client.get(link[:-3] + "xyz/notice.pdf").status_code == 404
     token = link.rsplit("/", 1)[1]
     # a token signed for another file's person does not open this one
-    from screening.person_link.tokens import make_link_token
+    from screening.person_link.tokens import make_file_token, make_link_token
 
     fresh()
-    mixed = make_link_token(app.config["SECRET_KEY"], application.id, other.person_id, other.state_changed_at)
-    assert client.get(f"/p/{mixed}/notice.pdf").status_code == 404
-    assert client.get(f"/p/{token}%00/notice.pdf").status_code in (400, 404, 410)
+    mixed = make_file_token(app.config["SECRET_KEY"], application.id, other.person_id)
+    assert client.get(f"/my/{mixed}/notice.pdf").status_code == 404
+    assert client.get(f"/my/{token}%00/notice.pdf").status_code in (400, 404, 410)
+    consent = make_link_token(app.config["SECRET_KEY"], application.id, application.person_id, other.state_changed_at)
+    assert client.get(f"/my/{consent}/notice.pdf").status_code == 404  # the consent link is no file link
+    assert client.get(f"/p/{consent}/notice.pdf").status_code in (404, 405)
 
 
 @pytest.mark.parametrize(("state", "title"), [("positive", "Positief veiligheidsadvies"), ("appealed", "beroep")])

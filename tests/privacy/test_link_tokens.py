@@ -1,5 +1,6 @@
-"""The consent link of the mail: it works once for its purpose, expires after security.person_link_days,
-cannot be forged (another key, another purpose's salt, edited payload) nor used for another file."""
+"""The consent link of the mail: it works once for its purpose (then shows nothing of the file), expires with
+the consent period, cannot be forged (another key, another purpose's salt, edited payload) nor used for
+another file."""
 
 from __future__ import annotations
 
@@ -41,21 +42,22 @@ def test_the_mailed_link_works_once(as_role, factory, app):
     person = app.test_client()
     assert _consent(person, link).status_code == 302
     replay = _consent(person, link)
-    assert replay.status_code == 409 and "no longer possible" in replay.text
+    assert replay.status_code == 410 and "already been used" in replay.text
     fresh()
     consents = db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "consent"))
     assert consents == 1
     assert db.session.get(Application, application_id).state == "submitted"
-    assert person.get(link).status_code == 200  # still shows the state of the file
+    gone = person.get(link)  # the state of the file is for the person's own link only
+    assert gone.status_code == 410 and db.session.get(Application, application_id).reference not in gone.text
 
 
 def test_the_mailed_link_expires(as_role, factory, app):
     client, _ = as_role("requester")
     application_id, link = _mailed_link(client, factory)
-    days = app.extensions["screening.config"].security.person_link_days
-    with time_machine.travel(datetime.now(UTC) + timedelta(days=days, hours=1), tick=False):
+    days = app.extensions["screening.config"].deadlines.consent_expiry_days
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=days + 1, hours=1), tick=False):
         response = _consent(app.test_client(), link)
-    assert response.status_code == 410 and "This link has expired." in response.text
+    assert response.status_code == 410 and "no longer valid" in response.text
     fresh()
     assert db.session.get(Application, application_id).state == "awaiting_consent"
 

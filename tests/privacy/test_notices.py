@@ -115,8 +115,7 @@ def test_the_persons_page_shows_the_disclosable_grounds_only(as_role, factory, a
         act(officer_client, application.id, "advise_negative", reason=GROUNDS, disclosed=DISCLOSED).status_code == 302
     )
     (notice,) = _outbox("advice_notice")
-    # the person's page, not the notice PDF linked above it
-    link = next(path for path in re.findall(r"https?://[^/\s]+(/p/\S+)", notice.body) if not path.endswith(".pdf"))
+    link = re.search(r"https?://\S+(/my/[A-Za-z0-9_.\-]+)\s", notice.body).group(1)  # the person's own file link
     page = app.test_client().get(link)
     assert page.status_code == 200
     assert DISCLOSED in page.text and GROUNDS not in page.text

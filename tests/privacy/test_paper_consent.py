@@ -5,6 +5,7 @@ transition in the workflow and the audit trail with the requester as actor."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -22,15 +23,24 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 
 
-def _upload(client, application_id: int, content: bytes, name: str):
+def printed_form_code(client, application_id: int) -> str:
+    """The form code in the signature block of the letter the person signed."""
+    letter = client.get(f"/applications/{application_id}/letter").text
+    return re.search(r'id="form-code">([^<]+)<', letter).group(1)
+
+
+def _upload(client, application_id: int, content: bytes, name: str, form_code: str | None = None, **fields: str):
     path = f"/applications/{application_id}/consent-form"
+    code = form_code if form_code is not None else printed_form_code(client, application_id)
     page = client.get(path)
     assert page.status_code == 200
     version = page.text.split('id="version"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
     data = {
         "csrf_token": csrf_token(page.text),
         "version": version,
+        "form_code": code,
         "document": FileStorage(io.BytesIO(content), filename=name),
+        **fields,
     }
     boundary, body = encode_multipart(data)  # in memory: the test client would spool a big body to a file
     return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
@@ -106,3 +116,45 @@ def test_the_form_is_erased_with_the_file(factory, as_role):
     purge_due(utcnow() + timedelta(days=400), settings().retention)
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(ConsentDocument)) == 0
+
+
+def _nothing_recorded(application_id: int) -> None:
+    assert _state(application_id) == "awaiting_consent"
+    assert db.session.scalar(select(func.count()).select_from(ConsentDocument)) == 0
+    assert db.session.scalar(select(func.count()).where(AuditEntry.action == "consent")) == 0
+
+
+def test_the_form_code_must_be_this_files_current_one(as_role, factory):
+    client, requester = as_role("requester")
+    application = factory.application("awaiting_consent", requester=requester)
+    other = factory.application("awaiting_consent", requester=requester)
+    own = printed_form_code(client, application.id)
+    older_version = "F1-" + own.split("-", 1)[1]
+    for code in (printed_form_code(client, other.id), older_version, "", "F2-\x00\x00", "9" * 20):
+        response = _upload(client, application.id, PDF, "scan.pdf", form_code=code)
+        assert response.status_code == 422, code
+        assert "is-invalid" in response.text
+        _nothing_recorded(application.id)
+    # typed as people type it: lower case, without the hyphen
+    assert _upload(client, application.id, PDF, "scan.pdf", form_code=own.lower().replace("-", "")).status_code == 302
+    assert _state(application.id) == "submitted"
+
+
+def test_the_version_check_is_strict(as_role, factory):
+    client, requester = as_role("requester")
+    application = factory.application("awaiting_consent", requester=requester)
+    for version in ("", "x", "99999999999999999999", str(application.version + 5)):
+        response = _upload(client, application.id, PDF, "scan.pdf", version=version)
+        assert response.status_code in (409, 422), version
+        _nothing_recorded(application.id)
+
+
+def test_a_covered_person_signs_on_paper(as_role, factory):
+    cleared = factory.person_details()
+    factory.application("positive", person=cleared)
+    client, requester = as_role("requester")
+    application = factory.application("awaiting_consent", requester=requester, person=cleared)
+    response = _upload(client, application.id, PDF, "scan.pdf")
+    assert response.status_code == 302
+    assert _state(application.id) == "covered"
+    assert "no new screening is needed" in client.get(response.headers["Location"]).text

@@ -35,11 +35,14 @@ def _neutral(text: str, application: Application) -> str:
     ):
         text = text.replace(value, mark)
     text = re.sub(r"/p/[A-Za-z0-9_.\-]+", "/p/TOKEN", text)
+    text = re.sub(r'<path fill="#000" d="[^"]+"', "QR", text)  # the consent link's QR code
+    text = re.sub(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}\b|\bF\d-[0-9A-Z]{6}\b", "CODE", text)  # short code, form code
     text = re.sub(r'name="csrf_token"[^>]*value="[^"]+"|value="[^"]+"[^>]*name="[^"]*csrf_token"', "CSRF", text)
     text = re.sub(r'(id|name)="[a-z_]+-csrf_token"[^>]*>', "CSRF>", text)
     text = re.sub(rf"/applications/{application.id}\b", "/applications/ID", text)
     text = re.sub(r"\b\d{2}\.\d{2}\.\d{2}-[\d.*]+", "NRN", text)  # the masked national register number
-    return re.sub(r"\b\d{1,2} [A-Z][a-z]{2} 19\d\d\b|\b19\d\d-\d{2}-\d{2}\b", "BORN", text)
+    born = r"\b[A-Z][a-z]{2} \d{1,2}, 19\d\d\b|\b\d{1,2} [A-Za-zéû]{3,9}\.? 19\d\d\b|\b19\d\d-\d{2}-\d{2}\b"
+    return re.sub(born, "BORN", text)  # the date of birth, in English or in the letter's language
 
 
 def _files(factory, requester):

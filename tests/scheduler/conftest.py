@@ -25,7 +25,7 @@ from screening.db import db
 from screening.extensions import settings
 from screening.notifications.models import OutboxMessage
 from screening.organisations.models import Organisation
-from tests.conftest import REQUESTER_EVENTS, Factory, data_context, forget_transition_mail, fresh
+from tests.conftest import REQUESTER_EVENTS, Factory, data_context, forget_transition_mail, fresh, person_gives_address
 
 #: A Monday morning in Brussels (09:00 UTC is 10:00 local), far from any midnight.
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -164,6 +164,7 @@ class World:
         current = db.session.get(Application, application.id)
         if event_name == "consent":  # the person answers (an employer only with the signed form)
             actor = Actor.person(current.person_id)
+            person_gives_address(current)
         elif event_name in REQUESTER_EVENTS:
             actor = Actor.of(db.session.get(User, current.created_by_id))
         else:

@@ -1,6 +1,7 @@
-"""The person's notice as a PDF, downloaded through their signed link, always in the person's language (not
-the browser's, nor the officer's): the advice, the grounds that may be disclosed, and for a negative advice
-the appeal deadline, the appeal body's address and the form an appeal takes (``[appeal]`` settings).
+"""The person's notice as a PDF, downloaded through the person's own file link (never the consent link),
+always in the person's language (not the browser's, nor the officer's): the advice, the grounds that may be
+disclosed, and for a negative advice the appeal deadline, the appeal body's address and the form an appeal
+takes (``[appeal]`` settings).
 
 Kept apart from the link's other pages (:mod:`screening.person_link.views`), which it only borrows the
 link check from.
@@ -22,9 +23,9 @@ from screening.config import AppealConfig
 from screening.extensions import settings
 from screening.notifications.operations import language_for, mail_date
 from screening.person_link.tokens import LinkError
-from screening.person_link.views import _invalid, _load
+from screening.person_link.views import _own, _used
 
-bp = Blueprint("person_notice", __name__, url_prefix="/p")
+bp = Blueprint("person_notice", __name__, url_prefix="/my")
 
 #: The states in which the file has an advice the person can be notified of.
 NOTICE_STATES = frozenset({"positive", "negative", "appealed", "final_negative"})
@@ -148,9 +149,9 @@ def _helpers() -> dict[str, object]:
 @public
 def notice(token: str) -> Response | tuple[str, int]:
     try:
-        application, _asked_at = _load(token)
+        application = _own(token)
     except LinkError as error:
-        return _invalid(error)
+        return _used(error)
     if application.state not in NOTICE_STATES or application.erased_at is not None:
         abort(404)
     language = language_for(application.declared_locale)
