@@ -84,11 +84,13 @@ def _person(application: Application) -> dict[str, Any]:
     }
 
 
-def _holder(person: Any) -> dict[str, Any]:
+def _holder(person: Any, declared: clearance_queries.Holder | None) -> dict[str, Any]:
+    """The holder as the token's organisation declared them (never the authority's shared record, which may
+    hold another employer's words); the identifier's mask and nationality come with the identity."""
     return {
-        "given_names": person.given_names,
-        "family_name": person.family_name,
-        "date_of_birth": person.date_of_birth,
+        "given_names": declared.given_names if declared else person.given_names,
+        "family_name": declared.family_name if declared else person.family_name,
+        "date_of_birth": declared.date_of_birth if declared else person.date_of_birth,
         "nationality": person.nationality,
         "national_number_masked": person.national_number_masked,
     }
@@ -143,7 +145,13 @@ def _answer(application_id: int, status: int = 200) -> tuple[dict[str, Any], int
     return _application(application, api_user()), status, headers
 
 
-def _clearance(clearance: Clearance) -> dict[str, Any]:
+def _clearances(clearances: list[Clearance]) -> list[dict[str, Any]]:
+    """Each clearance with its holder as the token's organisation declared them (one query for the page)."""
+    declared = clearance_queries.holders_for(api_user(), clearances)  # type: ignore[arg-type]
+    return [_clearance(c, declared.get(c.id)) for c in clearances]
+
+
+def _clearance(clearance: Clearance, declared: clearance_queries.Holder | None) -> dict[str, Any]:
     person = clearance.person
     return {
         "id": clearance.id,
@@ -153,7 +161,7 @@ def _clearance(clearance: Clearance) -> dict[str, Any]:
         "advice": employer_advice(clearance.advice_type),
         "valid_from": clearance.valid_from,
         "valid_until": clearance.valid_until,
-        "holder": _holder(person),
+        "holder": _holder(person, declared),
     }
 
 
@@ -354,7 +362,7 @@ def answer(application_id: int) -> Any:
 def clearances(page: int, state: str | None = None) -> dict[str, Any]:
     """The clearances your organisation relies on, the first to end first."""
     found = clearance_queries.list_clearances(api_user(), page=page, per_page=settings().app.page_size, state=state)  # type: ignore[arg-type]
-    return {"items": [_clearance(c) for c in found.items], "page": found.page, "has_next": found.has_next}
+    return {"items": _clearances(list(found.items)), "page": found.page, "has_next": found.has_next}
 
 
 @bp.route(f"/clearances/<{ID}:clearance_id>", methods=["GET"])
@@ -363,7 +371,7 @@ def clearances(page: int, state: str | None = None) -> dict[str, Any]:
 @bp.doc(operationId="getClearance", security=[{"bearer": []}])
 def clearance(clearance_id: int) -> dict[str, Any]:
     """One clearance your organisation relies on."""
-    return _clearance(clearance_queries.get_clearance(api_user(), clearance_id))  # type: ignore[arg-type]
+    return _clearances([clearance_queries.get_clearance(api_user(), clearance_id)])[0]  # type: ignore[arg-type]
 
 
 @bp.route(f"/clearances/<{ID}:clearance_id>/certificate", methods=["POST"])

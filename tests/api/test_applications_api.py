@@ -268,3 +268,34 @@ def test_the_create_schema_lists_the_forms_fields(app):
         assert set(ApplicationCreate().fields) == {name for name in form._fields if name != "csrf_token"} | {
             "external_id"
         }
+
+
+def test_a_clearance_names_its_holder_as_this_employer_declared_them(api, factory):
+    """Employer A's file cleared the person; employer B declared the same number with other names and the
+    person consented to B relying on the clearance: B's API names the holder as B typed them, never A's words."""
+    from datetime import date
+
+    from screening.actors import Actor
+    from screening.applications import operations
+    from screening.extensions import settings
+    from screening.people.identifiers import make_national_number
+
+    born = date(1979, 4, 12)
+    number = make_national_number(born, 218)
+    a_details = factory.person_details(
+        given_names="Annelies", family_name="Vandenbroucke", date_of_birth=born, national_number=number
+    )
+    factory.application("positive", requester=factory.user("requester", factory.organisation()), person=a_details)
+    client, requester = api()
+    b_details = factory.person_details(
+        given_names="Xavier", family_name="Probe", date_of_birth=born, national_number=number
+    )
+    second = factory.application("awaiting_consent", requester=requester, person=b_details)
+    operations.fire(second, "consent", Actor.person(second.person_id), settings().deadlines)
+    db.session.commit()
+    assert second.state == "covered"
+    listed = client.get("/api/v1/clearances").json["items"]
+    one = client.get(f"/api/v1/clearances/{second.clearance_id}")
+    for holder in (listed[0]["holder"], one.json["holder"]):
+        assert (holder["given_names"], holder["family_name"]) == ("Xavier", "Probe")
+    assert "Annelies" not in one.text and "Vandenbroucke" not in client.get("/api/v1/clearances").text

@@ -71,7 +71,11 @@ def test_positive_story_to_the_certificate(app, factory, live_server, new_page):
     officer_page.get_by_role("link", name=re.compile(r"SCR-\d{4}-\d{6}")).first.click()
     officer_page.get_by_role("button", name="Start review").click()
     officer_page.get_by_text("Review of application", exact=False).wait_for()
-    officer_page.get_by_role("button", name="Positive advice", exact=True).click()
+    # The advice is a review step: choose the outcome, check what each party will receive, confirm.
+    officer_page.get_by_role("link", name="Record the advice").click()
+    officer_page.get_by_label("Positive advice", exact=True).check()
+    officer_page.get_by_role("button", name="Continue").click()
+    officer_page.get_by_role("button", name="Confirm: Positive advice").click()
     officer_page.get_by_text("Positive advice recorded for application", exact=False).wait_for()
     screenshot(officer_page, "application-detail")
 
@@ -113,7 +117,9 @@ def _mailed_file_link(application_id: int) -> str:
     return re.search(r"https?://\S+(/my/\S+)", body).group(1)
 
 
-def test_negative_story_with_appeal(app, factory, live_server, new_page):
+def test_negative_story_with_appeal(app, factory, live_server, new_page, tmp_path):
+    letter = tmp_path / "appeal-letter.pdf"
+    letter.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")
     org = factory.organisation(name="Rotterdam Stevedoring BV")
     requester = factory.user("requester", org)
     hr = factory.user("hr", org)
@@ -130,8 +136,11 @@ def test_negative_story_with_appeal(app, factory, live_server, new_page):
     sign_in(officer_page, live_server, officer.username, PASSWORD)
     officer_page.goto(f"{live_server}/applications/{waiting.id}")
     officer_page.get_by_role("button", name="Start review").click()
-    officer_page.locator("#advise_negative-reason").fill("Links with a criminal organisation (PV 2026/123).")
-    officer_page.get_by_role("button", name="Negative advice", exact=True).click()
+    officer_page.get_by_role("link", name="Record the advice").click()
+    officer_page.get_by_label("Negative advice", exact=True).check()
+    officer_page.get_by_label("Grounds (authority only)").fill("Links with a criminal organisation (PV 2026/123).")
+    officer_page.get_by_role("button", name="Continue").click()
+    officer_page.get_by_role("button", name="Confirm: Negative advice").click()
     officer_page.get_by_text("Negative advice recorded for application", exact=False).wait_for()
     assert officer_page.get_by_text("Links with a criminal organisation").first.is_visible()
 
@@ -153,10 +162,16 @@ def test_negative_story_with_appeal(app, factory, live_server, new_page):
 
     # The appeal is lodged and rejected: the advice becomes final.
     officer_page.reload()
-    officer_page.get_by_role("button", name="Record appeal").click()
+    officer_page.get_by_role("link", name="Record appeal").click()
+    officer_page.get_by_label("Date the appeal was lodged").fill(date.today().isoformat())
+    officer_page.get_by_label("Appeal letter (PDF, JPEG or PNG)").set_input_files(str(letter))
+    officer_page.get_by_role("button", name="Continue").click()
+    officer_page.get_by_role("button", name="Confirm: Record appeal").click()
     officer_page.get_by_text("Appeal recorded for application", exact=False).wait_for()
-    officer_page.locator("#appeal_rejected-reason").fill("The appeal body confirmed the advice.")
-    officer_page.get_by_role("button", name="Appeal rejected").click()
+    officer_page.get_by_role("link", name="Appeal rejected").click()
+    officer_page.get_by_label("Grounds of the ruling (authority only)").fill("The appeal body confirmed the advice.")
+    officer_page.get_by_role("button", name="Continue").click()
+    officer_page.get_by_role("button", name="Confirm: Appeal rejected").click()
     officer_page.get_by_text("Appeal rejected for application", exact=False).wait_for()
     assert officer_page.get_by_text("Final negative advice").first.is_visible()
 
