@@ -117,8 +117,16 @@ def test_the_file_link_goes_only_to_the_address_the_person_gave(app, factory):
     _advise_negative(application.id)
     notice = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "advice_notice")).one()
     assert notice.recipient == "mine@private.example" and DISCLOSED in notice.body and "/my/" in notice.body
+    reads = select(func.count()).where(AuditEntry.action == "read_disclosed_grounds", AuditEntry.role == "person")
+    before = db.session.scalar(reads)
     page = app.test_client().get(file_link)
     assert DISCLOSED in page.text and GROUNDS not in page.text and "Withdraw my consent" not in page.text
+    # the person's own read of the grounds disclosed to them is on the trail too (every read, whoever reads)
+    fresh()
+    assert before == 0 and db.session.scalar(reads) == 1
+    assert app.test_client().get(f"{file_link}/notice.pdf").status_code == 200
+    fresh()
+    assert db.session.scalar(select(func.count()).where(AuditEntry.action == "download_notice")) == 1
 
 
 def test_without_an_address_no_file_link_and_no_notice_by_mail(app, factory):

@@ -135,6 +135,8 @@ ACTIONS = (
     Event("edit", N_("Draft edited")),
     Event("read_grounds", N_("Grounds read")),
     Event("read_appeal_letter", N_("Appeal letter read")),
+    Event("read_disclosed_grounds", N_("Disclosed grounds read by the person")),
+    Event("download_notice", N_("Notice downloaded by the person")),
 )
 
 #: The states of a lodged appeal: against a negative advice, or against no advice in the legal term.

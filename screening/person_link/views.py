@@ -24,6 +24,7 @@ from screening.actors import Actor
 from screening.applications import operations
 from screening.applications.models import Application
 from screening.applications.paper import PAPER_FORM_VERSION
+from screening.audit.operations import record_read
 from screening.auth.access import public
 from screening.certificates.document.qr import qr_matrix
 from screening.clock import local_date, today, utcnow
@@ -268,6 +269,18 @@ def _own(token: str) -> Application:
     return application
 
 
+#: The states in which the person's page (and notice) shows the grounds that may be disclosed to them.
+GROUNDS_STATES = frozenset({"negative", "appealed", "final_negative"})
+
+
+def record_grounds_read(application: Application, action: str) -> None:
+    """Every read of grounds is on the trail, the person's own included (ASVS V7): who (the person, by the
+    address they came from), which file, when; written at the request's end like every audited read."""
+    if application.state in GROUNDS_STATES:
+        actor = Actor.person(application.person_id, request.remote_addr)
+        record_read(actor, action, "application", application.id, organisation_id=application.organisation_id)
+
+
 def _file_page(application: Application, token: str, status: int = 200) -> tuple[str, int]:
     allowed = operations.available_events(application, "person", today(), settings().deadlines)
     events = tuple(e for e in allowed if e == "withdraw_consent")
@@ -282,6 +295,7 @@ def file(token: str) -> tuple[str, int]:
         application = _own(token)
     except LinkError as error:
         return _used(error)
+    record_grounds_read(application, "read_disclosed_grounds")
     return _file_page(application, token)
 
 

@@ -23,7 +23,7 @@ from screening.config import AppealConfig
 from screening.extensions import settings
 from screening.notifications.operations import language_for, mail_date
 from screening.person_link.tokens import LinkError
-from screening.person_link.views import _own, _used
+from screening.person_link.views import _own, _used, record_grounds_read
 
 bp = Blueprint("person_notice", __name__, url_prefix="/my")
 
@@ -154,6 +154,7 @@ def notice(token: str) -> Response | tuple[str, int]:
         return _used(error)
     if application.state not in NOTICE_STATES or application.erased_at is not None:
         abort(404)
+    record_grounds_read(application, "download_notice")
     language = language_for(application.declared_locale)
     with force_locale(language):
         document = notice_document(application)
