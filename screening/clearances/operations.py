@@ -166,6 +166,7 @@ def fire_clearance(
     if event == "revocation_appeal_upheld":
         lock_person(clearance.person_id)  # the clearance covers again: one covering clearance at a time
     details = _Details(disclosed_grounds, lodged_on, letter)
+    covered_before = clearance.state in COVERING_STATES
     _clearance_step(clearance, event, actor, reason, now, deadlines, details)
     try:
         db.session.flush()
@@ -175,7 +176,11 @@ def fire_clearance(
         if "uq_clearances_person_covering" not in str(error.orig) and "clearances.person_id" not in str(error.orig):
             raise
         raise Conflict("The person holds another valid clearance now: this one cannot cover them again.") from None
-    announce_ended([clearance], now)
+    covered_after = clearance.state in COVERING_STATES
+    if covered_before and not covered_after:
+        announce_ended([clearance], now)
+    elif covered_after and not covered_before:  # a revocation annulled on appeal
+        emit(clearance_notices("clearance.reinstated", [clearance]), now)
     return clearance
 
 

@@ -28,6 +28,7 @@ EVENT_TYPES = {
     "application.information_requested": N_("Information requested"),
     "clearance.expiring": N_("Clearance expiring"),
     "clearance.ended": N_("Clearance ended"),
+    "clearance.reinstated": N_("Clearance valid again (revocation annulled on appeal)"),
 }
 #: The event "Send a test event" sends; nobody subscribes to it.
 TEST_EVENT = "webhook.test"

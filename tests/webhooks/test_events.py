@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -63,6 +64,41 @@ def test_a_revocation_is_announced_as_ended(hook_app, factory, receiver):
     run(hook_app)
     assert _events(receiver) == [("clearance.ended", "revoked")]
     assert "facts" not in receiver.received[0].payload.__repr__()
+
+
+RULINGS = [("revocation_appeal_rejected", []), ("revocation_appeal_upheld", [("clearance.reinstated", "valid")])]
+
+
+@pytest.mark.parametrize(("ruling", "after"), RULINGS)
+def test_a_ruling_on_a_revocation_appeal_is_announced_once(hook_app, factory, receiver, ruling, after):
+    """A rejected appeal leaves the clearance ended (already announced: nothing more); an upheld one makes it
+    cover again, and relying HR systems hear it."""
+    from screening.clock import local_date, utcnow
+    from screening.decisions.operations import check_letter
+    from screening.extensions import settings
+
+    requester = factory.user("requester")
+    application = factory.application("positive", requester=requester)
+    receiver.secrets.append(subscribe(requester, receiver.url()).secret)
+    clearance = db.session.get(Clearance, db.session.get(Application, application.id).clearance_id)
+    officer = Actor(label="officer-x", role="officer")
+    now, deadlines = utcnow(), settings().deadlines
+    clearances.fire_clearance(clearance, "start_reevaluation", officer, reason="new facts", now=now)
+    clearances.fire_clearance(clearance, "revoke", officer, reason="confirmed facts", now=now, deadlines=deadlines)
+    letter = check_letter(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n", required=True)
+    clearances.fire_clearance(
+        clearance,
+        "lodge_revocation_appeal",
+        officer,
+        deadlines=deadlines,
+        lodged_on=local_date(now),
+        letter=letter,
+        now=now,
+    )
+    clearances.fire_clearance(clearance, ruling, officer, reason="the ruling", now=now)
+    db.session.commit()
+    run(hook_app)
+    assert _events(receiver) == [("clearance.ended", "revoked"), *after]
 
 
 def test_covered_is_announced_only_with_the_persons_consent(hook_app, factory, receiver):
