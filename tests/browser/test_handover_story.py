@@ -17,7 +17,7 @@ from screening.auth.models import User
 from screening.db import db
 from screening.extensions import settings
 from screening.notifications.models import OutboxMessage
-from tests.browser.conftest import person_link, screenshot, sign_in
+from tests.browser.conftest import file_link, screenshot, sign_in
 from tests.conftest import PASSWORD, fresh
 
 pytestmark = pytest.mark.browser
@@ -77,7 +77,7 @@ def test_a_dutch_person_downloads_the_notice_and_finds_the_appeal_address(app, f
     )  # fmt: skip
     factory.commit()
     page = new_page(width=390, height=844, locale="nl-BE")
-    page.goto(live_server + person_link(app, application.id))
+    page.goto(live_server + file_link(app, application.id))  # the notice: only through the person's own link
     assert page.get_by_text("Leuvenseweg 48 bus 5", exact=False).first.is_visible()
     screenshot(page, "person-notice-phone")
     with page.expect_download() as download_info:
