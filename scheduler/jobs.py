@@ -66,7 +66,7 @@ def deliver_mail(now: datetime) -> int:
     while True:
         messages = mailer.claim_due(now, config.batch_size, settings().scheduler.job_lease_seconds)
         db.session.commit()
-        for message, error in mailer.send_all(messages, config, now):
+        for message, error in mailer.send_all(messages, config, now, vault().decrypt):
             mailer.record_outcome(message, error, now, config)
             db.session.commit()
             sent += error is None

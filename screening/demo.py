@@ -128,7 +128,9 @@ def load_demo(now: datetime | None = None) -> list[tuple[str, str, str | None, s
             contact_email=f"security@{code}.example",
         )  # fmt: skip
     functions = [
-        save_function(cli, code=code, name_en=en, name_nl=nl, name_fr=fr, category=category)
+        save_function(
+            cli, code=code, name_en=en, name_nl=nl, name_fr=fr, category=category, notify_recognition=code == "DOCK"
+        )
         for code, en, nl, fr, category in FUNCTIONS
     ]
     users: dict[str, User] = {}

@@ -6,7 +6,7 @@ from screening.audit.models import AuditEntry, AuditErasure, AuditTreeHead, Audi
 from screening.auth.models import LoginAttempt, User
 from screening.catalogue.models import CriticalFunction
 from screening.certificates.models import CertificateCheck, CertificateIssue
-from screening.clearances.models import Clearance
+from screening.clearances.models import Clearance, RecognitionNotice
 from screening.db import Base
 from screening.decisions.models import Decision, DecisionDocument
 from screening.jobs.models import JobRun, SchedulerLease
@@ -43,6 +43,7 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "Person",
+    "RecognitionNotice",
     "ReferenceCounter",
     "Report",
     "SchedulerLease",

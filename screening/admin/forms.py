@@ -29,6 +29,9 @@ class FunctionForm(Form):
     name_fr = StringField(_l("Name (French)"), validators=[DataRequired(), Length(max=200)])
     category = IntegerField(_l("Category"), validators=[DataRequired(), NumberRange(min=1, max=4)])
     active = BooleanField(_l("Active"), default=True)
+    notify_recognition = BooleanField(
+        _l("Tell the recognition body of a final negative advice or a revocation"), default=False
+    )
 
 
 class UserForm(Form):

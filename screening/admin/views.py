@@ -102,6 +102,7 @@ def function(function_id: int | None = None) -> str | Response | tuple[str, int]
                 _actor(), code=form.code.data or "", name_en=form.name_en.data or "",
                 name_nl=form.name_nl.data or "", name_fr=form.name_fr.data or "",
                 category=form.category.data or 0, active=form.active.data, function=existing,
+                notify_recognition=form.notify_recognition.data,
             )  # fmt: skip
         except DomainError as error:
             _field_error(form, error)

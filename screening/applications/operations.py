@@ -25,6 +25,7 @@ from screening.catalogue.models import CriticalFunction
 from screening.clearances.models import Clearance
 from screening.clearances.operations import lock_person
 from screening.clearances.queries import covering_clearance
+from screening.clearances.recognition import final_negatives, notify_bodies
 from screening.clock import local_date, utcnow
 from screening.config import DeadlinesConfig
 from screening.db import db
@@ -44,6 +45,9 @@ from workflows.application import (
     PAPER_ONLY,
 )
 from workflows.machine import GuardFailed, IllegalTransition, NotPermitted, TransitionError
+
+#: Events after which an advice is final negative: the bodies that must act are told (clearances.recognition).
+FINAL_NEGATIVE_EVENTS = frozenset({"appeal_rejected", "close_appeal_window"})
 
 
 def create_application(
@@ -269,6 +273,8 @@ def fire(
     except StaleDataError:
         raise Conflict("Someone else changed this application meanwhile. Review its current state.") from None
     announce([application], event, now)
+    if event in FINAL_NEGATIVE_EVENTS:
+        notify_bodies(final_negatives([application], local_date(now)), actor, now)
     return application
 
 
@@ -293,6 +299,8 @@ def fire_many(
     write_locked(fired)
     db.session.flush()  # the audit entries, notices and anything _write_locked left to the ORM
     announce(fired, event, now)
+    if event in FINAL_NEGATIVE_EVENTS:
+        notify_bodies(final_negatives(fired, local_date(now)), actor, now)
     return fired, refused
 
 

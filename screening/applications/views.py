@@ -21,6 +21,7 @@ from screening.applications.queries import READERS
 from screening.audit.operations import record_read
 from screening.auth.access import roles
 from screening.catalogue.models import CriticalFunction
+from screening.clearances.recognition import notices_for
 from screening.clock import today
 from screening.db import db
 from screening.decisions.queries import history
@@ -242,6 +243,9 @@ def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
         mismatch=differences(application, application.person) if current_user.role == "officer" else (),
         languages=LANGUAGE_NAMES,
         documents=attachments.attachments_of(application.id) if current_user.role == "officer" else (),
+        recognition_notices=(
+            notices_for(application.id, application.clearance_id) if current_user.role in AUTHORITY_ROLES else ()
+        ),
         attachment_limits=(settings().documents.attachment_max_mb, settings().documents.attachments_per_answer),
     )
     return page, status

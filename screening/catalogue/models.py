@@ -19,6 +19,9 @@ class CriticalFunction(Base):
     name_fr: Mapped[str] = mapped_column(String(200))
     category: Mapped[int] = mapped_column(SmallInteger)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    #: A final negative advice or a revocation for this function is notified to the body that must act on it
+    #: (dockworkers: the recognition body; ``[recognition]`` names the recipient).
+    notify_recognition: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     def name(self, locale: str) -> str:
         return {"nl": self.name_nl, "fr": self.name_fr}.get(locale, self.name_en)

@@ -19,7 +19,10 @@ def save_function(
     category: int,
     active: bool = True,
     function: CriticalFunction | None = None,
+    notify_recognition: bool | None = None,
 ) -> CriticalFunction:
+    """Create or change a function; ``notify_recognition`` (None: unchanged, new ones off) marks it as one whose
+    final negative advice or revocation is told to the ``[recognition]`` recipient (dockworkers)."""
     code = code.strip().upper()
     if not code:
         raise InvalidInput("A code is required.", field="code")
@@ -33,7 +36,12 @@ def save_function(
         function = CriticalFunction()
         db.session.add(function)
     function.code, function.category, function.active = code, category, active
+    if notify_recognition is not None or function.notify_recognition is None:
+        function.notify_recognition = bool(notify_recognition)
     function.name_en, function.name_nl, function.name_fr = name_en.strip(), name_nl.strip(), name_fr.strip()
     db.session.flush()
-    record(actor, action, "critical_function", function.id)
+    record(
+        actor, action, "critical_function", function.id,
+        reason="notifies the recognition body" if function.notify_recognition else None,
+    )  # fmt: skip
     return function

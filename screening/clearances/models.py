@@ -60,3 +60,26 @@ class Clearance(Base):
     person: Mapped[Person] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class RecognitionNotice(Base):
+    """A notice to the body that must act (``[recognition]``) that a person may no longer work in a marked
+    function: a final negative advice (``application_id``) or a revoked clearance (``clearance_id``).
+
+    ``key`` names the outcome it is about (``final_negative:<file>``, ``revocation:<decision>:<function>``):
+    unique, so however often the change is replayed (a job run twice, two processes) there is one notice, and
+    one outbox message (``outbox_key``), whose delivery the file shows."""
+
+    __tablename__ = "recognition_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
+    clearance_id: Mapped[int | None] = mapped_column(ForeignKey("clearances.id"), index=True)
+    function_id: Mapped[int] = mapped_column(ForeignKey("critical_functions.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    #: The day from which the person may no longer work in the function.
+    no_longer_from: Mapped[date] = mapped_column(Date)
+    recipient: Mapped[str] = mapped_column(String(254))
+    outbox_key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

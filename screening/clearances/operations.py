@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from screening.actors import Actor
 from screening.applications.models import Application
 from screening.audit.operations import record
+from screening.clearances import recognition
 from screening.clearances.models import Clearance
 from screening.clearances.queries import covering_clearance
 from screening.clock import local_date, utcnow
@@ -177,6 +178,11 @@ def fire_clearance(
             raise
         raise Conflict("The person holds another valid clearance now: this one cannot cover them again.") from None
     covered_after = clearance.state in COVERING_STATES
+    if event == "revoke":
+        decision = latest(clearance_id=clearance.id, kinds=("revocation",))
+        if decision is not None:
+            outcomes = recognition.revocation(clearance.id, clearance.person_id, decision.id, local_date(now))
+            recognition.notify_bodies(outcomes, actor, now)
     if covered_before and not covered_after:
         announce_ended([clearance], now)
     elif covered_after and not covered_before:  # a revocation annulled on appeal

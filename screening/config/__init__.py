@@ -327,6 +327,26 @@ def _in_language(texts: Mapping[str, str], language: str) -> str:
 
 
 @dataclass(frozen=True)
+class RecognitionConfig:
+    """The body that must act on a final negative advice or a revocation for a function marked
+    ``notify_recognition`` in the catalogue (dockworkers: the recognition body). Set here, by the operator,
+    not on an admin page: the notice carries the national register number in clear, and one administrator
+    must not be able to redirect it."""
+
+    #: Where the notice is mailed; empty: none is written.
+    email: str = ""
+    #: The language of the notice (en, nl, fr).
+    language: str = "nl"
+
+
+@dataclass(frozen=True)
+class RescreeningConfig:
+    #: Months between re-screenings of a valid clearance, by the category (1-4) of the functions it is relied
+    #: on for (the most sensitive counts); 0: never.
+    months_by_category: tuple[int, ...] = (12, 0, 0, 0)
+
+
+@dataclass(frozen=True)
 class ApiConfig:
     #: Calls per token per window (counted in each worker process: see docs/api.md).
     rate_limit: int = 600
@@ -358,6 +378,8 @@ class Config:
     appeal: AppealConfig = field(default_factory=AppealConfig)
     webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
     api: ApiConfig = field(default_factory=ApiConfig)
+    recognition: RecognitionConfig = field(default_factory=RecognitionConfig)
+    rescreening: RescreeningConfig = field(default_factory=RescreeningConfig)
     source: str = "<defaults>"
 
     def check(self) -> Config:
@@ -379,6 +401,10 @@ class Config:
         for key in ("rate_limit", "rate_window_seconds", "idempotency_hours"):
             if getattr(self.api, key) < 1:
                 raise ConfigError(f"api.{key}: must be at least 1")
+        if self.recognition.language not in ("en", "nl", "fr"):
+            raise ConfigError("recognition.language: en, nl or fr")
+        if len(self.rescreening.months_by_category) != 4 or min(self.rescreening.months_by_category) < 0:
+            raise ConfigError("rescreening.months_by_category: four numbers of months (0: never), one per category")
         for role in self.security.second_factor_roles:
             if role not in ACCOUNT_ROLES:
                 raise ConfigError(f"security.second_factor_roles: unknown role {role!r}")
@@ -401,6 +427,8 @@ _SECTIONS: dict[str, type] = {
     "appeal": AppealConfig,
     "webhooks": WebhooksConfig,
     "api": ApiConfig,
+    "recognition": RecognitionConfig,
+    "rescreening": RescreeningConfig,
 }
 #: The job schedules used to be keys of ``[scheduler]`` itself: name the new place when an old file has them.
 _MOVED = {f"scheduler.{name}": "[scheduler.schedules]" for name in JOB_SCHEDULES}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import smtplib
 import ssl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -87,8 +87,25 @@ def capture_pending() -> int:
     return int(result.rowcount or 0)
 
 
-def build_message(message: OutboxMessage, config: MailConfig, now: datetime) -> EmailMessage:
-    """The e-mail as sent: plain text, UTF-8, a Message-ID that is the same for every attempt."""
+def sealed_placeholder(name: str) -> str:
+    """What a message's stored body holds in place of a sealed value (``context["sealed"][name]``, an
+    encrypted token): the value itself is opened only while the e-mail is built."""
+    return f"[[sealed:{name}]]"
+
+
+def unsealed_body(message: OutboxMessage, unseal: Callable[[str], str] | None) -> str:
+    """The body with its sealed values opened (the recognition notice's national register number)."""
+    body = message.body
+    for name, token in ((message.context or {}).get("sealed") or {}).items():
+        body = body.replace(sealed_placeholder(name), unseal(token) if unseal is not None else "")
+    return body
+
+
+def build_message(
+    message: OutboxMessage, config: MailConfig, now: datetime, unseal: Callable[[str], str] | None = None
+) -> EmailMessage:
+    """The e-mail as sent: plain text, UTF-8, a Message-ID that is the same for every attempt. ``unseal``
+    decrypts the message's sealed values (the identifier vault's ``decrypt``)."""
     email = EmailMessage()
     email["Subject"] = message.subject
     email["From"] = config.from_address
@@ -98,7 +115,7 @@ def build_message(message: OutboxMessage, config: MailConfig, now: datetime) -> 
     digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:40]
     email["Message-ID"] = f"<{digest}@{domain}>"
     email["Auto-Submitted"] = "auto-generated"
-    email.set_content(message.body)
+    email.set_content(unsealed_body(message, unseal))
     email["Content-Language"] = message.language  # after set_content, which resets Content-* headers
     return email
 
@@ -126,7 +143,7 @@ def _refusal(error: smtplib.SMTPException) -> DeliveryError:
 
 
 def send_all(
-    messages: Sequence[OutboxMessage], config: MailConfig, now: datetime
+    messages: Sequence[OutboxMessage], config: MailConfig, now: datetime, unseal: Callable[[str], str] | None = None
 ) -> Iterator[tuple[OutboxMessage, DeliveryError | None]]:
     """Send ``messages`` over one SMTP connection, yielding each with its outcome as soon as it is known.
 
@@ -148,7 +165,7 @@ def send_all(
                 yield message, broken
                 continue
             try:
-                smtp.send_message(build_message(message, config, now), config.from_address, [message.recipient])
+                smtp.send_message(build_message(message, config, now, unseal), config.from_address, [message.recipient])
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
                 yield message, _refusal(error)
             except (OSError, smtplib.SMTPException) as error:
