@@ -64,11 +64,12 @@ STATE_MIX = {
 #: What can be due, one category per job that selects rows (the overdue list counts rows too).
 DUE_KINDS = (
     "consent_reminder", "consent_expiry", "info_reminder", "overdue_review", "appeal_window", "appeal_ruling",
-    "clearance_notice", "clearance_expiry", "retention",
+    "clearance_notice", "clearance_expiry", "retention", "rescreening",
 )  # fmt: skip
 JOB_ORDER = (
     "consent_reminders", "consent_expiry", "info_reminders", "overdue_reviews", "appeal_windows",
     "appeal_ruling_reminders", "clearance_expiry_notices", "clearance_expiry", "retention_purge", "weekly_report",
+    "rescreening",
 )  # fmt: skip
 
 
@@ -128,7 +129,10 @@ class Seed:
             **values,
         )  # fmt: skip
 
-    def positive(self, valid_until: date, *, state: str = "valid", notice: int | None = None, **values: Any) -> None:
+    def positive(
+        self, valid_until: date, *, state: str = "valid", notice: int | None = None, rescreen: date | None = None,
+        **values: Any,
+    ) -> None:  # fmt: skip
         decided = datetime.combine(valid_until - timedelta(days=5 * 365 - 1), datetime.min.time(), tzinfo=UTC)
         row = self.decided(
             "positive", "positive", min(decided + timedelta(hours=10), NOW - timedelta(days=1)), **values
@@ -140,6 +144,7 @@ class Seed:
             "valid_from": local_date(row["decided_at"]), "valid_until": valid_until, "created_at": row["decided_at"],
             "state_changed_at": row["decided_at"], "revoked_at": None, "expiry_notice_days": notice,
             "expiry_notice_until": valid_until if notice else None, "erased_at": values.get("erased_at"),
+            "rescreen_due_on": rescreen, "rescreen_opened_at": None,
         })  # fmt: skip
         row["_clearance"] = number
 
@@ -200,6 +205,9 @@ def _due(seed: Seed, kind: str, today: date) -> None:
         seed.positive(today - timedelta(days=rng.randint(1, 3)), notice=30)
     elif kind == "retention":
         seed.add("withdrawn", state_changed_at=seed.ago(366, 700))
+    elif kind == "rescreening":  # a valid category-1 clearance whose yearly re-screening day has come
+        due_on = today - timedelta(days=rng.randint(0, 3))
+        seed.positive(today + timedelta(days=rng.randint(400, 1400)), rescreen=due_on)
 
 
 def _not_due(seed: Seed, state: str, today: date) -> None:
@@ -231,8 +239,9 @@ def _not_due(seed: Seed, state: str, today: date) -> None:
             ahead = rng.randint(0, 180)
             level = 30 if ahead <= 30 else 90 if ahead <= 90 else 180
             seed.positive(today + timedelta(days=ahead), notice=level)
-        elif roll < 0.80:
-            seed.positive(today + timedelta(days=rng.randint(181, 5 * 365 - 2)))
+        elif roll < 0.80:  # half of them re-screened yearly, not yet due
+            rescreen = today + timedelta(days=rng.randint(1, 365)) if handled else None
+            seed.positive(today + timedelta(days=rng.randint(181, 5 * 365 - 2)), rescreen=rescreen)
         elif roll < 0.90:  # expired less than a year ago: kept
             ended = today - timedelta(days=rng.randint(4, 364))
             seed.positive(ended, state="expired", notice=30)

@@ -149,6 +149,11 @@ def clearance_expiry(now: datetime) -> int:
     return _until_done(lambda skip, limit: clearance_deadlines.expire_clearances(now, skip=skip, limit=limit))
 
 
+def rescreening(now: datetime) -> int:
+    """Valid clearances due for their periodic re-screening: a re-evaluation opened for each, in batches."""
+    return _until_done(lambda skip, limit: clearance_deadlines.open_due_rescreenings(now, skip=skip, limit=limit))
+
+
 def retention_purge(now: datetime) -> int:
     """Erase closed files past their retention period, then delete old mail, reports and job runs."""
     config = settings()
@@ -200,6 +205,7 @@ JOBS: dict[str, Job] = {
     "appeal_ruling_reminders": appeal_ruling_reminders,
     "clearance_expiry_notices": clearance_expiry_notices,
     "clearance_expiry": clearance_expiry,
+    "rescreening": rescreening,
     "retention_purge": retention_purge,
     "weekly_report": weekly_report,
     "monthly_reports": monthly_reports,

@@ -71,7 +71,8 @@ ACTIONS = (
 )
 
 TRANSITIONS = (
-    transition("start_reevaluation", "valid", "under_reevaluation", {Role.OFFICER}, requires_reason=True),
+    # the system opens the periodic re-screening of a clearance that is due (screening/clearances/rescreening.py)
+    transition("start_reevaluation", "valid", "under_reevaluation", {Role.OFFICER, Role.SYSTEM}, requires_reason=True),
     transition("confirm", "under_reevaluation", "valid", {Role.OFFICER}, requires_reason=True),
     transition("revoke", "under_reevaluation", "revoked", {Role.OFFICER}, requires_reason=True),
     transition("expire", ("valid", "under_reevaluation"), "expired", {Role.SYSTEM}, guard=end_date_reached),

@@ -22,6 +22,7 @@ from screening.actors import Actor
 from screening.applications.models import Application
 from screening.clearances.operations import grant_clearance
 from screening.clearances.queries import covering_clearance
+from screening.clearances.rescreening import rescreen_due
 from screening.config import DeadlinesConfig
 from screening.decisions.models import Decision
 from screening.decisions.operations import Letter, record_decision
@@ -164,6 +165,7 @@ def _grant_clearance(step: Step) -> date:
         step.actor, person_id=application.person_id, application_id=application.id,
         organisation_id=application.organisation_id, advice_type=application.advice_type or "positive",
         validity_years=step.deadlines.clearance_validity_years, now=step.now, today=step.today,
+        rescreen_on=rescreen_due(application.function_id, step.today),
     )  # fmt: skip
     application.clearance_id = clearance.id
     return clearance.valid_until

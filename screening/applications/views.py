@@ -22,6 +22,7 @@ from screening.audit.operations import record_read
 from screening.auth.access import roles
 from screening.catalogue.models import CriticalFunction
 from screening.clearances.recognition import notices_for
+from screening.clearances.rescreening import periodic_under_review
 from screening.clock import today
 from screening.db import db
 from screening.decisions.queries import history
@@ -78,7 +79,7 @@ def queue() -> str:
     )  # fmt: skip
     return render_template(
         "applications/queue.html", page=page, state=state, overdue_only=overdue, queue_states=QUEUE_STATES,
-        today=today(), sort=sort, mine=mine, sorts=queries.QUEUE_SORTS,
+        today=today(), sort=sort, mine=mine, sorts=queries.QUEUE_SORTS, rescreenings=periodic_under_review(),
     )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from screening.applications.models import Application
 from screening.batches import Batch, excluding, left
 from screening.clearances.models import Clearance
 from screening.clearances.operations import clearance_notices, fire_clearance_many
+from screening.clearances.rescreening import PERIODIC_REASON
 from screening.clock import local_date
 from screening.config import DeadlinesConfig
 from screening.db import db
@@ -149,3 +150,22 @@ def expire_clearances(now: datetime, *, skip: Collection[int] = (), limit: int =
             mails.extend(Mail(key, r, "clearance_expired", named) for r in addresses[org])
     enqueue(mails, now)
     return Batch(len(clearances), len(expired), left(clearances, expired))
+
+
+def open_due_rescreenings(now: datetime, *, skip: Collection[int] = (), limit: int = 500) -> Batch:
+    """Open the periodic re-evaluation of up to ``limit`` valid clearances whose re-screening is due."""
+    today = local_date(now)
+    clearances = list(
+        db.session.scalars(
+            select(Clearance)
+            .where(Clearance.state == "valid", Clearance.rescreen_due_on <= today, excluding(Clearance.id, skip))
+            .order_by(Clearance.rescreen_due_on, Clearance.id)
+            .limit(limit)
+        )
+    )
+    opened, refused = fire_clearance_many(
+        clearances, "start_reevaluation", Actor.system("rescreening"), now=now, reason=PERIODIC_REASON
+    )
+    for clearance, error in refused:
+        log.info("rescreening: %s skipped: %s", clearance.reference, error.message)
+    return Batch(len(clearances), len(opened), left(clearances, opened))

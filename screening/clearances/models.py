@@ -27,6 +27,7 @@ class Clearance(Base):
         Index("ix_clearances_state_valid_until", "state", "valid_until"),
         Index("ix_clearances_state_erased_until", "state", "erased_at", "valid_until"),
         Index("ix_clearances_valid_until", "valid_until", "id"),  # officers' list, first to end first (0006)
+        Index("ix_clearances_state_rescreen_due_on", "state", "rescreen_due_on"),  # the re-screening scan (0023)
         # At most one clearance that covers its holder per person, whatever the race (0011, issue 14).
         Index(
             "uq_clearances_person_covering",
@@ -56,6 +57,11 @@ class Clearance(Base):
     expiry_notice_until: Mapped[date | None] = mapped_column(Date)
     #: When the retention purge erased the files relying on this (ended) clearance.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The day its periodic re-screening is due (``[rescreening]``, by the function's category); None: never,
+    #: or opened already. Set by the advice that grants or extends it and by a confirmation.
+    rescreen_due_on: Mapped[date | None] = mapped_column(Date)
+    #: When the scheduler opened its current periodic re-evaluation (the officers' queue shows these apart).
+    rescreen_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     person: Mapped[Person] = relationship(lazy="raise")
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from screening.actors import Actor
 from screening.applications.models import Application
 from screening.audit.operations import record
-from screening.clearances import recognition
+from screening.clearances import recognition, rescreening
 from screening.clearances.models import Clearance
 from screening.clearances.queries import covering_clearance
 from screening.clock import local_date, utcnow
@@ -76,6 +76,7 @@ def grant_clearance(
     validity_years: int,
     now: datetime,
     today: date,
+    rescreen_on: date | None = None,
 ) -> Clearance:
     """A positive advice creates a clearance, or extends the one the person already holds.
 
@@ -89,6 +90,8 @@ def grant_clearance(
     if existing is not None:
         if existing.valid_until < until:
             existing.valid_until = until
+        if rescreen_on is not None:  # a fresh advice: its re-screening period starts again
+            existing.rescreen_due_on = rescreen_on
         record(
             actor, "extend", "clearance", existing.id, organisation_id=organisation_id,
             from_state=existing.state, to_state=existing.state, reason=f"until {until.isoformat()}", now=now,
@@ -104,6 +107,7 @@ def grant_clearance(
         valid_until=until,
         created_at=now,
         state_changed_at=now,
+        rescreen_due_on=rescreen_on,
     )
     db.session.add(clearance)
     try:
@@ -178,6 +182,8 @@ def fire_clearance(
             raise
         raise Conflict("The person holds another valid clearance now: this one cannot cover them again.") from None
     covered_after = clearance.state in COVERING_STATES
+    if event == "start_reevaluation":
+        rescreening.reevaluation_opened([clearance], now)
     if event == "revoke":
         decision = latest(clearance_id=clearance.id, kinds=("revocation",))
         if decision is not None:
@@ -191,15 +197,16 @@ def fire_clearance(
 
 
 def fire_clearance_many(
-    clearances: Sequence[Clearance], event: str, actor: Actor, *, now: datetime
+    clearances: Sequence[Clearance], event: str, actor: Actor, *, now: datetime, reason: str | None = None
 ) -> tuple[list[Clearance], list[tuple[Clearance, DomainError]]]:
-    """:func:`fire_clearance` for a batch of the scheduler (expiry): one locking read, one flush."""
+    """:func:`fire_clearance` for a batch of the scheduler (expiry, periodic re-screening): one locking read,
+    one flush."""
     lock_rows(*clearances)
     fired: list[Clearance] = []
     refused: list[tuple[Clearance, DomainError]] = []
     for clearance in clearances:
         try:
-            _clearance_step(clearance, event, actor, None, now, None)
+            _clearance_step(clearance, event, actor, reason, now, None)
         except DomainError as error:
             refused.append((clearance, error))
             continue
@@ -207,6 +214,8 @@ def fire_clearance_many(
     write_locked(fired)
     db.session.flush()
     announce_ended(fired, now)
+    if event == "start_reevaluation":
+        rescreening.reevaluation_opened(fired, now)
     return fired, refused
 
 
@@ -291,6 +300,15 @@ def _clearance_step(
         clearance.revoked_at = now
     if step.target == "valid" and source == "revocation_appealed":
         clearance.revoked_at = None  # the revocation was annulled; its record stays in the history
+    if event == "start_reevaluation":  # opened: no longer due; periodic when the scheduler opened it
+        clearance.rescreen_due_on = None
+        clearance.rescreen_opened_at = now if actor.role == "system" else None
+    elif event == "confirm":  # re-checked: the period starts again
+        function_id = db.session.scalar(
+            select(Application.function_id).where(Application.id == clearance.application_id)
+        )
+        clearance.rescreen_due_on = rescreening.rescreen_due(function_id, today) if function_id else None
+        clearance.rescreen_opened_at = None
     trail_reason = ("grounds recorded" if reason else None) if event in GROUNDS_EVENTS else reason
     record(
         actor, event, "clearance", clearance.id, from_state=source, to_state=step.target, reason=trail_reason, now=now

@@ -101,7 +101,9 @@ def visible_clearances(user: User) -> Select[tuple[Clearance]]:
     return statement.where(False)
 
 
-def list_clearances(user: User, *, page: int, per_page: int, state: str | None = None) -> Page[Clearance]:
+def list_clearances(
+    user: User, *, page: int, per_page: int, state: str | None = None, periodic: bool = False
+) -> Page[Clearance]:
     """A page of the clearances ``user`` may see, the first to end first.
 
     The page's ids are chosen on ``clearances`` alone, then those rows are loaded with their holder: joining
@@ -111,6 +113,8 @@ def list_clearances(user: User, *, page: int, per_page: int, state: str | None =
     statement = visible_clearances(user).with_only_columns(Clearance.id)
     if state:
         statement = statement.where(Clearance.state == state)
+    if periodic:  # re-evaluations the scheduler opened (clearances.rescreening)
+        statement = statement.where(Clearance.rescreen_opened_at.is_not(None))
     ending_first = (Clearance.valid_until.asc(), Clearance.id.asc())
     ids = statement.order_by(*ending_first).limit(per_page + 1).offset((page - 1) * per_page).subquery("page_ids")
     rows = list(

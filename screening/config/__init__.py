@@ -146,6 +146,7 @@ JOB_SCHEDULES: dict[str, str] = {
     "appeal_ruling_reminders": "0 7 * * mon-fri",
     "clearance_expiry_notices": "0 6 * * *",
     "clearance_expiry": "1 0 * * *",
+    "rescreening": "20 0 * * *",
     "retention_purge": "30 2 * * *",
     "weekly_report": "0 6 * * mon",
     "monthly_reports": "0 5 1 * *",
@@ -341,8 +342,8 @@ class RecognitionConfig:
 
 @dataclass(frozen=True)
 class RescreeningConfig:
-    #: Months between re-screenings of a valid clearance, by the category (1-4) of the functions it is relied
-    #: on for (the most sensitive counts); 0: never.
+    #: Months between re-screenings of a valid clearance, by the category (1-4) of the function of the file whose
+    #: advice granted or extended it; 0: never.
     months_by_category: tuple[int, ...] = (12, 0, 0, 0)
 
 

@@ -30,6 +30,7 @@ DESCRIPTIONS = {
     "appeal_ruling_reminders": N_("Remind officers of appeals without a ruling."),
     "clearance_expiry_notices": N_("Tell relying organisations that a clearance ends in 180, 90 or 30 days."),
     "clearance_expiry": N_("Expire clearances after their last valid day and tell relying organisations."),
+    "rescreening": N_("Open the periodic re-evaluation of valid clearances due for re-screening."),
     "retention_purge": N_("Erase personal data of closed files past their period; delete old mail, reports, runs."),
     "weekly_report": N_("Build and announce the weekly operations report."),
     "monthly_reports": N_("Build and announce each organisation's monthly report."),
