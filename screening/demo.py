@@ -45,6 +45,9 @@ FUNCTIONS = [
     ("PLAN", "Terminal planner", "Terminalplanner", "Planificateur de terminal", 4),
 ]  # fmt: skip
 
+#: Demo transition deadlines, days from the day the demo is built (the other functions are required at once).
+TRANSITION_DAYS = {"DOCK": 120, "CARGO": 45}
+
 ACCOUNTS = [
     ("requester", "requester", "Rita Janssens", "ats"),
     ("requester2", "requester", "Pieter De Smet", "scheldt"),
@@ -129,10 +132,11 @@ def load_demo(now: datetime | None = None) -> list[tuple[str, str, str | None, s
         )  # fmt: skip
     functions = [
         save_function(
-            cli, code=code, name_en=en, name_nl=nl, name_fr=fr, category=category, notify_recognition=code == "DOCK"
+            cli, code=code, name_en=en, name_nl=nl, name_fr=fr, category=category, notify_recognition=code == "DOCK",
+            required_from=now.date() + timedelta(days=TRANSITION_DAYS[code]) if code in TRANSITION_DAYS else None,
         )
         for code, en, nl, fr, category in FUNCTIONS
-    ]
+    ]  # fmt: skip
     users: dict[str, User] = {}
     for username, role, name, organisation in ACCOUNTS:
         users[username] = create_user(

@@ -200,7 +200,8 @@ class Factory:
         self.commit()
         return org
 
-    def function(self, code: str | None = None, category: int = 1) -> Any:
+    def function(self, code: str | None = None, category: int = 1, **terms: Any) -> Any:
+        """A catalogue entry; ``terms`` are ``required_from`` and ``renewal_days``."""
         from screening.catalogue.operations import save_function
 
         n = next(_seq)
@@ -211,6 +212,7 @@ class Factory:
             name_nl=f"Functie {n}",
             name_fr=f"Fonction {n}",
             category=category,
+            **terms,
         )
         self.commit()
         return function

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from screening.catalogue.models import DEFAULT_RENEWAL_DAYS, MAX_RENEWAL_DAYS
 from screening.inputs import Form
 from screening.web import ROLE_LABELS
 from workflows.roles import ACCOUNT_ROLES
@@ -31,6 +32,17 @@ class FunctionForm(Form):
     active = BooleanField(_l("Active"), default=True)
     notify_recognition = BooleanField(
         _l("Tell the recognition body of a final negative advice or a revocation"), default=False
+    )
+    required_from = DateField(
+        _l("Positive advice required from"),
+        validators=[Optional()],
+        description=_l("The function's transition deadline. Leave empty: required at once, before starting."),
+    )
+    renewal_days = IntegerField(
+        _l("Renewal starts (days before a clearance ends)"),
+        default=DEFAULT_RENEWAL_DAYS,
+        validators=[Optional(), NumberRange(min=0, max=MAX_RENEWAL_DAYS)],
+        description=_l("When the re-screening of a holder in this function must be requested. Empty: 180 days."),
     )
 
 

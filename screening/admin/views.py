@@ -14,7 +14,7 @@ from screening.actors import Actor
 from screening.auth.access import roles
 from screening.auth.duties import deactivate_or_activate, request_account
 from screening.auth.models import AccountProposal, User
-from screening.catalogue.models import CriticalFunction
+from screening.catalogue.models import DEFAULT_RENEWAL_DAYS, CriticalFunction
 from screening.catalogue.operations import save_function
 from screening.clock import utcnow
 from screening.db import db
@@ -103,6 +103,7 @@ def function(function_id: int | None = None) -> str | Response | tuple[str, int]
                 name_nl=form.name_nl.data or "", name_fr=form.name_fr.data or "",
                 category=form.category.data or 0, active=form.active.data, function=existing,
                 notify_recognition=form.notify_recognition.data,
+                required_from=form.required_from.data, renewal_days=_or_default(form.renewal_days.data),
             )  # fmt: skip
         except DomainError as error:
             _field_error(form, error)
@@ -111,6 +112,11 @@ def function(function_id: int | None = None) -> str | Response | tuple[str, int]
         return redirect(url_for("admin.functions"))
     status = 422 if request.method == "POST" else 200
     return render_template("admin/function.html", form=form, function=existing), status
+
+
+def _or_default(renewal_days: int | None) -> int:
+    """An empty renewal period is the catalogue's default, 0 stays 0 (renewal on the last day)."""
+    return DEFAULT_RENEWAL_DAYS if renewal_days is None else renewal_days
 
 
 # -- local accounts --------------------------------------------------------------------------
