@@ -1,7 +1,7 @@
 """deadlines per critical function: when a positive advice is required, when a renewal must start
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 
 ``critical_functions.required_from`` (nullable: required at once) and ``renewal_days`` (days before a
 clearance ends when its renewal must start; 180 for the existing functions), with a range check. Only
@@ -11,8 +11,8 @@ additions.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023"
-down_revision = "0022"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
