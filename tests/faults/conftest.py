@@ -11,10 +11,10 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -61,6 +61,16 @@ def write_config(path: Path, config: Config, url: str, **sections: dict[str, Any
         lines += [f"{key} = {_toml(value)}" for key, value in values.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def stop_nodes(nodes: Iterable[subprocess.Popen[bytes]], logs: Iterable[IO[bytes]]) -> None:
+    """Kill the processes a test started that are still running, and close their logs."""
+    for node in nodes:
+        if node.poll() is None:
+            node.kill()
+            node.wait(10)
+    for log in logs:
+        log.close()
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.05) -> Any:

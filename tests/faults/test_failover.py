@@ -30,7 +30,7 @@ from screening.jobs import leases
 from screening.notifications.models import OutboxMessage
 from screening.notifications.operations import Mail, Recipient, enqueue
 from tests.conftest import data_context, fresh
-from tests.faults.conftest import free_port, private_sqlite, wait_for, write_config
+from tests.faults.conftest import free_port, private_sqlite, stop_nodes, wait_for, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -124,12 +124,7 @@ def test_the_first_mail_after_killing_the_active_scheduler_leaves_within_a_lease
         nodes["node-2"].send_signal(signal.SIGTERM)
         assert nodes["node-2"].wait(30) == 0
     finally:
-        for node in nodes.values():
-            if node.poll() is None:
-                node.kill()
-                node.wait(10)
-        for log in logs.values():
-            log.close()
+        stop_nodes(nodes.values(), logs.values())
         smtp.controller.stop()
     log2 = (tmp_path / "node-2.log").read_text()
     # The bound of the acceptance: the scheduler lease plus one tick (and some scheduling noise of a loaded
