@@ -44,8 +44,20 @@ as_postgres "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='screening_tes
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy                      # strict on workflows/ (pyproject [tool.mypy])
-mkdir -p test-artifacts
-echo "== tests on SQLite"
-.venv/bin/python -m pytest --db sqlite -q
-echo "== tests on PostgreSQL"
-.venv/bin/python -m pytest --db postgresql -q -m "not nodb"
+# The two backends' runs go side by side, one per core (each has its own database, ports and folders):
+# the suite takes the time of the longer run, not of both. Each run's output is shown when it ends.
+mkdir -p test-artifacts/sqlite test-artifacts/postgresql
+run_suite() {  # backend, extra pytest arguments...
+  local backend="$1"; shift
+  SCREENING_TEST_ARTIFACTS="test-artifacts/$backend" .venv/bin/python -m pytest --db "$backend" -q "$@" \
+    > "test-artifacts/$backend.log" 2>&1
+}
+echo "== tests on SQLite and on PostgreSQL, side by side (logs in test-artifacts/)"
+run_suite sqlite & SQLITE_RUN=$!
+run_suite postgresql -m "not nodb" & POSTGRES_RUN=$!
+SQLITE_RC=0; POSTGRES_RC=0
+wait "$SQLITE_RUN" || SQLITE_RC=$?
+echo "== tests on SQLite (exit $SQLITE_RC)"; cat test-artifacts/sqlite.log
+wait "$POSTGRES_RUN" || POSTGRES_RC=$?
+echo "== tests on PostgreSQL (exit $POSTGRES_RC)"; cat test-artifacts/postgresql.log
+[ "$SQLITE_RC" = 0 ] && [ "$POSTGRES_RC" = 0 ]

@@ -18,7 +18,11 @@ from werkzeug.serving import make_server
 from tests.conftest import data_context, require_service
 
 CHROMIUM = os.environ.get("SCREENING_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+#: Where screenshots go; scripts/test.sh gives each backend's run its own folder (the runs are concurrent).
+ARTIFACTS = (
+    Path(os.environ.get("SCREENING_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts")
+    / "screenshots"
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
