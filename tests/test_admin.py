@@ -140,3 +140,17 @@ def test_sign_in_and_out(client, factory):
     response = client.post("/logout", data={"csrf_token": csrf_token(page.text)})
     assert response.status_code == 302
     assert client.get("/home").status_code == 302
+
+
+def test_the_organisation_search_reads_percent_and_underscore_as_letters(as_role, factory):
+    client, _ = as_role("admin")
+    factory.organisation(name="Port_Services NV")
+    factory.organisation(name="PortXServices NV")
+    factory.organisation(name="100% Stevedoring")
+    factory.organisation(name="100 Stevedoring")
+    underscore = client.get("/admin/organisations?q=port_")
+    assert "Port_Services NV" in underscore.text
+    assert "PortXServices NV" not in underscore.text
+    percent = client.get("/admin/organisations?q=100%25")
+    assert "100% Stevedoring" in percent.text
+    assert "100 Stevedoring" not in percent.text

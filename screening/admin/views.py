@@ -50,7 +50,7 @@ def organisations() -> str:
     query = (request.args.get("q") or "").strip()[:100]
     statement = select(Organisation).order_by(Organisation.name, Organisation.id)
     if query:
-        statement = statement.where(Organisation.name.ilike(f"{query.replace('%', '')}%"))
+        statement = statement.where(Organisation.name.istartswith(query, autoescape=True))  # % and _ are letters
     page = paginate(statement, _page(), settings().app.page_size)
     return render_template("admin/organisations.html", page=page, query=query)
 
