@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import insert, or_, select, update
 
@@ -14,57 +14,42 @@ from screening.clock import utcnow
 from screening.db import db, write_at_request_end
 
 
+class EntryFields(TypedDict, total=False):
+    """The optional fields of an entry, named once for :func:`record` and :func:`record_read`."""
+
+    organisation_id: int | None
+    from_state: str | None
+    to_state: str | None
+    reason: str | None
+    now: datetime | None
+
+
 def record(
-    actor: Actor,
-    action: str,
-    object_type: str,
-    object_id: int | None,
-    *,
-    organisation_id: int | None = None,
-    from_state: str | None = None,
-    to_state: str | None = None,
-    reason: str | None = None,
-    now: datetime | None = None,
+    actor: Actor, action: str, object_type: str, object_id: int | None, **fields: Unpack[EntryFields]
 ) -> AuditEntry:
-    entry = _entry(
-        actor,
-        action,
-        object_type,
-        object_id,
-        organisation_id=organisation_id,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason,
-        now=now,
-    )
+    entry = _entry(actor, action, object_type, object_id, **fields)
     db.session.add(entry)
     return entry
 
 
 def _entry(
-    actor: Actor,
-    action: str,
-    object_type: str,
-    object_id: int | None,
-    *,
-    organisation_id: int | None = None,
-    from_state: str | None = None,
-    to_state: str | None = None,
-    reason: str | None = None,
-    now: datetime | None = None,
+    actor: Actor, action: str, object_type: str, object_id: int | None, **fields: Unpack[EntryFields]
 ) -> AuditEntry:
     """One entry as the actor makes it; its personal fields enter the log through their digest."""
+    if unknown := fields.keys() - EntryFields.__annotations__.keys():
+        raise TypeError(f"unknown audit entry fields: {sorted(unknown)}")  # a TypedDict is not checked at run time
+    reason = fields.get("reason")
     return AuditEntry(
-        at=now or utcnow(),
+        at=fields.get("now") or utcnow(),
         actor_user_id=actor.user_id,
         actor=actor.label,
         role=actor.role,
         action=action,
         object_type=object_type,
         object_id=object_id,
-        organisation_id=organisation_id,
-        from_state=from_state,
-        to_state=to_state,
+        organisation_id=fields.get("organisation_id"),
+        from_state=fields.get("from_state"),
+        to_state=fields.get("to_state"),
         reason=reason,
         client_address=actor.client_address,
         redactable_digest=redactable_digest(reason, actor.client_address),
