@@ -16,6 +16,7 @@ from screening.audit.models import AuditEntry
 from screening.audit.operations import record_read
 from screening.auth.access import roles
 from screening.clearances import operations, queries
+from screening.clearances.recognition import notices_for
 from screening.clock import today
 from screening.db import db
 from screening.decisions.queries import history
@@ -78,7 +79,10 @@ def _render(clearance_id: int, status: int = 200) -> tuple[str, int]:
     page = render_template(
         "clearances/detail.html", clearance=clearance, events=events, forms=forms, history=trail, relying=relying,
         holder=queries.holders_for(current_user, [clearance]).get(clearance.id), decisions=decisions,
-        IRREVERSIBLE=CLEARANCE.irreversible,
+        IRREVERSIBLE=CLEARANCE.irreversible, authority=current_user.role in AUTHORITY_ROLES,
+        recognition_notices=(
+            notices_for(clearance.application_id, clearance.id) if current_user.role in AUTHORITY_ROLES else ()
+        ),
     )  # fmt: skip
     return page, status
 

@@ -126,5 +126,6 @@ def test_a_rejected_appeal_and_a_revocation_are_told_and_shown_on_the_file(world
     officer = sign_in(world.app.test_client(), world.officer)
     page = officer.get(f"/applications/{rejected.id}").text
     assert "Recognition body told" in page and BODY in page
+    assert "Recognition body told" in officer.get(f"/clearances/{clearance.id}").text  # the revocation's
     requester = sign_in(world.app.test_client(), db.session.get(User, rejected.created_by_id))
     assert "Recognition body told" not in requester.get(f"/applications/{rejected.id}").text

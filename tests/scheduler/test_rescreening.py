@@ -49,6 +49,7 @@ def test_a_category_one_clearance_is_reopened_a_year_on_and_shown_apart_in_the_q
     officer = sign_in(world.app.test_client(), world.officer)
     queue = officer.get("/queue").text
     assert 'id="rescreenings"' in queue and "Periodic re-screenings" in queue
+    assert "periodic re-screening" in officer.get(f"/clearances/{yearly.id}").text
     listed = officer.get("/clearances?periodic=1").text
     assert opened.reference in listed and never.reference not in listed and "periodic re-screening" in listed
 
