@@ -107,11 +107,16 @@ def function(function_id: int | None = None) -> str | Response | tuple[str, int]
             )  # fmt: skip
         except DomainError as error:
             _field_error(form, error)
-            return render_template("admin/function.html", form=form, function=existing), 422
+            return render_template("admin/function.html", form=form, function=existing, **_recognition()), 422
         flash(_("Critical function saved."), "success")
         return redirect(url_for("admin.functions"))
     status = 422 if request.method == "POST" else 200
-    return render_template("admin/function.html", form=form, function=existing), status
+    return render_template("admin/function.html", form=form, function=existing, **_recognition()), status
+
+
+def _recognition() -> dict[str, str]:
+    """Where the notices of marked functions go (set by the operator, shown to the admin who marks them)."""
+    return {"recognition_recipient": settings().recognition.email.strip()}
 
 
 def _or_default(renewal_days: int | None) -> int:

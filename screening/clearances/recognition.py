@@ -17,6 +17,7 @@ keeps a placeholder in its body and the Fernet token in ``context["sealed"]``;
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -38,6 +39,7 @@ from screening.notifications.operations import Mail, Recipient, enqueue
 from screening.people.models import Person
 
 TEMPLATE = "recognition_notice"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,10 @@ def notify_bodies(outcomes: Iterable[Outcome], actor: Actor, now: datetime) -> i
     outcomes = [o for o in outcomes if o.function_id in marked]
     config = settings().recognition
     address = config.email.strip()
-    if not outcomes or not address:
+    if not outcomes:
+        return 0
+    if not address:
+        log.warning("recognition: %d outcome(s) for marked functions, but [recognition] email is empty", len(outcomes))
         return 0
     person_ids = {o.person_id for o in outcomes}
     persons = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(person_ids)))}

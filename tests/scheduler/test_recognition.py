@@ -21,7 +21,7 @@ from screening.db import db
 from screening.extensions import settings
 from screening.notifications import mailer
 from screening.people.identifiers import make_national_number
-from tests.conftest import fresh, sign_in
+from tests.conftest import csrf_token, fresh, sign_in
 from tests.scheduler.conftest import T0, World, count, mail_settings, outbox, run, subject
 
 BODY = "erkenning@havenarbeid.example"
@@ -95,6 +95,22 @@ def test_a_final_negative_for_a_marked_function_reaches_the_body_once_through_an
     assert count(RecognitionNotice) == 1 and _notices()[0].state == "sent"
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "notify_recognition"))
     assert entry.object_type == "application" and entry.object_id == application.id and NRN not in str(entry.reason)
+
+
+def test_the_admin_marks_a_function_and_sees_where_notices_go(world: World, make_app):
+    admin = sign_in(world.app.test_client(), world.factory.user("admin"))
+    function = _function(world, marked=False)
+    page = admin.get(f"/admin/functions/{function.id}").text
+    assert f"Notices go to {BODY}." in page and 'name="notify_recognition"' in page
+    form = {"csrf_token": csrf_token(page), "code": function.code, "name_en": "Dockworker", "name_nl": "Havenarbeider",
+            "name_fr": "Travailleur portuaire", "category": "1", "active": "y", "notify_recognition": "y"}  # fmt: skip
+    assert admin.post(f"/admin/functions/{function.id}", data=form).status_code == 302
+    fresh()
+    assert db.session.get(CriticalFunction, function.id).notify_recognition is True
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "update_function").order_by(AuditEntry.id.desc())
+    )
+    assert "notify_recognition: False -> True" in entry.reason
 
 
 def test_nothing_for_another_function_or_a_positive_advice(world: World, smtp):
