@@ -19,6 +19,7 @@ from screening.formats import day_filter, day_formatter, moment_filter, moment_f
 from workflows.application import ADVICE_LABELS as ADVICE_LABELS_DECLARED
 from workflows.application import APPLICATION
 from workflows.audit import ACTIONS as AUDIT_ACTIONS
+from workflows.audit import OTHER_ACTIONS
 from workflows.clearance import CLEARANCE
 from workflows.done import FALLBACK, done_message
 from workflows.employer import employer_action, employer_advice
@@ -156,7 +157,11 @@ _MACHINES = (APPLICATION, CLEARANCE)
 #: Every event and action of the machines by name (its label, its form's text, its tone), for templates.
 EVENTS = {
     event.name: event
-    for event in (*(e for machine in _MACHINES for e in (*machine.events_declared, *machine.actions)), *AUDIT_ACTIONS)
+    for event in (
+        *(e for machine in _MACHINES for e in (*machine.events_declared, *machine.actions)),
+        *AUDIT_ACTIONS,
+        *OTHER_ACTIONS,
+    )
 }
 #: Labels of the declarations in ``workflows/`` (English there, marked for translation), translated here when
 #: they are shown: the states', the events' and the trail's other actions', the events' texts and the roles'.
