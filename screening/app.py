@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: ``views`` module, registered in this order.
 BLUEPRINT_PACKAGES = (
     "decisions",
+    "fees",
     "core",
     "auth",
     "auth.account",

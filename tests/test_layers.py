@@ -47,6 +47,7 @@ DOMAIN_ORDER = (
     "clearances",
     "applications",
     "certificates",
+    "fees",
     "reports",
     "retention",
     "subjects",

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 HUGE = "99999999999999999999"
 #: What every query parameter and form field is given, one kind per request.
 HOSTILE_VALUES = ("a\x00b", HUGE, str(2**31), "-1", "²", "Jan\u202egnp.exe", "x\r\ny\tz")
-QUERY_KEYS = ("page", "q", "state", "kind", "object_type", "object_id", "number", "next", "overdue")
+QUERY_KEYS = ("page", "q", "state", "kind", "object_type", "object_id", "number", "next", "overdue", "month")
 #: Endpoints left out of the walk: signing out ends the session the walk goes on with (it takes no field).
 SKIPPED = frozenset({"auth.logout"})
 _ARGUMENT = re.compile(r"<(?:(?P<converter>[a-z]+)(?:\((?P<options>[^)]*)\))?:)?(?P<name>\w+)>")

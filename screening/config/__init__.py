@@ -16,7 +16,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -347,6 +347,55 @@ class RescreeningConfig:
     months_by_category: tuple[int, ...] = (12, 0, 0, 0)
 
 
+#: The advice types a fee can be set for (the three outcomes of an advice).
+FEE_ADVICE_TYPES = ("positive", "positive_with_warning", "negative")
+
+
+@dataclass(frozen=True)
+class FeesConfig:
+    """The authority's fee per advice, in integer euro cents, by the day each amount applies from. Set here by
+    the operator (the tariff is fixed by regulation and changes rarely; a schedule in the deployed file is
+    reviewed with it and out of one administrator's reach); statements are recomputed from it, so a change
+    is appended with its valid-from day, never written over a past entry."""
+
+    #: "FROM_DAY=CENTS" entries, in force from that day until the next entry.
+    schedule: tuple[str, ...] = ("2025-01-01=5000",)
+    #: "TYPE:FROM_DAY=CENTS" entries for an advice type whose fee differs; that type follows only these.
+    by_advice_type: tuple[str, ...] = ()
+
+    def periods_for(self, advice_type: str) -> tuple[tuple[date, int], ...]:
+        """The (first day, cents) periods of ``advice_type``, in order; raises ConfigError naming a bad entry."""
+        own = [entry for entry in self.by_advice_type if entry.split(":", 1)[0].strip() == advice_type]
+        if own:
+            return _fee_periods("fees.by_advice_type", [entry.split(":", 1)[1] for entry in own])
+        return _fee_periods("fees.schedule", list(self.schedule))
+
+    def check(self) -> None:
+        for entry in self.by_advice_type:
+            if ":" not in entry or entry.split(":", 1)[0].strip() not in FEE_ADVICE_TYPES:
+                raise ConfigError(f"fees.by_advice_type: {entry!r} is not TYPE:FROM_DAY=CENTS with TYPE one of "
+                                  + ", ".join(FEE_ADVICE_TYPES))  # fmt: skip
+        for advice_type in FEE_ADVICE_TYPES:
+            self.periods_for(advice_type)
+
+
+def _fee_periods(key: str, entries: list[str]) -> tuple[tuple[date, int], ...]:
+    periods: dict[date, int] = {}
+    for entry in entries:
+        day, _, cents = entry.partition("=")
+        try:
+            starts = date.fromisoformat(day.strip())
+        except ValueError:
+            raise ConfigError(f"{key}: {entry!r} is not FROM_DAY=CENTS (a day as 2025-01-01)") from None
+        cents = cents.strip()
+        if not cents.isdigit() or int(cents) > 100_000_000:
+            raise ConfigError(f"{key}: {entry!r}: the fee is a whole number of cents (5000 for 50 euro)")
+        if starts in periods:
+            raise ConfigError(f"{key}: two fees from {starts.isoformat()}")
+        periods[starts] = int(cents)
+    return tuple(sorted(periods.items()))
+
+
 @dataclass(frozen=True)
 class ApiConfig:
     #: Calls per token per window (counted in each worker process: see docs/api.md).
@@ -381,6 +430,7 @@ class Config:
     api: ApiConfig = field(default_factory=ApiConfig)
     recognition: RecognitionConfig = field(default_factory=RecognitionConfig)
     rescreening: RescreeningConfig = field(default_factory=RescreeningConfig)
+    fees: FeesConfig = field(default_factory=FeesConfig)
     source: str = "<defaults>"
 
     def check(self) -> Config:
@@ -406,6 +456,7 @@ class Config:
             raise ConfigError("recognition.language: en, nl or fr")
         if len(self.rescreening.months_by_category) != 4 or min(self.rescreening.months_by_category) < 0:
             raise ConfigError("rescreening.months_by_category: four numbers of months (0: never), one per category")
+        self.fees.check()
         for role in self.security.second_factor_roles:
             if role not in ACCOUNT_ROLES:
                 raise ConfigError(f"security.second_factor_roles: unknown role {role!r}")
@@ -430,6 +481,7 @@ _SECTIONS: dict[str, type] = {
     "api": ApiConfig,
     "recognition": RecognitionConfig,
     "rescreening": RescreeningConfig,
+    "fees": FeesConfig,
 }
 #: The job schedules used to be keys of ``[scheduler]`` itself: name the new place when an old file has them.
 _MOVED = {f"scheduler.{name}": "[scheduler.schedules]" for name in JOB_SCHEDULES}

@@ -19,6 +19,7 @@ from screening.clearances.models import Clearance
 from screening.clock import day_start, local_date
 from screening.config import Config
 from screening.db import db
+from screening.fees.statement import port_overview
 from screening.notifications.operations import (
     Mail,
     Recipient,
@@ -326,6 +327,7 @@ def build_organisation_reports(now: datetime, config: Config, *, after_id: int =
     if config.reports.mail_organisations and reports:
         addresses = organisation_recipients(r.organisation_id for r in reports if r.organisation_id)
         names = {org.id: org.name for org in todo}
+        charged = port_overview(start, config.fees)  # the month's fee statements: one grouped query
         mails = [
             mail
             for report in reports
@@ -333,7 +335,14 @@ def build_organisation_reports(now: datetime, config: Config, *, after_id: int =
             for mail in _announcements(
                 report,
                 addresses.get(report.organisation_id, []),
-                {"kind": "organisation", "organisation": names[report.organisation_id]},
+                {
+                    "kind": "organisation",
+                    "organisation": names[report.organisation_id],
+                    "fees_count": charged[report.organisation_id].count if report.organisation_id in charged else 0,
+                    "fees_link": app_link(
+                        "fees.statement", organisation_id=report.organisation_id, month=start.isoformat()[:7]
+                    ),
+                },
             )
         ]
         enqueue(mails, now)
