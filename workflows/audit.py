@@ -39,6 +39,7 @@ OTHER_ACTIONS = (
     Event("export_certificates", N_("Certificates downloaded together")),
     Event("export_clearance_register", N_("Clearance register exported")),
     Event("download_report", N_("Report downloaded")),
+    Event("export_fee_statement", N_("Fee statement downloaded")),
     Event("mail_preferences", N_("Mail preferences changed")),
     Event("retry_mail", N_("Mail sent again")),
     Event("retry_mail_bulk", N_("Failed mails sent again")),
