@@ -215,6 +215,22 @@ def form_problem(form: Any, rename: dict[str, str] | None = None) -> Response:
 _KEPT_HEADERS = ("Content-Type", "Content-Disposition", "ETag", "Location")
 
 
+def _fingerprint() -> str:
+    """What makes a retry the same request: its method, path and body. A multipart body is compared by its
+    parts (fields, file names and contents), not its bytes: a client draws a new boundary for every send."""
+    if request.mimetype != "multipart/form-data":
+        return hashlib.sha256(
+            b"\0".join((request.method.encode(), request.full_path.encode(), request.get_data()))
+        ).hexdigest()
+    parts: list[list[str]] = [list(item) for item in request.form.items(multi=True)]
+    for name, sent in request.files.items(multi=True):
+        content = hashlib.file_digest(sent.stream, "sha256").hexdigest()  # type: ignore[arg-type]
+        sent.stream.seek(0)  # the view reads it again
+        parts.append([name, sent.filename or "", content])
+    described = json.dumps([request.method, request.full_path, parts]).encode()
+    return hashlib.sha256(described).hexdigest()
+
+
 def idempotent(view: F) -> F:
     """Honour ``Idempotency-Key``: the first successful answer is kept (per token, for the configured hours)
     and a retry with the same key and the same request gets it again without doing anything; the same key
@@ -229,9 +245,7 @@ def idempotent(view: F) -> F:
             raise Refused(
                 field_problem(400, "Idempotency-Key", _("An Idempotency-Key is 1 to 255 visible ASCII characters."))
             )
-        fingerprint = hashlib.sha256(
-            b"\0".join((request.method.encode(), request.full_path.encode(), request.get_data()))
-        ).hexdigest()
+        fingerprint = _fingerprint()
         keep = current_app.extensions["screening.config"].api.idempotency_keep
         claim = operations.claim_key(api_user().token_id, key, fingerprint, keep)
         if claim.fingerprint != fingerprint:

@@ -175,6 +175,23 @@ class Answer(Strict):
     answer = fields.String(required=True, metadata={"description": "Your answer to the information request."})
 
 
+#: The answer with documents (``multipart/form-data``): marshmallow has no file field, so written out.
+ANSWER_WITH_DOCUMENTS = {
+    "type": "object",
+    "required": ["answer"],
+    "properties": {
+        "answer": {"type": "string", "description": "Your answer to the information request."},
+        "documents": {
+            "type": "array",
+            "items": {"type": "string", "format": "binary"},
+            "description": "PDF, JPEG or PNG files (the type is read from the bytes), as many and as large as the "
+            "page allows ([documents] attachments_per_answer, attachment_max_mb: 4 of 5 MB by default).",
+        },
+    },
+}
+DOCUMENT_ENCODING = {"documents": {"contentType": "application/pdf, image/jpeg, image/png"}}
+
+
 class ClearanceOut(Strict):
     id = fields.Integer(required=True)
     reference = fields.String(required=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from screening.api import schemas
 from screening.api.auth import RateLimiter, TokenUser, scoped
@@ -32,7 +34,7 @@ from screening.api.http import (
 from screening.api.problems import TYPES as PROBLEM_TYPES
 from screening.api.spec import init_spec, openapi_document
 from screening.api.tokens.views import bp as tokens_bp
-from screening.applications import operations, queries
+from screening.applications import attachments, operations, queries
 from screening.applications.forms import ApplicationForm, TransitionForm
 from screening.applications.models import Application
 from screening.auth.access import public
@@ -276,9 +278,11 @@ def application(application_id: int) -> Any:
     return _answer(application_id)
 
 
-def _transition(application_id: int, event: str, text: str | None, text_field: str = "reason") -> Any:
-    """One requester event, as the page's button fires it: the form's checks, then the operation; the
-    page's ``reason`` is named ``text_field`` in the API's messages."""
+def _transition(
+    application_id: int, event: str, text: str | None, text_field: str = "reason", files: Sequence[FileStorage] = ()
+) -> Any:
+    """One requester event, as the page's button fires it: the form's checks, then the operation (an answer
+    with its ``files``, as the page's); the page's ``reason`` is named ``text_field`` in the API's messages."""
     expected = if_match()
     application = queries.get_application(api_user(), application_id)  # type: ignore[arg-type]
     check_version(expected, application.version)
@@ -287,9 +291,15 @@ def _transition(application_id: int, event: str, text: str | None, text_field: s
     if not form.validate():
         return form_problem(form, rename={"reason": text_field})
     try:
-        operations.fire(
-            application, event, _actor(), settings().deadlines, reason=form.reason.data, expected_version=expected
-        )
+        if event == "provide_info":
+            attachments.answer_with_documents(
+                application, _actor(), form.reason.data, files, settings().documents, settings().deadlines,
+                expected_version=expected,
+            )  # fmt: skip
+        else:
+            operations.fire(
+                application, event, _actor(), settings().deadlines, reason=form.reason.data, expected_version=expected
+            )
     except DomainError as error:
         if error.field == "reason":
             error.field = text_field
@@ -340,15 +350,33 @@ def withdraw(application_id: int) -> Any:
 @idempotent
 @bp.doc(
     operationId="answerInformationRequest",
-    requestBody={"required": True, "content": {"application/json": {"schema": schemas.Answer}}},
+    requestBody={
+        "required": True,
+        "content": {
+            "application/json": {"schema": schemas.Answer},
+            "multipart/form-data": {"schema": schemas.ANSWER_WITH_DOCUMENTS, "encoding": schemas.DOCUMENT_ENCODING},
+        },
+    },
     **_CHANGE,
 )
 @bp.response(200, schemas.ApplicationOut)
 def answer(application_id: int) -> Any:
-    """Answer the authority's request for information."""
+    """Answer the authority's request for information, as JSON or, with documents attached (PDF, JPEG or
+    PNG), as `multipart/form-data`: the field `answer` and one `documents` part per file."""
+    if request.mimetype == "multipart/form-data":
+        return _transition(application_id, "provide_info", *_multipart_answer())
     body = json_body()
     form_data(body, {"answer"})
     return _transition(application_id, "provide_info", body.get("answer"), "answer")
+
+
+def _multipart_answer() -> tuple[str | None, str, Sequence[FileStorage]]:
+    """The answer's text and files from a multipart body; any other part is refused, named."""
+    unknown = [name for name in (*request.form, *request.files) if name not in ("answer", "documents")]
+    if unknown or "answer" in request.files or "documents" in request.form:
+        name = unknown[0] if unknown else "answer" if "answer" in request.files else "documents"
+        raise Refused(field_problem(400, name, _("This field is not known.")))
+    return request.form.get("answer"), "answer", request.files.getlist("documents")
 
 
 # -- clearances -------------------------------------------------------------------------------------------

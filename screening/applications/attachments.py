@@ -13,20 +13,22 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from screening.actors import Actor
 from screening.applications.models import Application, InfoAttachment
 from screening.applications.operations import fire
 from screening.applications.paper import sniff
 from screening.clock import utcnow
-from screening.config import DeadlinesConfig
+from screening.config import DeadlinesConfig, DocumentsConfig
 from screening.db import db
 from screening.errors import InvalidInput, NotAllowed
+from screening.inputs import text_problem
 
 #: What each accepted type is saved as when an officer downloads it.
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
@@ -38,6 +40,21 @@ class Upload:
 
     filename: str
     content: bytes
+
+
+def read_uploads(files: Iterable[FileStorage], documents: DocumentsConfig) -> list[Upload]:
+    """The files as sent (``request.files``), each read up to one byte beyond the size limit (enough to
+    refuse it), at most one beyond the number allowed; each is closed at once (a large one is a temporary
+    file)."""
+    max_bytes = documents.attachment_max_mb * 1024 * 1024
+    uploads = []
+    for number, sent in enumerate(files):
+        try:
+            if number <= documents.attachments_per_answer:
+                uploads.append(Upload(sent.filename or "", sent.stream.read(max_bytes + 1)))
+        finally:
+            sent.close()
+    return uploads
 
 
 def display_name(filename: str) -> str:
@@ -54,6 +71,11 @@ def check_uploads(uploads: Sequence[Upload], max_bytes: int, max_files: int) -> 
         raise InvalidInput("Attach at most %(count)d documents.", field="documents", count=max_files)
     checked = []
     for upload in uploads:
+        if text_problem(upload.filename, format_controls=False) is not None:  # a NUL, a line break, a tab
+            raise InvalidInput(
+                "The name of the document %(name)s contains control characters (such as a NUL): rename the file.",
+                field="documents", name=display_name(upload.filename),
+            )  # fmt: skip
         if not upload.content:
             raise InvalidInput("The document %(name)s is empty.", field="documents", name=display_name(upload.filename))
         if len(upload.content) > max_bytes:
@@ -102,6 +124,25 @@ def provide_info(
     db.session.flush()  # before the transition: its mail counts them
     fire(application, "provide_info", actor, deadlines, reason=answer, expected_version=expected_version, now=now)
     return stored
+
+
+def answer_with_documents(
+    application: Application,
+    actor: Actor,
+    answer: str | None,
+    files: Iterable[FileStorage],
+    documents: DocumentsConfig,
+    deadlines: DeadlinesConfig,
+    *,
+    expected_version: int | None,
+) -> list[InfoAttachment]:
+    """The answer as the page and the API take it: the sent files read and checked within ``[documents]``,
+    then :func:`provide_info`."""
+    return provide_info(
+        application, actor, answer, read_uploads(files, documents), deadlines,
+        max_bytes=documents.attachment_max_mb * 1024 * 1024, max_files=documents.attachments_per_answer,
+        expected_version=expected_version,
+    )  # fmt: skip
 
 
 def attachments_of(application_id: int) -> list[InfoAttachment]:

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from screening.actors import Actor
 from screening.applications import assignment, attachments, operations, queries
-from screening.applications.attachments import EXTENSIONS, Upload
+from screening.applications.attachments import EXTENSIONS
 from screening.applications.declaration import LANGUAGE_NAMES, declared_form_data, differences
 from screening.applications.forms import ApplicationForm, ConsentFormUpload, DraftForm, TransitionForm
 from screening.applications.models import Application, InfoAttachment
@@ -290,17 +290,9 @@ def transition(application_id: int, event: str) -> Response | tuple[str, int]:
 
 def _provide_info(application: Application, answer: str | None, version: int) -> None:
     """The requester's answer with the documents attached to it (screening.applications.attachments)."""
-    documents = settings().documents
-    max_bytes = documents.attachment_max_mb * 1024 * 1024
-    uploads = []
-    for upload in request.files.getlist("provide_info-documents")[: documents.attachments_per_answer + 1]:
-        try:
-            uploads.append(Upload(upload.filename or "", upload.read(max_bytes + 1)))
-        finally:
-            upload.close()  # a large one is a temporary file: closed at once
-    attachments.provide_info(
-        application, _actor(), answer, uploads, settings().deadlines, max_bytes=max_bytes,
-        max_files=documents.attachments_per_answer, expected_version=version,
+    attachments.answer_with_documents(
+        application, _actor(), answer, request.files.getlist("provide_info-documents"), settings().documents,
+        settings().deadlines, expected_version=version,
     )  # fmt: skip
 
 

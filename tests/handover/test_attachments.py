@@ -90,6 +90,7 @@ def test_an_answer_with_documents_reaches_the_officer_who_asked(world: World, sm
         (b"<html><script>", "x.png", "is not a PDF, JPEG or PNG file"),
         (b"", "empty.pdf", "is empty"),
         (PDF + b"\x00" * (5 * 1024 * 1024), "big.pdf", "is larger than 5 MB"),
+        (PDF, "dip\x00loma.pdf", "dip_loma.pdf contains control characters (such as a NUL)"),
     ],
 )
 def test_a_bad_document_is_refused_and_nothing_is_stored_nor_answered(world: World, content, name, message):
