@@ -84,3 +84,31 @@ def test_a_batched_transition_bumps_the_version_and_is_sealed_in_the_log(make_ap
         with db.engine.connect() as connection:
             report = verify(connection, audit_keys().public_keys)
         assert report.ok and report.unsealed == 0, report
+
+
+def test_consent_expiry_reads_once_per_batch_not_once_per_file(make_app):
+    """Ending files without consent checks each person's clearance (a covered person's file is not ended):
+    one read for the whole batch, so two files and six cost the same number of SELECTs."""
+    from sqlalchemy import event
+
+    app = make_app()
+    with data_context(app):
+        world = World(app)
+        requester = world.requester()
+        selects = []
+        for files in (2, 6):
+            for _ in range(files):
+                world.application("awaiting_consent", requester=requester)
+            seen = []
+
+            def _count(_conn, _cursor, statement, *_args, seen=seen):
+                seen.append(statement.lstrip().split(None, 1)[0].upper())
+
+            engine = app.extensions["screening.engine"]
+            event.listen(engine, "before_cursor_execute", _count)
+            try:
+                assert run(app, "consent_expiry", T0 + days(30 + files)).items == files
+            finally:
+                event.remove(engine, "before_cursor_execute", _count)
+            selects.append(seen.count("SELECT"))
+        assert selects[0] == selects[1], selects
