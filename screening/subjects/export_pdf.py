@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -16,14 +16,8 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from screening import fonts
 
-#: Section titles of the export, in order, with the record's key.
-SECTIONS = (
-    ("applications", "Applications"),
-    ("clearances", "Clearances"),
-    ("paper_consent_forms", "Paper consent forms"),
-    ("mail_sent", "Mail sent to the person"),
-    ("audit_trail", "Audit trail of the files"),
-)
+#: The record's lists, in the order they are printed (their titles come from the caller, translated).
+SECTIONS = ("applications", "clearances", "paper_consent_forms", "mail_sent", "audit_trail")
 #: A moment as ``subject_record`` writes it (ISO 8601 with its UTC offset): shown through ``moment``.
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)")
 
@@ -38,8 +32,13 @@ class SubjectExportDocument:
         title: str = "Personal data held by the screening service",
         generated_at: str = "",
         moment: Callable[[str], str] = str,
+        titles: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> None:
         self.record = record
+        #: Section titles and field names in the reader's language; what is missing prints as its key, spaced.
+        self.titles = titles or {}
+        self.labels = labels or {}
         self.title = title
         self.generated_at = generated_at
         #: How a moment of the record is printed (the caller's local-time helper); the JSON keeps UTC.
@@ -61,9 +60,12 @@ class SubjectExportDocument:
             styles[name].fontName = bold
         return styles, regular
 
+    def _named(self, key: str, names: Mapping[str, str]) -> str:
+        return names.get(key) or key.replace("_", " ").capitalize()
+
     def _table(self, item: dict[str, Any], styles: Any, font: str) -> Table:
         rows = [
-            [Paragraph(escape(str(key).replace("_", " ")), styles["BodyText"]),
+            [Paragraph(escape(self._named(str(key), self.labels)), styles["BodyText"]),
              Paragraph(escape(self._shown(value)).replace("\n", "<br/>"), styles["BodyText"])]
             for key, value in item.items()
         ]  # fmt: skip
@@ -88,10 +90,11 @@ class SubjectExportDocument:
         story: list[Any] = [Paragraph(escape(self.title), styles["Title"])]
         if self.generated_at:
             story.append(Paragraph(escape(self.generated_at), styles["Normal"]))
-        story += [Spacer(1, 4 * mm), Paragraph("Person", styles["Heading2"])]
+        story += [Spacer(1, 4 * mm), Paragraph(escape(self._named("person", self.titles)), styles["Heading2"])]
         story.append(self._table(self.record["person"], styles, font))
-        for key, heading in SECTIONS:
+        for key in SECTIONS:
             items = self.record.get(key) or []
+            heading = escape(self._named(key, self.titles))
             story += [Spacer(1, 4 * mm), Paragraph(f"{heading} ({len(items)})", styles["Heading2"])]
             for item in items:
                 story += [self._table(item, styles, font), Spacer(1, 2 * mm)]

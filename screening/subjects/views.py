@@ -28,6 +28,7 @@ from screening.inputs import Form
 from screening.people.identifiers import IdentifierError, parse_national_number
 from screening.people.models import Person
 from screening.subjects.export_pdf import SubjectExportDocument
+from screening.subjects.labels import FIELD_LABELS, SECTION_TITLES, resolved
 from screening.subjects.operations import check_erasable, erase_person, subject_record
 
 bp = Blueprint("subjects", __name__, url_prefix="/people")
@@ -107,7 +108,12 @@ def export(person_id: int, fmt: str) -> Response:
     else:
         moment = moment_formatter()
         body = SubjectExportDocument(
-            data, generated_at=f"Generated {moment(now)}", moment=lambda text: moment(datetime.fromisoformat(text))
+            data,
+            title=_("Personal data held by the screening service"),
+            generated_at=_("Generated %(moment)s", moment=moment(now)),
+            moment=lambda text: moment(datetime.fromisoformat(text)),
+            titles=resolved(SECTION_TITLES),
+            labels=resolved(FIELD_LABELS),
         ).build()
         mimetype = "application/pdf"
     response = Response(body, mimetype=mimetype)

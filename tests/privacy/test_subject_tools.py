@@ -134,3 +134,15 @@ def test_erasure_waits_for_the_appeal_window(factory, as_role):
     fresh()
     assert db.session.get(Application, stored.id).state == "final_negative"
     assert erase_person(_person(application), officer, utcnow()) == 1
+
+
+def test_the_pdf_export_speaks_the_officers_language(factory, as_role):
+    officer_client, _ = as_role("officer")
+    application = factory.application("negative")
+    person = _person(application)
+    pdf = officer_client.get(f"/people/{person.id}/export.pdf", headers={"Accept-Language": "fr"})
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    for french in ("Données personnelles conservées", "Demandes (1)", "Numéro d'enregistrement",
+                   "Journal d'audit des dossiers", "Date de naissance", "Généré le"):  # fmt: skip
+        assert french in text, french
+    assert "Audit trail" not in text and "date of birth" not in text.lower()
