@@ -33,6 +33,8 @@ PUBLIC = {
     "person_notice.notice",
     "certificates.verify_form",
     "certificates.verify",
+    # The public verification keys (a JWK Set): nothing secret, for offline checks.
+    "certificates.key_set",
     # The API's own description: the OpenAPI document and the reference drawn from it (no data).
     "api_docs.openapi",
     "api_docs.reference",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
-import socket
 import threading
 import urllib.error
 import urllib.parse
@@ -17,7 +16,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from screening.audit.models import AuditEntry
 from screening.certificates.signing import generate_keypair
@@ -26,6 +24,7 @@ from screening.extensions import settings
 from screening.reports.models import Report
 from screening.reports.operations import build_operations_report, build_organisation_reports
 from tests.conftest import PASSWORD, csrf_token, data_context, fresh, sign_in
+from tests.support.served import served
 
 USERS = 4
 DOWNLOADS_EACH = 20
@@ -41,18 +40,8 @@ def app(make_app):
 @pytest.fixture
 def live(app) -> Iterator[str]:
     """The app behind a real threaded HTTP server on a free loopback port (one connection per request)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with served(app) as base_url:
+        yield base_url
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from screening.certificates.keyset import PublishedKeySet, parse_periods, publish
 from screening.certificates.signing import (
     CertificateKeys,
     KeyConfigurationError,
@@ -18,6 +19,7 @@ from screening.config import Config, ConfigError
 log = logging.getLogger(__name__)
 
 _EXTENSION = "screening.certificate_keys"
+_KEY_SET = "screening.certificate_key_set"
 #: Where the demo keeps its generated signing key, next to its configuration file.
 DEMO_KEY_NAME = Path("keys") / "certificate-signing.pem"
 
@@ -58,10 +60,28 @@ def load_keys(config: Config) -> CertificateKeys | None:
     return None
 
 
+def published_keys(keys: CertificateKeys | None, config: Config) -> PublishedKeySet:
+    """The key set the app serves: every trusted public key with its configured period (an empty set when
+    no key is configured). A period for a key that is not trusted stops the start with the setting named."""
+    public_keys = keys.public_keys if keys else {}
+    try:
+        periods = parse_periods(config.certificates.key_validity, public_keys)
+    except ValueError as error:
+        raise ConfigError(f"certificates.key_validity: {error}") from None
+    return publish(public_keys, periods, keys.kid if keys else None)
+
+
 def init_certificates(app: Flask, config: Config) -> None:
-    app.extensions[_EXTENSION] = load_keys(config)
+    keys = load_keys(config)
+    app.extensions[_EXTENSION] = keys
+    app.extensions[_KEY_SET] = published_keys(keys, config)
 
 
 def certificate_keys() -> CertificateKeys | None:
     """The running app's keys, or ``None`` when certificates are not configured."""
     return current_app.extensions.get(_EXTENSION)
+
+
+def published_key_set() -> PublishedKeySet:
+    """The running app's key set document (``/.well-known/screening-keys.json``)."""
+    return current_app.extensions[_KEY_SET]

@@ -21,8 +21,9 @@ from screening.certificates import operations, queries
 from screening.certificates.bulk import entry_name, stream_zip
 from screening.certificates.document import render_certificate
 from screening.certificates.forms import ExportForm, VerifyForm
+from screening.certificates.keyset import MEDIA_TYPE as KEY_SET_MEDIA_TYPE
 from screening.certificates.operations import IssueSettings
-from screening.certificates.setup import certificate_keys
+from screening.certificates.setup import certificate_keys, published_key_set
 from screening.certificates.signing import (
     CertificateKeys,
     InvalidCode,
@@ -272,3 +273,20 @@ def verify(text: str) -> tuple[str, int, dict[str, str]]:
     operations.log_check(session_factory(current_app), address, outcome, status.issue_id if status else None)
     form = VerifyForm(formdata=None)
     return render_template("certificates/verify.html", outcome=outcome, status=status, form=form), 200, {}
+
+
+#: The key set changes only when the app restarts with a rotated key: an hour of caching is harmless.
+KEY_SET_MAX_AGE = 3600
+
+
+@bp.route("/.well-known/screening-keys.json")
+@public
+def key_set() -> Response:
+    """The public verification keys as a JWK Set, for anyone who checks a certificate or a status list
+    offline: public, cacheable (ETag, an hour), readable from any site's scripts (nothing secret in it)."""
+    published = published_key_set()
+    response = Response(published.body, mimetype=KEY_SET_MEDIA_TYPE)
+    response.headers["Cache-Control"] = f"public, max-age={KEY_SET_MAX_AGE}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.set_etag(published.etag)
+    return response.make_conditional(request)

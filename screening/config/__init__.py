@@ -263,6 +263,9 @@ class CertificatesConfig:
     #: The public verification page answers this many checks per client address per window, then 429.
     verify_limit: int = 30
     verify_window_minutes: int = 10
+    #: Validity periods published with the keys (``/.well-known/screening-keys.json``), as "KID=FROM/UNTIL"
+    #: entries (days; either end may be empty): the first day a key signs, the last day its signatures count.
+    key_validity: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import io
 import stat
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,92 @@ def test_keygen_writes_a_private_key_for_the_owner_only_and_never_overwrites(tmp
     again = CliRunner().invoke(certificate, ["keygen", "--out", str(tmp_path / "keys")])
     assert again.exit_code == 0  # a new key gets a new name: rotation never overwrites
     assert len(list((tmp_path / "keys").glob("*.pem"))) == 4
+
+
+# -- with the published key set (--keys) --------------------------------------------------------------
+
+
+def _key_set(tmp_path: Path, keys: CertificateKeys, *periods: str) -> Path:
+    """The key set as the site publishes it, saved to a file."""
+    from screening.certificates.keyset import parse_periods, publish
+
+    path = tmp_path / "screening-keys.json"
+    path.write_bytes(publish(keys.public_keys, parse_periods(periods, keys.public_keys), keys.kid).body)
+    return path
+
+
+def test_a_saved_key_set_verifies_like_the_public_key(
+    tmp_path: Path,
+    keys: CertificateKeys,
+    make_data: Callable[..., CertificateData],
+    write_pdf: Callable[..., Path],
+    public_key: Path,
+) -> None:
+    pdf = write_pdf(make_data())
+    with_pem = run("verify", pdf, "--public-key", public_key, *WITHIN)
+
+    result = run("verify", pdf, "--keys", _key_set(tmp_path, keys, f"{keys.kid}=2026-01-01/"), *WITHIN)
+
+    assert result.exit_code == 0
+    assert result.output == with_pem.output
+
+
+def test_a_certificate_dated_outside_its_keys_period_is_not_genuine(
+    tmp_path: Path, keys: CertificateKeys, make_data: Callable[..., CertificateData], write_pdf: Callable[..., Path]
+) -> None:
+    pdf = write_pdf(make_data(issue_date=date(2026, 2, 3)))
+    later_key = _key_set(tmp_path, keys, f"{keys.kid}=2026-06-01/")
+
+    backdated = run("verify", pdf, "--keys", later_key, *WITHIN)
+    ended = run("verify", pdf, "--keys", _key_set(tmp_path, keys, f"{keys.kid}=2026-01-01/2026-12-31"), *WITHIN)
+
+    assert backdated.exit_code == 1
+    assert f"issued on 2026-02-03, outside the period of key {keys.kid} (2026-06-01 to further notice)" in (
+        backdated.output
+    )
+    assert ended.exit_code == 1
+    assert f"key {keys.kid} is trusted until 2026-12-31 only: not a genuine certificate any more" in ended.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"<html>sign in</html>", "not a JSON document"),
+        (b'["a list"]', 'not a JWK Set: expected {"keys": [...]}'),
+        (b'{"keys": [{"kty": "RSA", "n": "x", "e": "AQAB"}]}', "the key set holds no Ed25519 signing key"),
+        (b'{"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "K", "x": "c2hvcnQ"}]}', "key K: x is not a 32-byte"),
+    ],
+)
+def test_a_key_set_that_is_not_one_is_a_usage_error(
+    tmp_path: Path,
+    make_data: Callable[..., CertificateData],
+    write_pdf: Callable[..., Path],
+    content: bytes,
+    message: str,
+) -> None:
+    path = tmp_path / "keys.json"
+    path.write_bytes(content)
+
+    result = run("verify", write_pdf(make_data()), "--keys", path)
+
+    assert result.exit_code == 2
+    assert f"Invalid value for --keys: {message}" in result.output
+
+
+def test_a_key_set_that_pairs_a_key_with_another_id_is_refused(
+    tmp_path: Path, keys: CertificateKeys, make_data: Callable[..., CertificateData], write_pdf: Callable[..., Path]
+) -> None:
+    path = _key_set(tmp_path, keys)
+    path.write_text(path.read_text().replace(keys.kid, "ZZZZZZZZ"))
+
+    result = run("verify", write_pdf(make_data()), "--keys", path)
+
+    assert result.exit_code == 2
+    assert f"key ZZZZZZZZ: the kid does not match the key (its fingerprint is {keys.kid})" in result.output
+
+
+def test_verify_needs_some_keys(make_data: Callable[..., CertificateData], write_pdf: Callable[..., Path]) -> None:
+    result = run("verify", write_pdf(make_data()))
+
+    assert result.exit_code == 2
+    assert "give the authority's keys: --keys URL-or-FILE or --public-key FILE" in result.output
