@@ -12,6 +12,7 @@ from sqlalchemy import event, select
 from screening.applications.models import Application
 from screening.audit.models import AuditEntry
 from screening.db import db
+from screening.organisations.models import Organisation
 from screening.people.identifiers import parse_national_number
 from tests.conftest import csrf_token, fresh
 
@@ -127,6 +128,10 @@ def test_claim_is_recorded_audited_and_shown(files, as_role):
     mine = client.get("/queue?mine=1").text
     assert _references(mine) == [first.reference] and "assigned to you" in mine
     assert officer.display_name in other.get("/queue").text
+    file_page = other.get(f"/applications/{first.id}").text  # the colleague opening the file sees who has it
+    assert re.search(r'id="assignee">' + re.escape(officer.display_name) + " · since", file_page)
+    employer, _ = as_role("requester", db.session.get(Organisation, first.organisation_id))
+    assert 'id="assignee"' not in employer.get(f"/applications/{first.id}").text
     # the colleague saw the file before the claim: the claim on that version is refused, nothing changes
     response = other.post(f"/queue/claim/{first.id}", data={"csrf_token": csrf_token(other.get("/queue").text),
                                                             "version": _version(page, first)})  # fmt: skip

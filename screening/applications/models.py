@@ -113,6 +113,7 @@ class Application(Base):
     person: Mapped[Person] = relationship(lazy="raise")
     function: Mapped[CriticalFunction] = relationship(lazy="raise")
     created_by: Mapped[User | None] = relationship(lazy="raise", foreign_keys=[created_by_id])
+    assigned_to: Mapped[User | None] = relationship(lazy="raise", foreign_keys=[assigned_to_id])
     clearance: Mapped[Clearance | None] = relationship(lazy="raise", foreign_keys=[clearance_id])
     #: Loaded with the file by queries.get_application; elsewhere one read by primary key when asked for.
     decision: Mapped[Decision | None] = relationship(lazy="select", foreign_keys=[decision_id])

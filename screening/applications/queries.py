@@ -258,6 +258,7 @@ def get_application(user: User, application_id: int) -> Application:
             joinedload(Application.organisation),
             joinedload(Application.clearance),
             joinedload(Application.created_by),
+            joinedload(Application.assigned_to),
             joinedload(Application.decision),
         )  # fmt: skip
     )
