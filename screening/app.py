@@ -19,7 +19,7 @@ from screening.db import init_db
 from screening.extensions import babel, bootstrap, csrf, login_manager
 from screening.fonts import use_font_dir
 from screening.inputs import init_input
-from screening.sessions import init_sessions
+from screening.sessions import init_sessions, token_call
 from screening.vault import IdentifierVault
 from screening.web import init_errors, init_security_headers, init_template_helpers
 
@@ -110,6 +110,8 @@ def init_proxies(app: Flask, config: Config) -> None:
 
 def _select_locale() -> str | None:
     languages = list(app_languages())
+    if token_call(request):
+        return request.accept_languages.best_match(languages)
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")

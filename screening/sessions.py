@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, Request
+from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
@@ -31,6 +31,8 @@ class RefreshingSessionInterface(SecureCookieSessionInterface):
     session_class = _Session
 
     def open_session(self, app: Flask, request: Request) -> _Session | None:
+        if token_call(request):  # an empty session, never saved: the cookie is neither read nor written
+            return self.session_class()
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
@@ -46,6 +48,10 @@ class RefreshingSessionInterface(SecureCookieSessionInterface):
         session.signed_at = signed_at
         return session
 
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if not token_call(request):
+            super().save_session(app, session, response)
+
     def should_set_cookie(self, app: Flask, session: Any) -> bool:
         if session.modified:
             return True
@@ -53,6 +59,12 @@ class RefreshingSessionInterface(SecureCookieSessionInterface):
             return False
         signed_at = getattr(session, "signed_at", None)
         return signed_at is None or datetime.now(UTC) - signed_at >= REFRESH_AFTER
+
+
+def token_call(request: Request) -> bool:
+    """An API call with a bearer token: it carries no browser session, so its cookie (a browser may send one)
+    is not read, the signed-in user not loaded and nothing written back; its language is Accept-Language's."""
+    return request.path.startswith("/api/") and request.headers.get("Authorization", "")[:7].lower() == "bearer "
 
 
 def init_sessions(app: Flask) -> None:
