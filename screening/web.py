@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, jsonify, render_template, request, url_for
 from flask_babel import get_locale, get_translations, gettext, lazy_gettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from screening.clock import today
@@ -250,6 +251,32 @@ def _cached_url_for(endpoint: str, **values: Any) -> str:
     return found
 
 
+#: Where each app keeps its layout fragments, rendered once per key (see :func:`_layout_part`).
+_LAYOUT_KEY = "screening.layout_parts"
+
+
+def _layout_part(name: str, macro: Any, /, **values: Any) -> Markup:
+    """``macro()`` of ``base.html`` (the menu, the account and language bar) rendered once per role, language
+    and application root, and reused: a fragment that depends on nothing else costs the same on every page.
+    The request's own ``values`` (the user's name, the CSRF token, the path to come back to) are slots in the
+    cached markup, filled in escaped on each call; an empty value renders as it would (an ``{% if %}`` sees it
+    empty), so which values are empty is part of the key. Templates reloaded while developing skip the cache."""
+    user = current_user
+    role = user.role if user.is_authenticated else None
+    if current_app.jinja_env.auto_reload:
+        return macro(**values)
+    key = (name, request.script_root, str(get_locale() or "en"), role, tuple(k for k, v in values.items() if v))
+    cache: dict[Any, list[Markup]] = current_app.extensions.setdefault(_LAYOUT_KEY, {})
+    parts = cache.get(key)
+    if parts is None:
+        # A slot is its value's name between two NULs (never in a template's own text): split on them, the
+        # odd parts are the names.
+        parts = macro(**{k: Markup("\x00{}\x00").format(k) if v else v for k, v in values.items()}).split("\x00")
+        if len(cache) < 1024:
+            cache[key] = parts
+    return Markup("").join(escape(values[part]) if index % 2 else part for index, part in enumerate(parts))
+
+
 def language_name(code: str | None) -> str:
     """A person's language named in the reader's ("Dutch", "Nederlands", "néerlandais")."""
     from babel import Locale, UnknownLocaleError
@@ -265,6 +292,7 @@ def language_name(code: str | None) -> str:
 def init_template_helpers(app: Flask) -> None:
     _install_fast_gettext(app)
     app.jinja_env.globals["url_for"] = _cached_url_for
+    app.jinja_env.globals["layout_part"] = _layout_part
     app.jinja_env.globals.update(
         STATE_STYLES=STATE_STYLES,
         STATE_LABELS=STATE_LABELS,

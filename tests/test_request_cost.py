@@ -66,6 +66,26 @@ def test_the_layout_names_the_user_and_organisation(as_role, factory):
     assert organisation.name in page
 
 
+def test_the_shared_layout_shows_each_user_their_own_name_organisation_token_and_path(as_role, factory):
+    """The menu and the account bar are rendered once per role and language and reused: nothing of one user
+    may reach the next user of that role."""
+    first_org, second_org = factory.organisation(), factory.organisation()
+    (first, first_user), (second, second_user) = as_role("requester", first_org), as_role("requester", second_org)
+    db.session.get(User, second_user.id).display_name = "Ann <b>Other</b>"
+    db.session.commit()
+    first_page = first.get("/applications").text
+    second_page = second.get("/applications?state=submitted").text
+    assert first_user.display_name in first_page and first_org.name in first_page
+    assert "Ann &lt;b&gt;Other&lt;/b&gt;" in second_page and second_org.name in second_page
+    assert first_user.display_name not in second_page and first_org.name not in second_page
+    assert csrf_token(first_page) != csrf_token(second_page)
+    assert 'name="next" value="/applications?state=submitted"' in second_page
+    officer, _officer = as_role("officer")
+    menu = officer.get("/applications").text
+    assert 'href="/queue"' in menu and 'href="/applications/new"' not in menu
+    assert 'href="/applications/new"' in first_page and 'href="/queue"' not in first_page
+
+
 def test_the_language_choice_is_kept_for_the_account(as_role):
     client, user = as_role("officer")
     page = client.get("/queue")
