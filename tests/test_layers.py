@@ -52,6 +52,7 @@ DOMAIN_ORDER = (
     "retention",
     "subjects",
     "core",
+    "imports",
     "admin",
     "api",
 )

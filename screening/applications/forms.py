@@ -1,20 +1,28 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import DateField, EmailField, Field, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, StopValidation, ValidationError
 
 from screening.inputs import Form
-from screening.people.identifiers import IdentifierError, parse_document_number, parse_national_number
+from screening.people.identifiers import IdentifierError, parse_document_number
 from screening.people.operations import PersonDetails
+from screening.people.rules import (
+    NAME_MAX,
+    NATIONAL_NUMBER_MAX,
+    birth_date_problem,
+    name_problem,
+    national_number_problem,
+)
 
-NAME_MAX = 100
 TEXT_MAX = 5000
 
 
@@ -24,6 +32,23 @@ def _strip(value: object) -> object:
 
 
 STRIP = (_strip,)
+
+
+class Rule:
+    """A rule of :mod:`screening.people.rules` as a field's validator (the register import calls the same
+    function); ``flags`` are the browser's hints (``required``, ``maxlength``) the field renders."""
+
+    def __init__(self, check: Callable[[Any], Any], **flags: Any) -> None:
+        self.check = check
+        self.field_flags = flags
+
+    def __call__(self, _form: Any, field: Field) -> None:
+        problem = self.check(field.data)
+        if problem is not None:
+            raise StopValidation(str(problem))
+
+
+NAME_RULE = Rule(name_problem, required=True, maxlength=NAME_MAX)
 
 #: The identity documents a person without a national register number may be identified by.
 DOCUMENT_TYPE_CHOICES = [
@@ -45,14 +70,14 @@ def country_choices() -> list[SelectChoice]:
 
 
 class ApplicationForm(Form):
-    given_names = StringField(_l("Given names"), filters=STRIP, validators=[DataRequired(), Length(max=NAME_MAX)])
-    family_name = StringField(_l("Family name"), filters=STRIP, validators=[DataRequired(), Length(max=NAME_MAX)])
+    given_names = StringField(_l("Given names"), filters=STRIP, validators=[NAME_RULE])
+    family_name = StringField(_l("Family name"), filters=STRIP, validators=[NAME_RULE])
     date_of_birth = DateField(_l("Date of birth"), validators=[InputRequired()])
     nationality = SelectField(_l("Nationality"), validators=[DataRequired()])
     national_number = StringField(
         _l("National register number"),
         filters=STRIP,
-        validators=[Length(max=20)],
+        render_kw={"maxlength": NATIONAL_NUMBER_MAX},
         description=_l("Belgian national register or BIS number, e.g. 85.07.30-033.28"),
     )
     document_number = StringField(
@@ -102,36 +127,20 @@ class ApplicationForm(Form):
             locale=self.locale.data or "nl",
         )
 
-    def validate_given_names(self, field: StringField) -> None:
-        if not (field.data or "").strip():
-            raise ValidationError(_l("This field is required."))
-
-    def validate_family_name(self, field: StringField) -> None:
-        if not (field.data or "").strip():
-            raise ValidationError(_l("This field is required."))
-
     def validate_date_of_birth(self, field: DateField) -> None:
-        if field.data is None:
-            return
-        if field.data > date.today():
-            raise ValidationError(_l("A date of birth cannot be in the future."))
-        if field.data.year < 1900:
-            raise ValidationError(_l("Please check the year of birth."))
+        problem = None if field.data is None else birth_date_problem(field.data, date.today())
+        if problem is not None:
+            raise ValidationError(str(problem))
 
     def validate_national_number(self, field: StringField) -> None:
         if not field.data:
             if not self.document_number.data:
                 raise ValidationError(_l("Give a national register number, or an identity document number."))
             return
-        try:
-            number = parse_national_number(field.data)
-        except IdentifierError as error:
-            raise ValidationError(_l(str(error))) from None
-        born = self.date_of_birth.data
-        if self.date_of_birth.errors or born is None or number.birth_date is None:
-            return
-        if number.birth_date != born:
-            raise ValidationError(_l("This number does not match the date of birth."))
+        born = None if self.date_of_birth.errors else self.date_of_birth.data
+        problem = national_number_problem(field.data, born)
+        if problem is not None:
+            raise ValidationError(str(problem))
 
     def validate_document_number(self, field: StringField) -> None:
         if not field.data or self.national_number.data:

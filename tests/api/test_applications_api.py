@@ -107,7 +107,7 @@ def test_form_messages_name_the_field_in_the_callers_language(api, factory):
     assert set(fields) == {"family_name", "national_number"}
     assert fields["family_name"] == "This field is required."
     dutch = client.post("/api/v1/applications", json=body, headers={"Accept-Language": "nl-BE,nl;q=0.9"})
-    assert {e["field"]: e["detail"] for e in dutch.json["errors"]}["family_name"] == "Dit veld is vereist."
+    assert {e["field"]: e["detail"] for e in dutch.json["errors"]}["family_name"] == "Dit veld is verplicht."
     french = client.post("/api/v1/applications", json=body, headers={"Accept-Language": "fr"})
     assert french.json["title"] != english.json["title"]
     assert _count() == 0
