@@ -18,6 +18,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from screening.api import schemas
+from screening.api import status_views as _status_views  # noqa: F401 - adds POST /status to the blueprint
 from screening.api.auth import RateLimiter, TokenUser, scoped
 from screening.api.http import (
     Refused,

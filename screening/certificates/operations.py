@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from screening.actors import Actor
@@ -190,4 +190,15 @@ def log_check(sessions: sessionmaker[Session], address: str | None, outcome: str
     """Log one public check in a short transaction of its own: a check is a fact whatever becomes of the
     page, and the page itself only reads (on SQLite a reading request must not hold the write lock)."""
     with own_session(sessions, write=True) as session:
-        session.add(CertificateCheck(checked_at=utcnow(), client_address=address, outcome=outcome, issue_id=issue_id))
+        log_checks(session, address, [(outcome, issue_id)])
+
+
+def log_checks(session: Session, address: str | None, checks: Sequence[tuple[str, int | None]]) -> None:
+    """Log checks (outcome, issue found) in ``session`` as one multi-row INSERT: a batch look-up of 1,000
+    codes is one statement, not 1,000."""
+    now = utcnow()
+    rows = [
+        {"checked_at": now, "client_address": address, "outcome": outcome, "issue_id": issue_id}
+        for outcome, issue_id in checks
+    ]
+    session.execute(insert(CertificateCheck).values(rows))

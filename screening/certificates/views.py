@@ -236,12 +236,13 @@ def verify_form() -> Response | tuple[str, int]:
         try:
             return redirect(url_for(".verify", text=normalise_code(text)))
         except InvalidCode:
-            form.code.errors = [_code_problem(text)]
+            form.code.errors = [code_problem(text)]
     status = 422 if form.is_submitted() else 200
     return render_template("certificates/verify_form.html", form=form), status
 
 
-def _code_problem(text: str) -> str:
+def code_problem(text: str) -> str:
+    """Why a typed code is not one, in the user's language: a typo (the check character) or the wrong shape."""
     compact = "".join(char for char in text if char.isalnum())
     if len(compact) == 12:
         return _("This code contains a typing error: please check it against the certificate.")
