@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -142,52 +140,3 @@ def scoped(scope: str) -> Callable[[F], F]:
         return view
 
     return mark
-
-
-# -- rate limits ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Allowance:
-    allowed: bool
-    limit: int
-    remaining: int
-    reset_seconds: int
-    window_seconds: int
-
-
-class RateLimiter:
-    """A fixed window per token, in this process's memory: ``limit`` calls per ``window`` seconds.
-
-    Kept in memory so a call costs no write; with several worker processes each counts for itself, so a
-    token can make up to workers x limit calls per window (docs/api.md says how to size it)."""
-
-    def __init__(self, limit: int, window: int) -> None:
-        self.limit = limit
-        self.window = window
-        self._lock = threading.Lock()
-        self._counts: dict[int, tuple[int, int]] = {}
-
-    def hit(self, token_id: int, now: float | None = None) -> Allowance:
-        now = time.time() if now is None else now
-        window_index = int(now // self.window)
-        with self._lock:
-            start, used = self._counts.get(token_id, (window_index, 0))
-            if start != window_index:
-                start, used = window_index, 0
-            if len(self._counts) > 10_000:  # forget the windows that are over
-                self._counts = {k: v for k, v in self._counts.items() if v[0] == window_index}
-            allowed = used < self.limit
-            if allowed:
-                used += 1
-            self._counts[token_id] = (start, used)
-        reset = max(1, int((window_index + 1) * self.window - now + 0.999))
-        return Allowance(allowed, self.limit, max(0, self.limit - used), reset, self.window)
-
-
-def rate_headers(allowance: Allowance) -> dict[str, str]:
-    """The IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers-11): the policy and what is left."""
-    return {
-        "RateLimit-Policy": f'"per-token";q={allowance.limit};w={allowance.window_seconds}',
-        "RateLimit": f'"per-token";r={allowance.remaining};t={allowance.reset_seconds}',
-    }

@@ -18,8 +18,9 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from screening.api import operations
-from screening.api.auth import RateLimiter, TokenUser, note_last_use, rate_headers, token_user
+from screening.api.auth import TokenUser, note_last_use, token_user
 from screening.api.problems import field_problem, from_domain_error, from_http_exception, problem
+from screening.api.ratelimit import limiter, rate_headers, share_counts
 from screening.db import db
 from screening.errors import DomainError, database_unavailable
 
@@ -44,10 +45,6 @@ def api_user() -> TokenUser:
     return g.api_user
 
 
-def limiter() -> RateLimiter:
-    return current_app.extensions["screening.api_limiter"]
-
-
 @bp.before_request
 def _authenticate() -> Response | None:
     """Every API endpoint needs a working token holding the view's scope; a view that names no scope is
@@ -62,8 +59,10 @@ def _authenticate() -> Response | None:
     if user is None:
         detail = _("This API token is not valid: it is unknown, expired or revoked, or its account is deactivated.")
         return problem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="screening", error="invalid_token"'})
-    allowance = limiter().hit(user.token_id)
+    allowance, share = limiter().hit(user.token_id)
     g.api_rate = rate_headers(allowance)
+    if share:
+        g.api_rate_sync = user.token_id  # added to the cluster's count when the request is over: share_counts
     if not allowance.allowed:
         detail = _("Too many requests with this token. Please wait and try again.")
         return problem(429, detail, headers={**g.api_rate, "Retry-After": str(allowance.reset_seconds)})
@@ -85,8 +84,9 @@ def _headers(response: Response) -> Response:
 
 
 @bp.teardown_request
-def _last_use(_error: BaseException | None) -> None:
+def _after_the_answer(_error: BaseException | None) -> None:
     note_last_use()
+    share_counts()
 
 
 @bp.errorhandler(Refused)

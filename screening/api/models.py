@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from screening.db import Base, UTCDateTime
@@ -68,3 +78,16 @@ class IdempotentRequest(Base):
     #: The answer's headers that matter to the client (JSON: Content-Type, ETag, Location).
     headers: Mapped[str | None] = mapped_column(Text)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class RateCount(Base):
+    """The calls of one token in one window of the rate limit, added by every node now and then (not on every
+    call): the cluster's count (``api/ratelimit.py``). A token's older windows are deleted when its next
+    window's row is made."""
+
+    __tablename__ = "api_rate_counts"
+
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True)
+    #: The window's start, in seconds since 1970 (UTC), a multiple of ``[api] rate_window_seconds``.
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(Integer)

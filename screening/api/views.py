@@ -19,7 +19,7 @@ from werkzeug.datastructures import FileStorage
 
 from screening.api import schemas
 from screening.api import status_views as _status_views  # noqa: F401 - adds POST /status to the blueprint
-from screening.api.auth import RateLimiter, TokenUser, scoped
+from screening.api.auth import TokenUser, scoped
 from screening.api.http import (
     Refused,
     api_user,
@@ -34,6 +34,7 @@ from screening.api.http import (
     json_body,
 )
 from screening.api.problems import TYPES as PROBLEM_TYPES
+from screening.api.ratelimit import RateLimiter
 from screening.api.spec import init_spec, openapi_document
 from screening.api.tokens.views import bp as tokens_bp
 from screening.applications import attachments, operations, queries
@@ -450,8 +451,10 @@ def reference() -> str:
 def init_api(app: Flask) -> None:
     """The API blueprint (through flask-smorest, which writes its OpenAPI document), its documentation,
     and the screening manager's token page."""
-    config = settings_of(app)
-    app.extensions["screening.api_limiter"] = RateLimiter(config.api.rate_limit, config.api.rate_window_seconds)
+    api = settings_of(app).api
+    app.extensions["screening.api_limiter"] = RateLimiter(
+        api.rate_limit, api.rate_window_seconds, api.rate_sync_seconds
+    )
     csrf.exempt(bp)
     init_spec(app, bp)
     app.register_blueprint(docs_bp)

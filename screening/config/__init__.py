@@ -401,9 +401,11 @@ def _fee_periods(key: str, entries: list[str]) -> tuple[tuple[date, int], ...]:
 
 @dataclass(frozen=True)
 class ApiConfig:
-    #: Calls per token per window (counted in each worker process: see docs/api.md).
+    #: Calls per token per window, across the cluster (docs/api.md, "Rate limit").
     rate_limit: int = 600
     rate_window_seconds: int = 60
+    #: Each worker process adds its calls of a token to the shared count at least this often.
+    rate_sync_seconds: int = 1
     #: How long the first answer to a POST with an Idempotency-Key is kept for its retries.
     idempotency_hours: int = 24
 
@@ -452,7 +454,7 @@ class Config:
                 Fernet(key.encode())
             except ValueError:
                 raise ConfigError(f"security.identifier_keys[{index}]: not a Fernet key") from None
-        for key in ("rate_limit", "rate_window_seconds", "idempotency_hours"):
+        for key in ("rate_limit", "rate_window_seconds", "rate_sync_seconds", "idempotency_hours"):
             if getattr(self.api, key) < 1:
                 raise ConfigError(f"api.{key}: must be at least 1")
         if self.recognition.language not in ("en", "nl", "fr"):
