@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BLUEPRINT_PACKAGES = (
     "decisions",
     "fees",
+    "workforce",
     "core",
     "auth",
     "auth.account",

@@ -17,6 +17,7 @@ from screening.person_link.models import ConsentCodeAttempt, ConsentRequest
 from screening.references import ReferenceCounter
 from screening.reports.models import Report
 from screening.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from screening.workforce.models import WorkforceMember
 
 __all__ = [
     "ApiToken",
@@ -52,4 +53,5 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
+    "WorkforceMember",
 ]

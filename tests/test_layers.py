@@ -48,6 +48,7 @@ DOMAIN_ORDER = (
     "applications",
     "certificates",
     "fees",
+    "workforce",
     "reports",
     "retention",
     "subjects",
@@ -57,8 +58,9 @@ DOMAIN_ORDER = (
     "api",
 )
 #: The only reads of a later package's models: a clearance is relied on through the files linked to it
-#: (``applications.clearance_id``), so the clearances' scoping and expiry notices read that column.
-MODEL_READS = frozenset({("clearances", "applications")})
+#: (``applications.clearance_id``), so the clearances' scoping and expiry notices read that column; and an
+#: organisation whose register (``workforce_members``) says the holder left relies on it no more.
+MODEL_READS = frozenset({("clearances", "applications"), ("clearances", "workforce")})
 ENTRY_POINTS = frozenset({"screening.app", "screening.cli", "screening.wsgi", "screening.demo", "screening.models"})
 FACE_MODULES = frozenset({"views", "forms", "cli"})
 #: Base modules grown into packages (the configuration loader and its sections).

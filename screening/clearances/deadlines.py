@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from screening.actors import Actor
@@ -22,15 +22,18 @@ from screening.clock import local_date
 from screening.config import DeadlinesConfig
 from screening.db import db
 from screening.notifications.operations import Mail, app_link, enqueue, organisation_recipients
+from screening.people.models import Person
 from screening.webhooks.events import emit
+from screening.workforce.models import WorkforceMember
 from workflows.clearance import COVERING_STATES
 
 log = logging.getLogger(__name__)
 
 
-def _relying_organisations(clearance_ids: Sequence[int]) -> dict[int, dict[int, str]]:
+def _relying_organisations(clearance_ids: Sequence[int], today: date) -> dict[int, dict[int, str]]:
     """Organisations relying on each clearance (those with a file linked to it), each with the holder's name
-    as its own latest such file declared it: an employer's mail never carries another employer's words."""
+    as its own latest such file declared it: an employer's mail never carries another employer's words.
+    An organisation whose register says the holder left before ``today`` relies on it no more."""
     relying: dict[int, dict[int, str]] = defaultdict(dict)
     if clearance_ids:
         rows = db.session.execute(
@@ -43,7 +46,25 @@ def _relying_organisations(clearance_ids: Sequence[int]) -> dict[int, dict[int, 
         )  # fmt: skip
         for clearance_id, organisation_id, given, family in rows:
             relying[clearance_id][organisation_id] = f"{given} {family}"  # the latest file's, by id order
+        for clearance_id, organisation_id in _departed(clearance_ids, today):
+            relying[clearance_id].pop(organisation_id, None)
     return relying
+
+
+def _departed(clearance_ids: Sequence[int], today: date) -> list[tuple[int, int]]:
+    """(clearance, organisation) where the organisation's register holds the holder and every entry of them
+    ended before ``today``. Without a register entry an organisation relies on the clearance as before."""
+    member = WorkforceMember
+    still_there = case((or_(member.ended_on.is_(None), member.ended_on >= today), 1), else_=0)
+    rows = db.session.execute(
+        select(Clearance.id, member.organisation_id)
+        .join(Person, Person.id == Clearance.person_id)
+        .join(member, member.identity_hash == Person.identity_hash)
+        .where(Clearance.id.in_(clearance_ids))
+        .group_by(Clearance.id, member.organisation_id)
+        .having(func.max(still_there) == 0)
+    )
+    return [(clearance_id, organisation_id) for clearance_id, organisation_id in rows]
 
 
 def notify_clearance_expiry(
@@ -86,7 +107,7 @@ def notify_clearance_expiry(
     ).all()
     if not rows:
         return Batch(0, 0)
-    relying = _relying_organisations([r.id for r in rows])
+    relying = _relying_organisations([r.id for r in rows], today)
     addresses = organisation_recipients(org for orgs in relying.values() for org in orgs)
     by_level: dict[int, list[int]] = defaultdict(list)
     mails = []
@@ -135,7 +156,7 @@ def expire_clearances(now: datetime, *, skip: Collection[int] = (), limit: int =
     expired, refused = fire_clearance_many(clearances, "expire", Actor.system("clearance_expiry"), now=now)
     for clearance, error in refused:
         log.info("clearance_expiry: %s skipped: %s", clearance.reference, error.message)
-    relying = _relying_organisations([c.id for c in expired])
+    relying = _relying_organisations([c.id for c in expired], today)
     addresses = organisation_recipients(org for orgs in relying.values() for org in orgs)
     mails = []
     for clearance in expired:

@@ -16,9 +16,10 @@ from screening.audit.operations import record_read
 from screening.auth.access import roles
 from screening.clock import local_date, utcnow
 from screening.extensions import settings
-from screening.fees import document, queries
+from screening.fees import document
 from screening.fees.statement import month_bounds, monthly_statement, parse_month, port_overview, statements_total
 from screening.formats import format_day, formatting_locale
+from screening.organisations import queries
 from workflows.roles import AUTHORITY_ROLES, EMPLOYER_ROLES, READER_ROLES
 
 bp = Blueprint("fees", __name__)

@@ -7,9 +7,13 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
 
+from screening.actors import Actor
 from screening.db import db
+from screening.extensions import vault
 from screening.people.models import Person
 from screening.vault import IdentifierVault
+from screening.workforce.models import WorkforceMember
+from screening.workforce.operations import MemberFields, add_member
 from tests.conftest import fresh
 
 
@@ -22,6 +26,12 @@ def test_rotation_re_encrypts_with_the_first_key(app, factory, config_file, tmp_
     old_key = config.security.identifier_keys[0]
     for _ in range(3):
         factory.application("draft")
+    requester, function = factory.user("requester"), factory.function()
+    details = factory.person_details()
+    add_member(Actor.of(requester), vault(), requester.organisation_id, MemberFields(
+        "P-1", "Jan", "Peeters", details.date_of_birth, function.id, details.date_of_birth, details.national_number,
+    ))  # fmt: skip
+    factory.commit()
     new_key = Fernet.generate_key().decode()
     rotated = tmp_path / "rotated.toml"
     rotated.write_text(
@@ -32,6 +42,7 @@ def test_rotation_re_encrypts_with_the_first_key(app, factory, config_file, tmp_
     result = CliRunner().invoke(main, ["--config", str(rotated), "identifiers", "rotate", "--batch-size", "2"])
     assert result.exit_code == 0, result.output
     assert "Re-encrypted the identifiers of 3 people" in result.output
+    assert "Re-encrypted the numbers of 1 entries of the staff registers" in result.output
     fresh()
     only_new = IdentifierVault([new_key], config.security.lookup_key)
     only_old = IdentifierVault([old_key], config.security.lookup_key)
@@ -44,3 +55,7 @@ def test_rotation_re_encrypts_with_the_first_key(app, factory, config_file, tmp_
             only_old.decrypt(person.national_number_encrypted)
         # the lookup hash does not depend on the encryption key: the person is still found
         assert person.identity_hash == only_new.lookup_hash("BE-NRN", number)
+    member = db.session.scalars(select(WorkforceMember)).one()
+    assert only_new.decrypt(member.national_number_encrypted) == details.national_number
+    with pytest.raises(InvalidToken):
+        only_old.decrypt(member.national_number_encrypted)

@@ -1,4 +1,4 @@
-"""Who sees which fee statement: an employer its own organisation's only (404 for any other, so another
+"""Which organisation a user may open: an employer its own only (404 for any other, so another
 organisation's existence is not confirmed), the authority every organisation's."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from workflows.roles import EMPLOYER_ROLES
 
 
 def visible_organisation(user: Any, organisation_id: int | None) -> Organisation:
-    """The organisation whose statement ``user`` asks for, or 404."""
+    """The organisation whose page (fee statement, register) ``user`` asks for, or 404."""
     if organisation_id is None:
         abort(404)
     if user.role in EMPLOYER_ROLES and user.organisation_id != organisation_id:

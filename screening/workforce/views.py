@@ -1,0 +1,164 @@
+"""The register of staff in critical functions: the employer's screening manager keeps it (joiners, changes,
+leavers); HR and the authority read it. Another organisation's register or member answers 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from screening.actors import Actor
+from screening.applications.views import _function_choices, _refused
+from screening.auth.access import roles
+from screening.db import db
+from screening.errors import DomainError
+from screening.extensions import settings, vault
+from screening.formats import format_day
+from screening.inputs import Form, parse_id
+from screening.organisations import queries as organisations
+from screening.organisations.models import Organisation
+from screening.workforce import operations, queries
+from screening.workforce.forms import EditMemberForm, LeaverForm, MemberForm
+from screening.workforce.models import WorkforceMember
+from workflows.roles import EMPLOYER_ROLES, READER_ROLES
+
+bp = Blueprint("workforce", __name__)
+
+
+def _actor() -> Actor:
+    return Actor.of(current_user, request.remote_addr)
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+def _organisation(organisation_id: int) -> Organisation:
+    return organisations.visible_organisation(current_user, organisation_id)
+
+
+@bp.route("/workforce")
+@roles(*READER_ROLES)
+def index() -> str | Response:
+    """The employer's own register; for the authority, the organisations that keep one."""
+    if current_user.role in EMPLOYER_ROLES:
+        return redirect(url_for("workforce.members", organisation_id=current_user.organisation_id))
+    sizes = queries.register_sizes()
+    names = organisations.organisation_names(set(sizes))
+    rows = sorted(sizes.items(), key=lambda item: (names.get(item[0], ""), item[0]))
+    return render_template("workforce/organisations.html", rows=rows, names=names)
+
+
+@bp.route("/workforce/<int:organisation_id>")
+@roles(*READER_ROLES)
+def members(organisation_id: int) -> str:
+    organisation = _organisation(organisation_id)
+    query = (request.args.get("q") or "").strip()[:100] or None
+    page = queries.list_members(
+        organisation.id, page=request.args.get("page", 1, type=int) or 1, per_page=settings().app.page_size,
+        query=query, locale=_locale(),
+    )  # fmt: skip
+    return render_template("workforce/members.html", organisation=organisation, page=page, query=query or "")
+
+
+@bp.route("/workforce/<int:organisation_id>/new", methods=["GET", "POST"])
+@roles("requester")
+def new(organisation_id: int) -> str | Response | tuple[str, int]:
+    organisation = _organisation(organisation_id)
+    form = MemberForm()
+    form.function_id.choices = _function_choices()
+    context = {"organisation": organisation, "member": None}
+    if not form.validate_on_submit():
+        return render_template("workforce/member_form.html", form=form, **context), _status()
+    try:
+        member = operations.add_member(_actor(), vault(), organisation.id, form.member_fields())
+    except DomainError as error:
+        return _refused(form, error, "workforce/member_form.html", **context)
+    flash(_("%(name)s is in your register.", name=member.full_name), "success")
+    return redirect(url_for("workforce.members", organisation_id=organisation.id))
+
+
+@bp.route("/workforce/<int:organisation_id>/members/<int:member_id>")
+@roles(*READER_ROLES)
+def member(organisation_id: int, member_id: int) -> str:
+    """The entry; for the screening manager, its form and the leaver's form."""
+    organisation = _organisation(organisation_id)
+    entry = queries.get_member(organisation.id, member_id)
+    forms = _forms(entry) if current_user.role == "requester" else {}
+    return render_template("workforce/member.html", organisation=organisation, member=entry, **forms)
+
+
+def _forms(member: WorkforceMember, form: EditMemberForm | None = None) -> dict[str, Any]:
+    if form is None:
+        data = {
+            key: getattr(member, key)
+            for key in operations.MemberFields.__dataclass_fields__
+            if key != "national_number"
+        }
+        form = EditMemberForm(data=data | {"version": member.version})
+    form.function_id.choices = _function_choices()
+    leaver = LeaverForm(data={"version": member.version, "ended_on": member.ended_on}, formdata=None, prefix="leaver")
+    return {"form": form, "leaver": leaver}
+
+
+@bp.route("/workforce/<int:organisation_id>/members/<int:member_id>/edit", methods=["POST"])
+@roles("requester")
+def edit(organisation_id: int, member_id: int) -> str | Response | tuple[str, int]:
+    organisation = _organisation(organisation_id)
+    entry = queries.get_member(organisation.id, member_id)
+    forms = _forms(entry, EditMemberForm())
+    form = forms["form"]
+    if not form.validate_on_submit():
+        return render_template("workforce/member.html", organisation=organisation, member=entry, **forms), 422
+    version = parse_id(form.version.data)
+    try:
+        changed = operations.edit_member(
+            _actor(), vault(), entry, form.member_fields(), expected_version=version if version is not None else -1
+        )
+    except DomainError as error:
+        return _refused_entry(form, error, organisation, entry, forms)
+    if changed:
+        flash(_("The register entry of %(name)s is saved.", name=entry.full_name), "success")
+    else:
+        flash(_("Nothing was changed."), "info")
+    return redirect(url_for("workforce.member", organisation_id=organisation.id, member_id=entry.id))
+
+
+@bp.route("/workforce/<int:organisation_id>/members/<int:member_id>/leaver", methods=["POST"])
+@roles("requester")
+def leaver(organisation_id: int, member_id: int) -> str | Response | tuple[str, int]:
+    organisation = _organisation(organisation_id)
+    entry = queries.get_member(organisation.id, member_id)
+    form = LeaverForm(prefix="leaver")
+    forms = _forms(entry) | {"leaver": form}
+    if not form.validate_on_submit():
+        return render_template("workforce/member.html", organisation=organisation, member=entry, **forms), 422
+    version = parse_id(form.version.data)
+    try:
+        operations.record_leaver(
+            _actor(), entry, form.ended_on.data,  # type: ignore[arg-type]
+            expected_version=version if version is not None else -1,
+        )  # fmt: skip
+    except DomainError as error:
+        return _refused_entry(form, error, organisation, entry, forms)
+    flash(_("Recorded: the last day of %(name)s in the function is %(day)s.", name=entry.full_name,
+            day=format_day(entry.ended_on)), "success")  # fmt: skip
+    return redirect(url_for("workforce.member", organisation_id=organisation.id, member_id=entry.id))
+
+
+def _refused_entry(
+    form: Form, error: DomainError, organisation: Organisation, entry: WorkforceMember, forms: dict[str, Any]
+) -> tuple[str, int]:
+    """The entry's page again, with the operation's refusal at the field of the form that was sent."""
+    db.session.rollback()
+    target = getattr(form, error.field or "", None)
+    (target.errors if target is not None else form.form_errors).append(error.localized())  # type: ignore[union-attr]
+    return render_template("workforce/member.html", organisation=organisation, member=entry, **forms), error.status
+
+
+def _status() -> int:
+    return 422 if request.method == "POST" else 200
