@@ -1,7 +1,7 @@
 """the register of staff in critical functions (issue 17)
 
-Revision ID: 0025
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 
 ``workforce_members``: each person an employer declares in a critical function, keyed by the employer's
 personnel number within the organisation; the national register number encrypted with its masked form and
@@ -14,8 +14,8 @@ from alembic import op
 
 from screening.db import UTCDateTime
 
-revision = "0025"
-down_revision = "0024"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
