@@ -30,6 +30,7 @@ OTHER_ACTIONS = (
     Event("subscribe", N_("Webhook endpoint subscribed")),
     Event("change", N_("Webhook endpoint changed")),
     Event("rotate_secret", N_("Webhook signing secret rotated")),
+    Event("unsubscribe", N_("Webhook endpoint deleted")),
     Event("send_test", N_("Webhook test event sent")),
     Event("redeliver", N_("Webhook delivery sent again")),
     Event("disable", N_("Webhook endpoint disabled")),

@@ -131,35 +131,27 @@ def etag(version: int) -> str:
     return f'"v{version}"'
 
 
-def if_match() -> int:
-    """The version the client saw, from ``If-Match``: 428 without one (a change needs it)."""
+def if_match(missing: str | None = None, changed: str | None = None) -> int:
+    """The version the client saw, from ``If-Match``: 428 without one (a change needs it). ``missing`` and
+    ``changed`` name another kind of object than an application in the messages."""
     header = request.headers.get("If-Match", "").strip()
     if not header or header == "*":
-        raise Refused(
-            field_problem(428, "If-Match", _("Send If-Match with the ETag of the application as you last read it."))
-        )
+        detail = missing or _("Send If-Match with the ETag of the application as you last read it.")
+        raise Refused(field_problem(428, "If-Match", detail))
     for candidate in header.split(","):
         match = _ETAG.match(candidate.strip())
         if match:
             return int(match.group(1))
-    raise Refused(
-        field_problem(
-            412,
-            "If-Match",
-            _("Someone else changed this application meanwhile. Review its current state and try again."),
-        )
-    )
+    raise Refused(field_problem(412, "If-Match", changed or _changed()))
 
 
-def check_version(expected: int, current: int) -> None:
+def check_version(expected: int, current: int, changed: str | None = None) -> None:
     if expected != current:
-        raise Refused(
-            field_problem(
-                412,
-                "If-Match",
-                _("Someone else changed this application meanwhile. Review its current state and try again."),
-            )
-        )
+        raise Refused(field_problem(412, "If-Match", changed or _changed()))
+
+
+def _changed() -> str:
+    return _("Someone else changed this application meanwhile. Review its current state and try again.")
 
 
 # -- bodies -----------------------------------------------------------------------------------------
@@ -183,14 +175,26 @@ def json_body() -> dict[str, Any]:
     return data
 
 
-def form_data(body: dict[str, Any], fields: set[str]) -> MultiDict[str, str]:
-    """A form's input from a JSON object: each member a field of the form, given as text (or a whole number);
-    the form then checks it as it checks the page's input."""
+def no_body() -> None:
+    """A call that takes no body refuses one (rather than ignore what the client meant)."""
+    if json_body():
+        raise Refused(field_problem(400, "body", _("This field is not known.")))
+
+
+def form_data(body: dict[str, Any], fields: set[str], lists: frozenset[str] = frozenset()) -> MultiDict[str, str]:
+    """A form's input from a JSON object: each member a field of the form, given as text (or a whole number),
+    or for a field of ``lists`` (ticked boxes) a list of texts; the form then checks it as it checks the
+    page's input."""
     values: MultiDict[str, str] = MultiDict()
     for name, value in body.items():
         if name not in fields:
             raise Refused(field_problem(400, name, _("This field is not known.")))
         if value is None:
+            continue
+        if name in lists:
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                raise Refused(field_problem(400, name, _("Give this field as a list of texts.")))
+            values.setlist(name, value)
             continue
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise Refused(field_problem(400, name, _("Give this field as text.")))
@@ -215,6 +219,12 @@ def form_problem(form: Any, rename: dict[str, str] | None = None) -> Response:
 _KEPT_HEADERS = ("Content-Type", "Content-Disposition", "ETag", "Location")
 
 
+def replay_without(body: bytes) -> None:
+    """What a retry with the same ``Idempotency-Key`` gets instead of this answer's body (a secret is shown
+    once and never stored in clear)."""
+    g.api_replay_body = body
+
+
 def _fingerprint() -> str:
     """What makes a retry the same request: its method, path and body. A multipart body is compared by its
     parts (fields, file names and contents), not its bytes: a client draws a new boundary for every send."""
@@ -234,7 +244,8 @@ def _fingerprint() -> str:
 def idempotent(view: F) -> F:
     """Honour ``Idempotency-Key``: the first successful answer is kept (per token, for the configured hours)
     and a retry with the same key and the same request gets it again without doing anything; the same key
-    with another request is refused (422)."""
+    with another request is refused (422). A view whose answer shows a secret once sets
+    :func:`replay_without` so the kept copy never holds it."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -259,7 +270,8 @@ def idempotent(view: F) -> F:
         response = make_response(view(*args, **kwargs))
         if response.status_code < 400:
             kept = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
-            operations.keep_answer(claim, response.status_code, kept, response.get_data())
+            body = g.pop("api_replay_body", None)  # an answer with a secret keeps a copy without it
+            operations.keep_answer(claim, response.status_code, kept, response.get_data() if body is None else body)
         return response
 
     return wrapper  # type: ignore[return-value]

@@ -209,13 +209,18 @@ class ClearanceList(Strict):
     has_next = fields.Boolean(required=True)
 
 
-class ClearanceListQuery(Strict):
-    state = fields.String(validate=validate.OneOf(CLEARANCE_STATES, error=_l("Not a valid choice.")))
+class PageQuery(Strict):
+    """The pages' own pagination (``page``), for lists that are not cursor-paginated."""
+
     page = fields.Integer(
         load_default=1,
         validate=validate.Range(1, 100_000, error=_l("Give a number from 1 to 100000.")),
         error_messages={"invalid": _l("Give a number from 1 to 100000.")},
     )
+
+
+class ClearanceListQuery(PageQuery):
+    state = fields.String(validate=validate.OneOf(CLEARANCE_STATES, error=_l("Not a valid choice.")))
 
 
 class CertificateQuery(Strict):

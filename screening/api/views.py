@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from screening.api import schemas
+from screening.api import schemas, webhook_views  # noqa: F401 - its routes join the blueprint
 from screening.api import status_views as _status_views  # noqa: F401 - adds POST /status to the blueprint
 from screening.api.auth import TokenUser, scoped
 from screening.api.http import (
@@ -32,6 +32,7 @@ from screening.api.http import (
     idempotent,
     if_match,
     json_body,
+    no_body,
 )
 from screening.api.problems import TYPES as PROBLEM_TYPES
 from screening.api.ratelimit import RateLimiter
@@ -320,8 +321,7 @@ _CHANGE = {
 @bp.response(200, schemas.ApplicationOut)
 def submit(application_id: int) -> Any:
     """Submit a draft: the person is asked for consent (or the file is covered by their clearance)."""
-    if json_body():
-        raise Refused(field_problem(400, "body", _("This field is not known.")))
+    no_body()
     return _transition(application_id, "submit", None)
 
 

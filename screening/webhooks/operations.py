@@ -1,5 +1,5 @@
 """Every write to an organisation's webhooks: subscribe, change, rotate the secret, disable and enable,
-redeliver one delivery, send a test event; and the mail when an endpoint was disabled for failing.
+unsubscribe (delete), redeliver one delivery, send a test event; and the mail when an endpoint was disabled for failing.
 Operations flush, never commit, and record each change in the audit trail (never the secret)."""
 
 from __future__ import annotations
@@ -140,6 +140,33 @@ def set_state(
         organisation_id=endpoint.organisation_id, from_state=source, to_state=state, now=now,
     )  # fmt: skip
     return endpoint
+
+
+def unsubscribe(actor: Actor, endpoint: WebhookEndpoint, *, expected_version: int | None, now: datetime) -> None:
+    """Delete the endpoint with its delivery log: nothing more is sent to it. Refused while a delivery to it
+    is in flight (a sender's claim), so no sender records an outcome for a deleted delivery; the events stay
+    for the retention purge. A claim made meanwhile is refused too: the caller then rolls back."""
+    _check_actor(actor, endpoint.organisation_id)
+    _locked(endpoint, expected_version)
+    mine = WebhookDelivery.endpoint_id == endpoint.id
+    in_flight = exists().where(mine, WebhookDelivery.claimed_by.is_not(None))
+    if db.session.scalar(select(in_flight)):
+        raise Conflict(N_("A delivery to this endpoint is being sent. Try again in a minute."))
+    idle = select(WebhookDelivery.id).where(mine, WebhookDelivery.claimed_by.is_(None))
+    db.session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(idle)))
+    deleted = db.session.execute(
+        delete(WebhookDelivery)
+        .where(mine, WebhookDelivery.claimed_by.is_(None))
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if db.session.scalar(select(exists().where(mine))):  # claimed between the check and the delete
+        raise Conflict(N_("A delivery to this endpoint is being sent. Try again in a minute."))
+    record(
+        actor, "unsubscribe", "webhook_endpoint", endpoint.id, organisation_id=endpoint.organisation_id,
+        from_state=endpoint.state, reason=f"{endpoint.url} ({deleted} deliveries deleted)", now=now,
+    )  # fmt: skip
+    db.session.delete(endpoint)
+    db.session.flush()
 
 
 def redeliver(actor: Actor, delivery: WebhookDelivery, endpoint: WebhookEndpoint, now: datetime) -> WebhookDelivery:

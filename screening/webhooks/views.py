@@ -1,6 +1,7 @@
 """The employer's webhook pages: its endpoints, each one's delivery log, a delivery's attempts; subscribe,
-change, rotate the secret, disable and enable, send a test event, redeliver one delivery. Screening managers
-(requester role) of the endpoint's own organisation only; anything else is 404 (see :mod:`.queries`)."""
+change, rotate the secret, disable and enable, delete, send a test event, redeliver one delivery. Screening
+managers (requester role) of the endpoint's own organisation only; anything else is 404 (see :mod:`.queries`).
+The API's webhook endpoints (screening.api.webhook_views) call the same forms, queries and operations."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from werkzeug.wrappers import Response
 from screening.actors import Actor
 from screening.auth.access import roles
 from screening.clock import utcnow
+from screening.db import db
 from screening.errors import DomainError
 from screening.extensions import settings, vault
 from screening.webhooks import operations, queries
@@ -152,6 +154,21 @@ def set_state(endpoint_id: int, action: str) -> Response:
     else:
         flash(_("The endpoint is enabled.") if state == "active" else _("The endpoint is disabled."), "success")
     return redirect(url_for("webhooks.endpoint", endpoint_id=endpoint.id))
+
+
+@bp.route("/<int:endpoint_id>/delete", methods=["POST"])
+@roles("requester")
+def unsubscribe(endpoint_id: int) -> Response:
+    endpoint = queries.get_endpoint(current_user, endpoint_id)
+    form = _action_form()
+    try:
+        operations.unsubscribe(_actor(), endpoint, expected_version=expected_version(form), now=utcnow())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.localized(), "danger")
+        return redirect(url_for("webhooks.endpoint", endpoint_id=endpoint_id))
+    flash(_("The endpoint was deleted."), "success")
+    return redirect(url_for("webhooks.index"))
 
 
 @bp.route("/<int:endpoint_id>/test", methods=["POST"])

@@ -32,6 +32,12 @@ class ApiClient:
             kwargs["json"] = json
         return self.client.post(path, headers=self._headers(headers), **kwargs)
 
+    def patch(self, path: str, json: Any = None, headers: dict[str, str] | None = None) -> Any:
+        return self.client.patch(path, json=json, headers=self._headers(headers))
+
+    def delete(self, path: str, headers: dict[str, str] | None = None) -> Any:
+        return self.client.delete(path, headers=self._headers(headers))
+
 
 @pytest.fixture
 def make_token(app: Flask) -> Callable[..., tuple[str, Any]]:

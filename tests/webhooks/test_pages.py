@@ -102,7 +102,7 @@ def test_other_organisations_and_other_roles_see_nothing(hook_app, factory, rece
     for path in (f"/webhooks/{endpoint.id}", f"/webhooks/deliveries/{delivery.id}"):
         assert stranger.get(path).status_code == 404
     posts = [f"/webhooks/deliveries/{delivery.id}/redeliver", f"/webhooks/{endpoint.id}"]
-    posts += [f"/webhooks/{endpoint.id}/{action}" for action in ("test", "rotate", "disable")]
+    posts += [f"/webhooks/{endpoint.id}/{action}" for action in ("test", "rotate", "disable", "delete")]
     for path in posts:
         assert stranger.post(path, data={"csrf_token": token, "url": "https://example.org/"}).status_code == 404
     colleague_hr = _signed_in(hook_app, factory.user("hr", organisation=None))
@@ -158,3 +158,23 @@ def test_redeliver_test_event_and_rotation_from_the_page(hook_app, factory, rece
     stale = client.post(f"/webhooks/{created.endpoint.id}/rotate", data={"csrf_token": token, "version": "1"})
     assert stale.status_code == 302  # a stale version: refused with a message, nothing rotated
     assert "Someone else changed" in client.get(f"/webhooks/{created.endpoint.id}").text
+
+
+def test_deleting_an_endpoint_from_its_page(hook_app, factory, receiver):
+    requester = factory.user("requester")
+    endpoint_id = subscribe(requester, receiver.url()).endpoint.id
+    factory.application("awaiting_consent", requester=requester)
+    run(hook_app)
+    client = _signed_in(hook_app, requester)
+    page = client.get(f"/webhooks/{endpoint_id}")
+    assert "Delete" in page.text
+    token = csrf_token(page.text)
+    assert client.post(f"/webhooks/{endpoint_id}/delete", data={"version": "1"}).status_code == 400  # no CSRF
+    stale = client.post(f"/webhooks/{endpoint_id}/delete", data={"csrf_token": token, "version": "7"})
+    assert stale.status_code == 302 and _endpoints() == 1
+    gone = client.post(f"/webhooks/{endpoint_id}/delete", data={"csrf_token": token, "version": "1"})
+    assert gone.status_code == 302 and gone.headers["Location"].endswith("/webhooks")
+    assert _endpoints() == 0 and deliveries() == [] and attempts() == []
+    assert client.get(f"/webhooks/{endpoint_id}").status_code == 404
+    (entry,) = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "unsubscribe"))
+    assert entry.actor == requester.username and receiver.url() in (entry.reason or "")
