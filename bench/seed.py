@@ -619,7 +619,16 @@ def _person_row(
 
 def _declared(person: dict[str, Any]) -> dict[str, Any]:
     """An application's declaration (migration 0012) copied from its person's row."""
-    names = ("given_names", "family_name", "search_name", "date_of_birth", "nationality", "email", "locale")
+    names = (
+        "given_names",
+        "family_name",
+        "search_name",
+        "search_given",
+        "date_of_birth",
+        "nationality",
+        "email",
+        "locale",
+    )
     return {f"declared_{name}": person[name] for name in names}
 
 
