@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from bench.pages import choose_targets
+from bench.seed import BENCH_PASSWORD, seed
 from screening.audit.models import AuditEntry
 from screening.auth.models import User
 from screening.db import db
-from tests.conftest import csrf_token, fresh
+from tests.conftest import _empty_tables, csrf_token, fresh
 
 COOKIE = "screening_session"
 
@@ -122,3 +127,74 @@ def test_grounds_read_at_the_same_moment_by_two_officers_are_both_recorded(as_ro
     fresh()
     statement = select(AuditEntry).where(AuditEntry.action == "read_grounds", AuditEntry.object_id == application.id)
     assert len(db.session.scalars(statement).all()) == 10
+
+
+#: The signed-in pages whose SQL statements are counted: (account, path), filled in from the seeded data. The
+#: data has one employer, so every list is longer than a page at both sizes and is counted (a list that fits
+#: one page is not, tests/test_pages.py); the search is for a start of a reference every file shares.
+COUNTED_PAGES = [
+    ("requester-{org}", "/applications"),
+    ("requester-{org}", "/applications?q=SCR-20"),
+    ("requester-{org}", "/home"),
+    ("requester-{org}", "/applications/{detail_requester}"),
+    ("hr-{org}", "/clearances"),
+    ("hr-{org}", "/home"),
+    ("officer-01", "/queue"),
+    ("officer-01", "/applications"),
+    ("officer-01", "/applications?q=SCR-20"),
+    ("officer-01", "/clearances"),
+    ("officer-01", "/home"),
+    ("officer-01", "/applications/{detail_officer}"),
+]
+#: Not counted: the driver begins and ends the request's transaction on both backends (psycopg without a
+#: statement this listener sees), and neither reads anything.
+TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
+#: At most this many SQL statements per page, whatever the amount of data (issue 19).
+MOST_STATEMENTS = 6
+
+
+def _statements_per_page(app, admin_engine, applications: int) -> dict[tuple[str, str], int]:
+    """Each page's SQL statements over the benchmark's data (``bench/seed.py``) at ``applications`` files."""
+    _empty_tables(admin_engine)
+    seed(admin_engine, applications, 1, vault=app.extensions["screening.vault"], officers=2)
+    targets = choose_targets(admin_engine, 0)
+    found = {"org": targets.organisation, "detail_requester": targets.detail_requester}
+    found["detail_officer"] = targets.detail_officer
+    clients: dict[str, Any] = {}
+    counts = {}
+    for account, path in COUNTED_PAGES:
+        if account not in clients:
+            client = clients[account] = app.test_client()
+            name = account.format(**found)
+            form = {"csrf_token": csrf_token(client.get("/login").text), "username": name, "password": BENCH_PASSWORD}
+            assert client.post("/login", data=form).status_code == 302
+        with _statements(app) as statements:
+            response = clients[account].get(path.format(**found))
+        assert response.status_code == 200, (account, path)
+        counts[(account, path)] = len(statements)
+    return counts
+
+
+@contextmanager
+def _statements(app) -> Iterator[list[str]]:
+    """The SQL of every statement the app's engine runs inside the block."""
+    seen: list[str] = []
+
+    def record(_connection, _cursor, statement, *_rest) -> None:
+        if statement.split(None, 1)[0].upper() not in TRANSACTION_CONTROL:
+            seen.append(statement)
+
+    event.listen(app.extensions["screening.engine"], "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(app.extensions["screening.engine"], "before_cursor_execute", record)
+
+
+def test_no_page_needs_more_statements_with_a_hundred_times_the_data(app, admin_engine):
+    """The same statements at 250 files as at 25,000, and never more than six: a list, the queue, the search,
+    the clearances, a file and the dashboard read a page, its count and its lookups, never a row at a time."""
+    small = _statements_per_page(app, admin_engine, 250)
+    large = _statements_per_page(app, admin_engine, 25_000)
+    assert large == small
+    assert {page: count for page, count in large.items() if count > MOST_STATEMENTS} == {}

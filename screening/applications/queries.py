@@ -328,35 +328,26 @@ def get_application(user: User, application_id: int) -> Application:
 READ_ACTIONS = ("read_grounds", "read_appeal_letter")
 
 
-def timeline(application: Application) -> list[AuditEntry]:
-    """The file's changes, oldest first; its reads are in :func:`grounds_reads`, so the list does not grow
-    with every page view."""
-    return list(
-        db.session.scalars(
-            select(AuditEntry)
-            .where(
-                AuditEntry.object_type == "application",
-                AuditEntry.object_id == application.id,
-                AuditEntry.action.not_in(READ_ACTIONS),
-            )
-            .order_by(AuditEntry.id)
-        )
+def timeline(application: Application) -> tuple[list[AuditEntry], Row[Any] | None]:
+    """The file's changes, oldest first, and how often its grounds were read with the last read (``count``,
+    ``actor``, ``at``; None when they never were), in one statement: the reads are summarised, never listed,
+    so the list does not grow with every page view. The summary is the one row the changes are joined to."""
+    about = and_(AuditEntry.object_type == "application", AuditEntry.object_id == application.id)
+    reads = (
+        select(func.count().label("count"), func.max(AuditEntry.id).label("last_id"))
+        .where(about, AuditEntry.action == "read_grounds")
+        .subquery("reads")
     )
-
-
-def grounds_reads(application: Application) -> Row[Any] | None:
-    """How often the file's grounds were read and the last read (``count``, ``actor``, ``at``), in one
-    statement whatever the number of reads; None when they never were."""
-    return db.session.execute(
-        select(func.count().over().label("count"), AuditEntry.actor, AuditEntry.at)
-        .where(
-            AuditEntry.object_type == "application",
-            AuditEntry.object_id == application.id,
-            AuditEntry.action == "read_grounds",
-        )
-        .order_by(AuditEntry.id.desc())
-        .limit(1)
-    ).first()
+    last = aliased(AuditEntry, name="last_read")
+    rows = db.session.execute(
+        select(reads.c.count, last.actor, last.at, AuditEntry)
+        .select_from(reads)
+        .outerjoin(last, last.id == reads.c.last_id)
+        .outerjoin(AuditEntry, and_(about, AuditEntry.action.not_in(READ_ACTIONS)))
+        .order_by(AuditEntry.id)
+    ).all()
+    changes = [row[3] for row in rows if row[3] is not None]
+    return changes, (rows[0] if rows[0].count else None)
 
 
 def is_overdue(application: Application, today: date) -> bool:

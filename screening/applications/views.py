@@ -225,11 +225,12 @@ def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
         # the request ends, outside the page's read transaction).
         organisation_id = application.organisation_id
         record_read(_actor(), "read_grounds", "application", application.id, organisation_id=organisation_id)
+    changes, grounds_reads = queries.timeline(application)
     page = render_template(
         "applications/detail.html",
         application=application,
-        timeline=queries.timeline(application),
-        grounds_reads=queries.grounds_reads(application) if current_user.role in AUTHORITY_ROLES else None,
+        timeline=changes,
+        grounds_reads=grounds_reads if current_user.role in AUTHORITY_ROLES else None,
         events=events,
         transitions={t.event: t for t in APPLICATION.transitions},
         reason_labels=REASON_LABELS,
