@@ -44,6 +44,7 @@ OTHER_ACTIONS = (
     Event("add_member", N_("Joiner added to the register")),
     Event("change_member", N_("Register entry changed")),
     Event("record_leaver", N_("Leaver recorded in the register")),
+    Event("export_compliance", N_("Compliance list downloaded")),
     Event("mail_preferences", N_("Mail preferences changed")),
     Event("retry_mail", N_("Mail sent again")),
     Event("retry_mail_bulk", N_("Failed mails sent again")),

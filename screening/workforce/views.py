@@ -13,7 +13,9 @@ from werkzeug.wrappers import Response
 
 from screening.actors import Actor
 from screening.applications.views import _function_choices, _refused
+from screening.audit.operations import record_read
 from screening.auth.access import roles
+from screening.clock import today
 from screening.db import db
 from screening.errors import DomainError
 from screening.extensions import settings, vault
@@ -21,9 +23,11 @@ from screening.formats import format_day
 from screening.inputs import Form, parse_id
 from screening.organisations import queries as organisations
 from screening.organisations.models import Organisation
-from screening.workforce import operations, queries
+from screening.workforce import compliance, operations, queries
+from screening.workforce import document as compliance_document
 from screening.workforce.forms import EditMemberForm, LeaverForm, MemberForm
 from screening.workforce.models import WorkforceMember
+from workflows.compliance import Standing
 from workflows.roles import EMPLOYER_ROLES, READER_ROLES
 
 bp = Blueprint("workforce", __name__)
@@ -44,13 +48,64 @@ def _organisation(organisation_id: int) -> Organisation:
 @bp.route("/workforce")
 @roles(*READER_ROLES)
 def index() -> str | Response:
-    """The employer's own register; for the authority, the organisations that keep one."""
+    """The employer's own register; for the authority, the organisations that keep one and the port-wide
+    summary: people in a critical function today without a valid advice past their function's deadline."""
     if current_user.role in EMPLOYER_ROLES:
         return redirect(url_for("workforce.members", organisation_id=current_user.organisation_id))
-    sizes = queries.register_sizes()
+    sizes, summary = queries.register_sizes(), compliance.port_summary(today())
     names = organisations.organisation_names(set(sizes))
     rows = sorted(sizes.items(), key=lambda item: (names.get(item[0], ""), item[0]))
-    return render_template("workforce/organisations.html", rows=rows, names=names)
+    current, overdue = (sum(figures[i] for figures in summary.values()) for i in (0, 1))
+    return render_template(
+        "workforce/organisations.html", rows=rows, names=names, summary=summary, current=current, overdue=overdue
+    )
+
+
+def _view_filters() -> dict[str, Any]:
+    """The compliance view's filters from the query string; an unknown standing is no filter."""
+    wanted = request.args.get("standing")
+    return {
+        "wanted": Standing(wanted) if wanted in set(Standing) else None,
+        "overdue": request.args.get("overdue") == "1",
+        "query": (request.args.get("q") or "").strip()[:100] or None,
+    }
+
+
+@bp.route("/workforce/<int:organisation_id>/compliance")
+@roles(*READER_ROLES)
+def compliance_view(organisation_id: int) -> str:
+    """Every person in a critical function today against their function's deadline, with counts per standing."""
+    organisation = _organisation(organisation_id)
+    filters, day = _view_filters(), today()
+    statement = compliance.lines_statement(organisation.id, day, _locale(), **filters)
+    counts = compliance.counts(organisation.id, day)
+    total = None if filters["query"] else counts.matching(filters["wanted"], filters["overdue"])
+    number = request.args.get("page", 1, type=int) or 1
+    page = compliance.page_of_lines(statement, number, settings().app.page_size, day, total=total)
+    return render_template(
+        "workforce/compliance.html", organisation=organisation, page=page, filters=filters, counts=counts,
+        standings=list(Standing),
+        labels={s: _(s.label) for s in Standing}, query=filters["query"] or "",
+        standing=filters["wanted"].value if filters["wanted"] else None,
+    )  # fmt: skip
+
+
+@bp.route("/workforce/<int:organisation_id>/compliance.csv")
+@roles(*READER_ROLES)
+def compliance_csv(organisation_id: int) -> Response:
+    """The view's lines (with its filters) as CSV, every cell defused; the download is audited."""
+    organisation = _organisation(organisation_id)
+    filters, day = _view_filters(), today()
+    statement = compliance.lines_statement(organisation.id, day, _locale(), **filters)
+    record_read(
+        _actor(), "export_compliance", "organisation", organisation.id, organisation_id=organisation.id,
+        reason=" ".join(f"{key}={value}" for key, value in filters.items() if value) or None,
+    )  # fmt: skip
+    body = compliance_document.to_csv(compliance.all_lines(statement, day))
+    response = Response(body, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f"attachment; filename=compliance-{organisation.code}-{day}.csv"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/workforce/<int:organisation_id>")
