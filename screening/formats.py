@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -93,8 +93,10 @@ def _compile(template: str, locale: Locale) -> Callable[[date | time | datetime]
 
 
 @lru_cache(maxsize=64)
-def _date_formatter(locale: Locale, width: str) -> Callable[[date | time | datetime], str]:
-    return _compile(get_date_format(width, locale=locale).format, locale)
+def _date_formatter(locale: Locale, width: str) -> Callable[[date], str]:
+    """A calendar date's text, made once per distinct day: a list shows many moments of a few days, and a
+    date pattern has only date fields."""
+    return lru_cache(maxsize=4096)(_compile(get_date_format(width, locale=locale).format, locale))
 
 
 @lru_cache(maxsize=64)
@@ -105,23 +107,44 @@ def _datetime_formatter(locale: Locale, width: str) -> Callable[[datetime], str]
     date_part = _date_formatter(locale, width)
 
     def apply(value: datetime) -> str:
-        return combined.replace("{0}", time_part(value)).replace("{1}", date_part(value))
+        return combined.replace("{0}", time_part(value)).replace("{1}", date_part(value.date()))
 
     return apply
 
 
 def _zone_shift() -> Callable[[datetime], datetime]:
-    """Moves a moment to the site's timezone (Flask-Babel's default, from ``[site] timezone``; naive values are UTC)."""
+    """Moves a moment to the site's timezone (Flask-Babel's default, from ``[site] timezone``; naive values are UTC).
+
+    A pytz zone's offset is looked up once per hour of UTC (:func:`_hour_offset`), not per moment: its
+    ``astimezone`` and ``normalize`` cost more than the formatting itself, for the same answer."""
     zone = get_timezone()
     normalize = getattr(zone, "normalize", None)  # pytz zones need it after astimezone
 
     def shift(value: datetime) -> datetime:
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        moment = value.astimezone(zone)
-        return normalize(moment) if normalize is not None else moment
+        if normalize is not None:
+            utc = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not UTC else value.replace(tzinfo=None)
+            offset = _hour_offset(zone, utc.replace(minute=0, second=0, microsecond=0))
+            if offset is not None:
+                return (utc + offset[0]).replace(tzinfo=offset[1])
+            return normalize(value.astimezone(zone))  # type: ignore[no-any-return]
+        return value.astimezone(zone)
 
     return shift
+
+
+@lru_cache(maxsize=100_000)
+def _hour_offset(zone: Any, hour: datetime) -> tuple[timedelta, Any] | None:
+    """The offset and the tzinfo a pytz ``zone`` gives a whole hour of (naive) UTC, or None if it changes within
+    the hour (a transition off the hour, as in some zones' early history): then each moment is looked up."""
+    first = zone.normalize(hour.replace(tzinfo=UTC).astimezone(zone))
+    last = zone.normalize(
+        (hour + timedelta(minutes=59, seconds=59, microseconds=999_999)).replace(tzinfo=UTC).astimezone(zone)
+    )
+    if first.tzinfo is not last.tzinfo:
+        return None
+    return first.utcoffset(), first.tzinfo
 
 
 def moment_formatter(width: str = "medium", language: str | None = None) -> Callable[[datetime | None], str]:
@@ -152,7 +175,7 @@ def day_formatter(width: str = "medium", language: str | None = None) -> Callabl
     def day(value: date | datetime | None) -> str:
         if value is None:
             return ""
-        return compiled(shift(value) if isinstance(value, datetime) else value)
+        return compiled(shift(value).date() if isinstance(value, datetime) else value)
 
     return day
 

@@ -183,9 +183,13 @@ def done_flash(machine: str, event: str, target: str, reference: str) -> str:
 
 
 def _relative_days(day: date | None) -> str:
-    if day is None:
-        return ""
-    return _days_from_today((day - today()).days, str(get_locale() or "en"))
+    return _relative_formatter()(day)
+
+
+def _relative_formatter() -> Any:
+    """``|relative`` with today and the language looked up once: a list takes one for all its rows."""
+    on, locale = today(), str(get_locale() or "en")
+    return lambda day: "" if day is None else _days_from_today((day - on).days, locale)
 
 
 @lru_cache(maxsize=4096)
@@ -313,6 +317,7 @@ def init_template_helpers(app: Flask) -> None:
     # The |moment and |day filters' formatters, taken once by a list for all its rows.
     app.jinja_env.globals["moment_formatter"] = moment_formatter
     app.jinja_env.globals["day_formatter"] = day_formatter
+    app.jinja_env.globals["relative_formatter"] = _relative_formatter
     app.jinja_env.filters["day"] = day_filter
     app.jinja_env.filters["moment"] = moment_filter
     app.jinja_env.filters["relative"] = _relative_days

@@ -34,7 +34,11 @@ def _moments(count: int = 120) -> list[datetime]:
     rng = random.Random(7)
     start = datetime(1999, 12, 31, 23, 30, tzinfo=UTC)
     moments = [start + timedelta(seconds=rng.randrange(0, 40 * 365 * 86_400)) for _ in range(count)]
-    return [*moments, datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC), datetime(2026, 6, 30, 12, 0, 5, tzinfo=UTC)]
+    # Each side of the summer-time changes of Brussels and New York in 2026 (offsets are cached per hour).
+    changes = [datetime(2026, 3, 29, 1, tzinfo=UTC), datetime(2026, 10, 25, 1, tzinfo=UTC)]
+    changes += [datetime(2026, 3, 8, 7, tzinfo=UTC), datetime(2026, 11, 1, 6, tzinfo=UTC)]
+    edges = [change + timedelta(seconds=step) for change in changes for step in (-3601, -1, 0, 1, 3599)]
+    return [*moments, *edges, datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC), datetime(2026, 6, 30, 12, 0, 5, tzinfo=UTC)]
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Brussels", "America/New_York"])
