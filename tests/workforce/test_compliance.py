@@ -207,3 +207,22 @@ def test_the_page_costs_the_same_queries_at_25_and_2500_people(factory, as_role,
         assert page.status_code == 200 and f"Only past the deadline ({size})" in page.text
         measured.append(len(seen))
     assert measured[0] == measured[1], measured
+
+
+def test_a_positive_advice_with_warning_is_shown_as_covered_only(factory, as_role):
+    from screening.applications import operations
+    from screening.extensions import settings
+
+    client, manager = as_role("requester")
+    details = factory.person_details(family_name="Warned")
+    application = factory.application("in_review", requester=manager, person=details)
+    operations.fire(
+        application, "advise_positive_with_warning", Actor(label="officer-x", role="officer"), settings().deadlines,
+        reason="grounds the employer never reads",
+    )  # fmt: skip
+    factory.commit()
+    _member(manager, details, factory.function(), TODAY)
+    base = f"/workforce/{manager.organisation_id}/compliance"
+    for text in (client.get(base).text, client.get(base + ".csv").text):
+        assert "Warned" in text and "warning" not in text.lower() and "grounds" not in text
+    assert "Covered</span>" in client.get(base).text
