@@ -35,6 +35,8 @@ SHOWN_CHARACTERS = 10
 LAST_USE_EVERY = timedelta(minutes=1)
 #: The role a token acts in: the screening manager's, for its organisation.
 TOKEN_ROLE = "requester"  # noqa: S105 - a role name
+#: The role a token of the authority's own tools (no organisation) acts in, read only.
+AUTHORITY_TOKEN_ROLE = "officer"  # noqa: S105 - a role name
 
 
 def new_token() -> str:
@@ -53,18 +55,19 @@ class TokenUser:
     id: int
     username: str
     role: str
-    organisation_id: int
+    #: None for a token of the authority's own tools, which reads as an officer.
+    organisation_id: int | None
     token_id: int
     token_name: str
     scopes: frozenset[str]
 
     @property
     def is_employer(self) -> bool:
-        return True
+        return self.organisation_id is not None
 
     @property
     def is_authority(self) -> bool:
-        return False
+        return self.organisation_id is None
 
     def actor(self, client_address: str | None) -> Actor:
         """The audit trail names the token beside its maker."""
@@ -83,7 +86,7 @@ _LOAD = (
         _organisations.active.label("organisation_active"),
     )
     .select_from(
-        ApiToken.__table__.join(User.__table__, _users.id == _tokens.created_by_id).join(
+        ApiToken.__table__.join(User.__table__, _users.id == _tokens.created_by_id).outerjoin(
             Organisation.__table__, _organisations.id == _tokens.organisation_id
         )
     )
@@ -102,15 +105,22 @@ def token_user(token: str, now: datetime | None = None) -> TokenUser | None:
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None
-    if not (row.user_active and row.organisation_active):
-        return None
-    if row.role != TOKEN_ROLE or row.user_organisation_id != row.organisation_id:
+    if not (row.user_active and _maker_still_fits(row)):
         return None
     if row.last_used_at is None or now - row.last_used_at >= LAST_USE_EVERY:
         g.api_last_use = (row.id, now)  # written when the request is over: note_last_use
-    return TokenUser(
-        row.user_id, row.username, TOKEN_ROLE, row.organisation_id, row.id, row.name, frozenset(row.scopes.split())
-    )
+    scopes = frozenset(row.scopes.split())
+    if row.organisation_id is None:
+        scopes &= {"read"}  # the authority's tools read only (also a CHECK on the table)
+    return TokenUser(row.user_id, row.username, row.role, row.organisation_id, row.id, row.name, scopes)
+
+
+def _maker_still_fits(row: Any) -> bool:
+    """The maker still holds the role the token acts in: its active organisation's screening manager, or
+    for the authority's own tools (no organisation) a security officer of the authority."""
+    if row.organisation_id is None:
+        return row.role == AUTHORITY_TOKEN_ROLE and row.user_organisation_id is None
+    return bool(row.organisation_active) and row.role == TOKEN_ROLE and row.user_organisation_id == row.organisation_id
 
 
 def note_last_use() -> None:

@@ -70,6 +70,8 @@ def _authenticate() -> Response | None:
         detail = _("This token does not have the scope %(scope)s.", scope=scope or "-")
         challenge = f'Bearer error="insufficient_scope", scope="{scope or ""}"'
         return problem(403, detail, headers={"WWW-Authenticate": challenge})
+    if user.is_authority and request.method not in ("GET", "HEAD"):  # not even an export's audit row
+        return problem(403, _("A token of the authority's own tools only reads."))
     g.api_user = user
     return None
 

@@ -25,17 +25,20 @@ SCOPES = ("read", "write", "webhooks")
 
 
 class ApiToken(Base):
-    """A bearer token of one organisation, made by its screening manager. Only the SHA-256 of the token is
-    kept: the token itself is shown once, when it is made."""
+    """A bearer token of one organisation, made by its screening manager, or of the authority's own tools,
+    made by a security officer. Only the SHA-256 of the token is kept: the token itself is shown once, when
+    it is made."""
 
     __tablename__ = "api_tokens"
     __table_args__ = (
         CheckConstraint("(revoked_at IS NULL) = (revoked_by_id IS NULL)", name="revoked_has_author"),
+        CheckConstraint("organisation_id IS NOT NULL OR scopes = 'read'", name="authority_reads_only"),
         Index("ix_api_tokens_organisation_created", "organisation_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    #: None for a token of the authority's own tools (made by a security officer; read only).
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(60))
     #: The token's first characters (``scr_`` and 6 more), so its owner recognises it in the list and in logs.

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from screening.actors import Actor
-from screening.api.auth import SHOWN_CHARACTERS, TOKEN_ROLE, new_token, token_digest
+from screening.api.auth import AUTHORITY_TOKEN_ROLE, SHOWN_CHARACTERS, TOKEN_ROLE, new_token, token_digest
 from screening.api.models import SCOPES, ApiToken, IdempotentRequest
 from screening.audit.operations import record
 from screening.clock import utcnow
@@ -24,9 +24,9 @@ NAME_MAX = 60
 def create_token(
     actor: Actor, *, name: str, scopes: Iterable[str], expires_at: datetime | None = None, now: datetime | None = None
 ) -> tuple[ApiToken, str]:
-    """A new token of the actor's organisation; returns it and the secret, which is never shown again."""
-    if actor.role != TOKEN_ROLE or actor.organisation_id is None or actor.user_id is None:
-        raise NotAllowed("Only an employer's screening manager can manage API tokens.")
+    """A new token of the actor's organisation, or made by a security officer for the authority's own tools
+    (no organisation, read only); returns it and the secret, which is never shown again."""
+    _check_maker(actor, actor.organisation_id)
     now = now or utcnow()
     name = name.strip()
     if not name or len(name) > NAME_MAX:
@@ -34,6 +34,10 @@ def create_token(
     chosen = [scope for scope in SCOPES if scope in set(scopes)]
     if not chosen:
         raise InvalidInput("Choose at least one scope.", field="scopes")
+    if actor.role == AUTHORITY_TOKEN_ROLE and chosen != ["read"]:
+        raise InvalidInput(
+            "A token of the authority's own tools only reads: choose the read scope only.", field="scopes"
+        )
     if expires_at is not None and expires_at <= now:
         raise InvalidInput("The expiry date must be in the future.", field="expires_on")
     secret = new_token()
@@ -51,10 +55,16 @@ def create_token(
     return token, secret
 
 
+def _check_maker(actor: Actor, organisation_id: int | None) -> None:
+    """An organisation's tokens are its screening manager's; the authority's (no organisation) its officers'."""
+    wanted = TOKEN_ROLE if organisation_id is not None else AUTHORITY_TOKEN_ROLE
+    if actor.user_id is None or actor.organisation_id != organisation_id or actor.role != wanted:
+        raise NotAllowed("Only an employer's screening manager or a security officer can manage API tokens.")
+
+
 def revoke_token(actor: Actor, token: ApiToken, *, now: datetime | None = None) -> None:
     """The token stops at its next request (it is read fresh on every one)."""
-    if actor.role != TOKEN_ROLE or actor.organisation_id != token.organisation_id:
-        raise NotAllowed("Only an employer's screening manager can manage API tokens.")
+    _check_maker(actor, token.organisation_id)
     if token.revoked_at is not None:
         raise Conflict("This token was already revoked.")
     now = now or utcnow()

@@ -137,7 +137,7 @@ def _application(application: Application, user: TokenUser) -> dict[str, Any]:
         "information_request": None
         if application.info_request is None
         else {"question": application.info_request, "answer": application.info_response},
-        "actions": [ACTIONS[event] for event in events if event in ACTIONS],
+        "actions": [ACTIONS[event] for event in events if event in ACTIONS] if user.is_employer else [],
     }
 
 

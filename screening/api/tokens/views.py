@@ -1,4 +1,5 @@
-"""The screening manager's API tokens page: make a token (shown once), see when each was last used, revoke."""
+"""The API tokens page: a screening manager's for its organisation, a security officer's for the authority's
+own tools (read only); make a token (shown once), see when each was last used, revoke."""
 
 from __future__ import annotations
 
@@ -33,13 +34,13 @@ def _page(form: TokenForm | None = None, secret: str | None = None, status: int 
 
 
 @bp.route("")
-@roles("requester")
+@roles("requester", "officer")
 def index() -> tuple[str, int]:
     return _page()
 
 
 @bp.route("", methods=["POST"])
-@roles("requester")
+@roles("requester", "officer")
 def create() -> tuple[str, int]:
     form = TokenForm()
     if not form.validate_on_submit():
@@ -62,7 +63,7 @@ def create() -> tuple[str, int]:
 
 
 @bp.route("/<int:token_id>/revoke", methods=["POST"])
-@roles("requester")
+@roles("requester", "officer")
 def revoke(token_id: int) -> Response | tuple[str, int]:
     token = queries.get_token(current_user, token_id)
     if not FlaskForm().validate_on_submit():
