@@ -12,7 +12,8 @@ functions and under ``TYPE_CHECKING``): no import circle, and no import of a hig
   :data:`DOMAIN_ORDER`. The one exception is declared in :data:`MODEL_READS`: the clearances read the
   applications' table to know who relies on a clearance (the application links to the clearance it
   produced or relies on; the clearances' own logic stays below the applications').
-- Faces: ``views.py``, ``forms.py``, ``cli.py`` of every package and subpackage, ``screening/cli_base.py``
+- Faces: ``views.py`` (and ``*_views.py``: one blueprint's views split by subject, as the API's),
+  ``forms.py``, ``cli.py`` of every package and subpackage, ``screening/cli_base.py``
   and ``scheduler/``. A face may use everything below and other faces, without a circle.
 - Entry points: ``app.py``, ``cli.py``, ``wsgi.py``, ``demo.py``, ``models.py`` (the registry of every model
   for Alembic) and the migrations. They may see everything.
@@ -138,7 +139,7 @@ def layer(module: str) -> int:
         return BASE
     if len(parts) == 2:  # a domain package's __init__
         return MODELS
-    if parts[-1] in FACE_MODULES:
+    if parts[-1] in FACE_MODULES or parts[-1].endswith("_views"):
         return FACE
     if parts[-1] == "models":
         return MODELS
