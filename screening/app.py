@@ -42,6 +42,7 @@ BLUEPRINT_PACKAGES = (
     "person_link.notice",
     "subjects",
     "admin.accounts",
+    "admin.access_control",
     "jobs",
     "notifications",
     "reports",

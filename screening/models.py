@@ -16,6 +16,7 @@ from screening.people.models import Person
 from screening.person_link.models import ConsentCodeAttempt, ConsentRequest
 from screening.references import ReferenceCounter
 from screening.reports.models import Report
+from screening.statuslist.models import StatusEntry
 from screening.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from screening.workforce.models import WorkforceMember
 
@@ -48,6 +49,7 @@ __all__ = [
     "ReferenceCounter",
     "Report",
     "SchedulerLease",
+    "StatusEntry",
     "User",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -43,6 +43,7 @@ DOMAIN_ORDER = (
     "jobs",
     "notifications",
     "webhooks",
+    "statuslist",
     "person_link",
     "decisions",
     "clearances",
@@ -60,8 +61,9 @@ DOMAIN_ORDER = (
 )
 #: The only reads of a later package's models: a clearance is relied on through the files linked to it
 #: (``applications.clearance_id``), so the clearances' scoping and expiry notices read that column; and an
-#: organisation whose register (``workforce_members``) says the holder left relies on it no more.
-MODEL_READS = frozenset({("clearances", "applications"), ("clearances", "workforce")})
+#: organisation whose register (``workforce_members``) says the holder left relies on it no more; the status
+#: list is written in the clearances' transaction from the codes printed for them (``certificate_issues``).
+MODEL_READS = frozenset({("clearances", "applications"), ("clearances", "workforce"), ("statuslist", "certificates")})
 ENTRY_POINTS = frozenset({"screening.app", "screening.cli", "screening.wsgi", "screening.demo", "screening.models"})
 FACE_MODULES = frozenset({"views", "forms", "cli"})
 #: Base modules grown into packages (the configuration loader and its sections).

@@ -20,6 +20,16 @@ class OrganisationForm(Form):
         _l("Code"), validators=[DataRequired(), Length(max=40)], description=_l("Short name used in directory mappings")
     )
     contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(check_deliverability=False)])
+    kind = SelectField(
+        _l("Kind of organisation"),
+        choices=[
+            SelectChoice("employer", _l("Employer: requests screenings, relies on clearances")),
+            SelectChoice("authority", _l("The screening authority")),
+            SelectChoice("access_control", _l("Access control: reads the status list with API tokens")),
+        ],
+        default="employer",
+        description=_l("An access-control organisation (gates, badge system) has no accounts: you make its tokens."),
+    )
     active = BooleanField(_l("Active"), default=True)
 
 

@@ -14,6 +14,7 @@ from screening.actors import Actor
 from screening.auth.access import roles
 from screening.auth.duties import deactivate_or_activate, request_account
 from screening.auth.models import AccountProposal, User
+from screening.auth.operations import check_kind_change
 from screening.catalogue.models import DEFAULT_RENEWAL_DAYS, CriticalFunction
 from screening.catalogue.operations import save_function
 from screening.clock import utcnow
@@ -65,10 +66,11 @@ def organisation(organisation_id: int | None = None) -> str | Response | tuple[s
     form = OrganisationForm(obj=existing)
     if form.validate_on_submit():
         try:
+            check_kind_change(existing, form.kind.data or "")
             saved = save_organisation(
                 _actor(), name=form.name.data or "", enterprise_number=form.enterprise_number.data or "",
                 code=form.code.data or "", contact_email=form.contact_email.data, active=form.active.data,
-                organisation=existing,
+                kind=form.kind.data or "", organisation=existing,
             )  # fmt: skip
         except DomainError as error:
             _field_error(form, error)

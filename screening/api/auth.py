@@ -3,7 +3,9 @@
 A token is ``scr_`` followed by 256 random bits (base64url); the database keeps its SHA-256 only, so a
 copy of the database gives no working token. A token works while it is not revoked nor expired, and while
 the screening manager who made it is active, still of that organisation and still its screening manager,
-and the organisation is active: a deactivation stops it at its next request, as it ends a session.
+and the organisation is active: a deactivation stops it at its next request, as it ends a session. An
+access-control organisation's token (made by an administrator, since such an organisation has no
+accounts) works while its maker is an active administrator, and holds the access-control scope only.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from flask import g
 from sqlalchemy import bindparam, select, update
 
 from screening.actors import Actor
-from screening.api.models import ApiToken
+from screening.api.models import ACCESS_CONTROL_SCOPE, ApiToken
 from screening.auth.models import User
 from screening.clock import utcnow
 from screening.db import db, writing_session
-from screening.organisations.models import Organisation
+from screening.organisations.models import ACCESS_CONTROL, ACCESS_CONTROL_MAKER, Organisation
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,6 +39,8 @@ LAST_USE_EVERY = timedelta(minutes=1)
 TOKEN_ROLE = "requester"  # noqa: S105 - a role name
 #: The role a token of the authority's own tools (no organisation) acts in, read only.
 AUTHORITY_TOKEN_ROLE = "officer"  # noqa: S105 - a role name
+#: The role an access-control organisation's token acts in (made by ``ACCESS_CONTROL_MAKER``).
+ACCESS_CONTROL_ROLE = "access_control"
 
 
 def new_token() -> str:
@@ -63,7 +67,7 @@ class TokenUser:
 
     @property
     def is_employer(self) -> bool:
-        return self.organisation_id is not None
+        return self.role == TOKEN_ROLE
 
     @property
     def is_authority(self) -> bool:
@@ -83,7 +87,7 @@ _LOAD = (
         _tokens.id, _tokens.name, _tokens.scopes, _tokens.organisation_id, _tokens.expires_at, _tokens.revoked_at,
         _tokens.last_used_at, _users.id.label("user_id"), _users.username, _users.active.label("user_active"),
         _users.role, _users.organisation_id.label("user_organisation_id"),
-        _organisations.active.label("organisation_active"),
+        _organisations.active.label("organisation_active"), _organisations.kind.label("organisation_kind"),
     )
     .select_from(
         ApiToken.__table__.join(User.__table__, _users.id == _tokens.created_by_id).outerjoin(
@@ -105,22 +109,32 @@ def token_user(token: str, now: datetime | None = None) -> TokenUser | None:
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None
-    if not (row.user_active and _maker_still_fits(row)):
+    if not row.user_active:
+        return None
+    role, scopes = _role_and_scopes(row)
+    if role is None:
         return None
     if row.last_used_at is None or now - row.last_used_at >= LAST_USE_EVERY:
         g.api_last_use = (row.id, now)  # written when the request is over: note_last_use
+    return TokenUser(row.user_id, row.username, role, row.organisation_id, row.id, row.name, scopes)
+
+
+def _role_and_scopes(row: Any) -> tuple[str | None, frozenset[str]]:
+    """The role the token acts in (None: its maker no longer fits it) and the scopes it holds, checked again
+    on every request whatever the row says. The authority's own tools (no organisation): made by a security
+    officer of the authority, read only. An access-control organisation's: made by an administrator, the
+    access-control scope only. An employer's: its active organisation's screening manager, never that scope."""
     scopes = frozenset(row.scopes.split())
     if row.organisation_id is None:
-        scopes &= {"read"}  # the authority's tools read only (also a CHECK on the table)
-    return TokenUser(row.user_id, row.username, row.role, row.organisation_id, row.id, row.name, scopes)
-
-
-def _maker_still_fits(row: Any) -> bool:
-    """The maker still holds the role the token acts in: its active organisation's screening manager, or
-    for the authority's own tools (no organisation) a security officer of the authority."""
-    if row.organisation_id is None:
-        return row.role == AUTHORITY_TOKEN_ROLE and row.user_organisation_id is None
-    return bool(row.organisation_active) and row.role == TOKEN_ROLE and row.user_organisation_id == row.organisation_id
+        fits = row.role == AUTHORITY_TOKEN_ROLE and row.user_organisation_id is None
+        return (AUTHORITY_TOKEN_ROLE if fits else None), scopes & {"read"}  # also a CHECK on the table
+    if not row.organisation_active:
+        return None, scopes
+    if row.organisation_kind == ACCESS_CONTROL:
+        return (ACCESS_CONTROL_ROLE if row.role == ACCESS_CONTROL_MAKER else None), scopes & {ACCESS_CONTROL_SCOPE}
+    if row.role != TOKEN_ROLE or row.user_organisation_id != row.organisation_id:
+        return None, scopes
+    return TOKEN_ROLE, scopes - {ACCESS_CONTROL_SCOPE}
 
 
 def note_last_use() -> None:

@@ -20,14 +20,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from screening.db import Base, UTCDateTime
 
 #: What a token may do: read (lists, files, certificates), write (create, submit, withdraw, answer),
-#: webhooks (manage the organisation's webhook subscriptions).
-SCOPES = ("read", "write", "webhooks")
+#: webhooks (manage the organisation's webhook subscriptions), access-control (read the status list).
+SCOPES = ("read", "write", "webhooks", "access-control")
+#: The scopes of an employer's token, which its screening manager chooses from.
+EMPLOYER_SCOPES = ("read", "write", "webhooks")
+#: The only scope of an access-control organisation's token (and no employer's token holds it).
+ACCESS_CONTROL_SCOPE = "access-control"
 
 
 class ApiToken(Base):
-    """A bearer token of one organisation, made by its screening manager, or of the authority's own tools,
-    made by a security officer. Only the SHA-256 of the token is kept: the token itself is shown once, when
-    it is made."""
+    """A bearer token of one organisation, made by its screening manager (an access-control organisation's:
+    by an administrator), or of the authority's own tools, made by a security officer. Only the SHA-256 of
+    the token is kept: the token itself is shown once, when it is made."""
 
     __tablename__ = "api_tokens"
     __table_args__ = (

@@ -1,5 +1,6 @@
-"""Every write of the API's own: tokens (made and revoked by the organisation's screening manager) and the
-answers kept for idempotent retries. Operations flush, never commit."""
+"""Every write of the API's own: tokens (made and revoked by the organisation's screening manager, an
+access-control organisation's by an administrator) and the answers kept for idempotent retries.
+Operations flush, never commit."""
 
 from __future__ import annotations
 
@@ -12,26 +13,34 @@ from sqlalchemy.exc import IntegrityError
 
 from screening.actors import Actor
 from screening.api.auth import AUTHORITY_TOKEN_ROLE, SHOWN_CHARACTERS, TOKEN_ROLE, new_token, token_digest
-from screening.api.models import SCOPES, ApiToken, IdempotentRequest
+from screening.api.models import ACCESS_CONTROL_SCOPE, EMPLOYER_SCOPES, ApiToken, IdempotentRequest
 from screening.audit.operations import record
 from screening.clock import utcnow
 from screening.db import db
 from screening.errors import Conflict, InvalidInput, NotAllowed
+from screening.organisations.models import ACCESS_CONTROL_MAKER, Organisation
 
 NAME_MAX = 60
 
 
 def create_token(
-    actor: Actor, *, name: str, scopes: Iterable[str], expires_at: datetime | None = None, now: datetime | None = None
-) -> tuple[ApiToken, str]:
+    actor: Actor, *, name: str, scopes: Iterable[str], expires_at: datetime | None = None,
+    organisation: Organisation | None = None, now: datetime | None = None,
+) -> tuple[ApiToken, str]:  # fmt: skip
     """A new token of the actor's organisation, or made by a security officer for the authority's own tools
-    (no organisation, read only); returns it and the secret, which is never shown again."""
-    _check_maker(actor, actor.organisation_id)
+    (no organisation, read only), or made by an administrator for the access-control ``organisation``;
+    returns it and the secret, which is never shown again."""
+    organisation_id, allowed = _token_owner(actor, organisation)
     now = now or utcnow()
     name = name.strip()
     if not name or len(name) > NAME_MAX:
         raise InvalidInput("Give the token a name of at most %(n)d characters.", field="name", n=NAME_MAX)
-    chosen = [scope for scope in SCOPES if scope in set(scopes)]
+    wanted = set(scopes)
+    if wanted - set(allowed):
+        raise InvalidInput(
+            "This organisation's tokens may hold only: %(scopes)s.", field="scopes", scopes=", ".join(allowed)
+        )
+    chosen = [scope for scope in allowed if scope in wanted]
     if not chosen:
         raise InvalidInput("Choose at least one scope.", field="scopes")
     if actor.role == AUTHORITY_TOKEN_ROLE and chosen != ["read"]:
@@ -42,17 +51,29 @@ def create_token(
         raise InvalidInput("The expiry date must be in the future.", field="expires_on")
     secret = new_token()
     token = ApiToken(
-        organisation_id=actor.organisation_id, created_by_id=actor.user_id, name=name,
+        organisation_id=organisation_id, created_by_id=actor.user_id, name=name,
         prefix=secret[:SHOWN_CHARACTERS], token_hash=token_digest(secret), scopes=" ".join(chosen),
         created_at=now, expires_at=expires_at,
     )  # fmt: skip
     db.session.add(token)
     db.session.flush()
     record(
-        actor, "create_api_token", "api_token", token.id, organisation_id=actor.organisation_id,
+        actor, "create_api_token", "api_token", token.id, organisation_id=organisation_id,
         reason=f"{name} ({' '.join(chosen)})", now=now,
     )  # fmt: skip
     return token, secret
+
+
+def _token_owner(actor: Actor, organisation: Organisation | None) -> tuple[int | None, tuple[str, ...]]:
+    """Whose token the actor makes, and the scopes it may hold: an employer's screening manager makes its
+    own organisation's, a security officer the authority's (never the access-control scope); an
+    access-control organisation has no accounts, so an administrator makes its tokens, with that scope only."""
+    if organisation is not None:
+        if actor.user_id is None or actor.role != ACCESS_CONTROL_MAKER or not organisation.is_access_control:
+            raise NotAllowed("Only an employer's screening manager or a security officer can manage API tokens.")
+        return organisation.id, (ACCESS_CONTROL_SCOPE,)
+    _check_maker(actor, actor.organisation_id)
+    return actor.organisation_id, EMPLOYER_SCOPES
 
 
 def _check_maker(actor: Actor, organisation_id: int | None) -> None:
@@ -64,7 +85,8 @@ def _check_maker(actor: Actor, organisation_id: int | None) -> None:
 
 def revoke_token(actor: Actor, token: ApiToken, *, now: datetime | None = None) -> None:
     """The token stops at its next request (it is read fresh on every one)."""
-    _check_maker(actor, token.organisation_id)
+    if not (actor.role == ACCESS_CONTROL_MAKER and token.scopes == ACCESS_CONTROL_SCOPE):
+        _check_maker(actor, token.organisation_id)
     if token.revoked_at is not None:
         raise Conflict("This token was already revoked.")
     now = now or utcnow()

@@ -56,6 +56,7 @@ from screening.db import db
 from screening.errors import Conflict, DomainError
 from screening.extensions import csrf, settings, vault
 from screening.inputs import MAX_INT
+from screening.statuslist import views as status_list_views  # noqa: F401 - its route, on this blueprint
 from screening.web import STATE_LABELS
 from workflows.employer import employer_advice
 

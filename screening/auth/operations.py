@@ -32,7 +32,7 @@ from screening.auth.models import LoginAttempt, User
 from screening.clock import utcnow
 from screening.db import db
 from screening.errors import InvalidInput
-from screening.organisations.models import Organisation
+from screening.organisations.models import ACCESS_CONTROL, Organisation
 from screening.people.identifiers import IdentifierError, parse_enterprise_number
 from workflows.roles import ACCOUNT_ROLES, EMPLOYER_ROLES, Role
 
@@ -84,9 +84,27 @@ def validate_new_account(
             )
     if role in EMPLOYER_ROLES and organisation is None:
         raise InvalidInput("Employer roles need an organisation.", field="organisation")
+    if organisation is not None and organisation.is_access_control:
+        raise InvalidInput(
+            "An access-control organisation has no accounts: an administrator makes its API tokens.",
+            field="organisation",
+        )
     if password is not None and check_strength:
         check_password_strength(password)
     return CheckedAccount(username, organisation.id if organisation is not None else None)
+
+
+def check_kind_change(organisation: Organisation | None, kind: str) -> None:
+    """An organisation becomes, or stops being, an access-control one only while it has no account: its
+    screening managers would otherwise keep pages an access-control organisation may not have. (Its tokens
+    need no check: a token works only while its maker fits the organisation's kind, screening.api.auth.)"""
+    if organisation is None or ACCESS_CONTROL not in (kind, organisation.kind) or kind == organisation.kind:
+        return
+    if db.session.scalar(select(User.id).where(User.organisation_id == organisation.id).limit(1)) is not None:
+        raise InvalidInput(
+            "This organisation has accounts: it cannot become, or stop being, an access-control organisation.",
+            field="kind",
+        )
 
 
 def create_user(

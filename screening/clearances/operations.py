@@ -1,6 +1,7 @@
 """Every write to a clearance: granted or extended by a positive advice, then re-evaluated, confirmed, revoked
 or expired through its own machine (``workflows/clearance.py``). Operations flush, never commit, and record
-each change in the audit trail."""
+each change in the audit trail; a change a gate acts on also goes on the status list (``screening.statuslist``)
+in the same transaction."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from screening.notifications.operations import app_link
 from screening.people.models import Person
 from screening.references import next_reference
 from screening.rows import lock_rows, write_locked
+from screening.statuslist import operations as statuslist
 from screening.webhooks.events import Notice, emit
 from workflows.clearance import (
     CLEARANCE,
@@ -63,6 +65,7 @@ def _expire_lapsed(person_id: int, now: datetime, today: date) -> None:
     for clearance in lapsed:
         lock_rows(clearance)
         _clearance_step(clearance, "expire", Actor.system("advice"), None, now, None)
+    statuslist.record_changes([c.id for c in lapsed], "expire", now)
     announce_ended(lapsed, now)
 
 
@@ -182,6 +185,7 @@ def fire_clearance(
             raise
         raise Conflict("The person holds another valid clearance now: this one cannot cover them again.") from None
     covered_after = clearance.state in COVERING_STATES
+    statuslist.record_changes([clearance.id], event, now)
     if event == "start_reevaluation":
         rescreening.reevaluation_opened([clearance], now)
     if event == "revoke":
@@ -213,6 +217,7 @@ def fire_clearance_many(
         fired.append(clearance)
     write_locked(fired)
     db.session.flush()
+    statuslist.record_changes([c.id for c in fired], event, now)
     announce_ended(fired, now)
     if event == "start_reevaluation":
         rescreening.reevaluation_opened(fired, now)

@@ -6,7 +6,7 @@ from screening.actors import Actor
 from screening.audit.operations import record
 from screening.db import db
 from screening.errors import InvalidInput
-from screening.organisations.models import Organisation
+from screening.organisations.models import KINDS, Organisation
 from screening.people.identifiers import IdentifierError, parse_enterprise_number
 
 
@@ -18,9 +18,11 @@ def save_organisation(
     code: str,
     contact_email: str | None = None,
     active: bool = True,
+    kind: str = "employer",
     organisation: Organisation | None = None,
 ) -> Organisation:
     """Create or update an organisation; the enterprise number must pass its mod-97 check."""
+    _check_kind(kind)
     try:
         number = parse_enterprise_number(enterprise_number)
     except IdentifierError as error:
@@ -44,6 +46,12 @@ def save_organisation(
     organisation.code = code
     organisation.contact_email = contact_email or None
     organisation.active = active
+    organisation.kind = kind
     db.session.flush()
     record(actor, action, "organisation", organisation.id, organisation_id=organisation.id)
     return organisation
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise InvalidInput("Choose a kind of organisation.", field="kind")

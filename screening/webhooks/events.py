@@ -5,6 +5,8 @@ delivered even if the process dies a moment later.
 Payloads are thin, the Standard Webhooks shape ``{"type", "timestamp", "data"}`` with ``data`` holding only
 the reference, the employer's external id, the new state as the employer sees it, and a link to the page:
 never grounds, notes, names or a national register number. The receiver fetches the rest with its token.
+Access-control organisations hear one event only, ``status_list.changed``, whose ``data`` is the list's
+highest sequence and the link to the delta.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from screening.db import db
+from screening.organisations.models import ACCESS_CONTROL, Organisation
 from screening.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from workflows.text import N_
 
@@ -30,10 +33,12 @@ EVENT_TYPES = {
     "clearance.ended": N_("Clearance ended"),
     "clearance.reinstated": N_("Clearance valid again (revocation annulled on appeal)"),
 }
+#: The events of an access-control organisation (its endpoints subscribe to these only).
+ACCESS_CONTROL_EVENT_TYPES = {"status_list.changed": N_("Status list changed")}
 #: The event "Send a test event" sends; nobody subscribes to it.
 TEST_EVENT = "webhook.test"
 #: The only keys ``data`` may have (tests check every payload against it).
-DATA_KEYS = frozenset({"reference", "external_id", "state", "valid_until", "link"})
+DATA_KEYS = frozenset({"reference", "external_id", "state", "valid_until", "link", "sequence"})
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,28 @@ def emit(notices: Sequence[Notice], now: datetime) -> int:
                 body=body(notice.event_type, notice.data, now), created_at=now,
             )  # fmt: skip
             planned.append((event, targets))
+    return _write(planned, now)
+
+
+def emit_access_control(event_type: str, data: dict[str, Any], now: datetime) -> int:
+    """One event for every access-control organisation with an endpoint subscribed to ``event_type``, in the
+    current transaction (one query for the endpoints); returns the deliveries written."""
+    targets: dict[int, list[int]] = {}
+    for endpoint_id, organisation_id, types in db.session.execute(
+        select(WebhookEndpoint.id, WebhookEndpoint.organisation_id, WebhookEndpoint.event_types)
+        .join(Organisation, Organisation.id == WebhookEndpoint.organisation_id)
+        .where(Organisation.kind == ACCESS_CONTROL, Organisation.active.is_(True))
+        .order_by(WebhookEndpoint.id)
+    ):
+        if event_type in (types or []):
+            targets.setdefault(organisation_id, []).append(endpoint_id)
+    planned = [
+        (WebhookEvent(
+            msg_id=new_msg_id(), organisation_id=organisation_id, event_type=event_type,
+            body=body(event_type, data, now), created_at=now,
+        ), endpoint_ids)
+        for organisation_id, endpoint_ids in targets.items()
+    ]  # fmt: skip
     return _write(planned, now)
 
 

@@ -25,6 +25,16 @@ class EndpointForm(Form):
     version = HiddenField()
 
 
+class AccessControlEndpointForm(Form):
+    """An access-control organisation's endpoint: its one event is fixed (``status_list.changed``)."""
+
+    url = StringField(
+        _l("Endpoint URL"), validators=[DataRequired(), Length(max=2000)],
+        description=_l("An https:// address of the gate or badge system that accepts POST requests."),
+    )  # fmt: skip
+    description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
+
+
 class VersionForm(Form):
     """A button acting on an endpoint: CSRF and the version the user saw."""
 

@@ -18,9 +18,10 @@ from screening.config.webhooks import WebhooksConfig
 from screening.db import db
 from screening.errors import Conflict, InvalidInput, NotAllowed
 from screening.notifications.operations import Mail, Recipient, app_link, enqueue, language_for
+from screening.organisations.models import ACCESS_CONTROL, ACCESS_CONTROL_MAKER, Organisation
 from screening.vault import IdentifierVault
 from screening.webhooks.addresses import check_endpoint
-from screening.webhooks.events import EVENT_TYPES, emit_test
+from screening.webhooks.events import ACCESS_CONTROL_EVENT_TYPES, EVENT_TYPES, emit_test
 from screening.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from screening.webhooks.queries import MANAGER, endpoint_count
 from screening.webhooks.signing import new_secret
@@ -36,35 +37,46 @@ class NewSecret:
 
 
 def _check_actor(actor: Actor, organisation_id: int) -> None:
+    """A screening manager manages its own organisation's webhooks; an access-control organisation has no
+    accounts, so an administrator manages its webhooks (as they make its tokens)."""
+    if actor.role == ACCESS_CONTROL_MAKER and _access_control(organisation_id):
+        return
     if actor.role != MANAGER:
         raise NotAllowed(N_("Only an employer's screening manager manages webhooks."))
     if actor.organisation_id != organisation_id:
         raise NotAllowed(N_("This endpoint belongs to another organisation."))
 
 
-def _event_types(chosen: Sequence[str]) -> list[str]:
+def _access_control(organisation_id: int) -> bool:
+    return db.session.scalar(select(Organisation.kind).where(Organisation.id == organisation_id)) == ACCESS_CONTROL
+
+
+def _event_types(chosen: Sequence[str], organisation_id: int) -> list[str]:
+    known = ACCESS_CONTROL_EVENT_TYPES if _access_control(organisation_id) else EVENT_TYPES
     types = sorted(set(chosen))
-    if not types or any(t not in EVENT_TYPES for t in types):
+    if not types or any(t not in known for t in types):
         raise InvalidInput(N_("Choose at least one event."), field="event_types")
     return types
 
 
 def subscribe(
     actor: Actor, vault: IdentifierVault, config: WebhooksConfig, *, url: str, event_types: Sequence[str],
-    description: str, now: datetime,
+    description: str, now: datetime, organisation_id: int | None = None,
 ) -> NewSecret:  # fmt: skip
-    """A new endpoint of the actor's organisation, with a new secret (returned once, stored encrypted)."""
-    if actor.organisation_id is None:
+    """A new endpoint of the actor's organisation (an administrator's: of the access-control
+    ``organisation_id``), with a new secret (returned once, stored encrypted)."""
+    organisation_id = organisation_id or actor.organisation_id
+    if organisation_id is None:
         raise NotAllowed(N_("Only an employer's screening manager manages webhooks."))
-    _check_actor(actor, actor.organisation_id)
+    _check_actor(actor, organisation_id)
     url = url.strip()
     check_endpoint(url, config)
-    types = _event_types(event_types)
-    if endpoint_count(actor.organisation_id) >= config.max_endpoints:
+    types = _event_types(event_types, organisation_id)
+    if endpoint_count(organisation_id) >= config.max_endpoints:
         raise Conflict(N_("Your organisation has %(count)d endpoints, the most allowed."), count=config.max_endpoints)
     secret = new_secret()
     endpoint = WebhookEndpoint(
-        organisation_id=actor.organisation_id, url=url, description=description.strip()[:200], event_types=types,
+        organisation_id=organisation_id, url=url, description=description.strip()[:200], event_types=types,
         secret=vault.encrypt(secret), state="active", created_by_id=actor.user_id, created_at=now,
     )  # fmt: skip
     db.session.add(endpoint)
@@ -90,7 +102,8 @@ def change(
     _locked(endpoint, expected_version)
     url = url.strip()
     check_endpoint(url, config)
-    endpoint.url, endpoint.event_types, endpoint.description = url, _event_types(event_types), description.strip()[:200]
+    endpoint.url, endpoint.description = url, description.strip()[:200]
+    endpoint.event_types = _event_types(event_types, endpoint.organisation_id)
     db.session.flush()
     record(
         actor, "change", "webhook_endpoint", endpoint.id, organisation_id=endpoint.organisation_id,

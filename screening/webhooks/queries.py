@@ -23,10 +23,15 @@ def _organisation(user: Account) -> int:
 
 def endpoints(user: Account) -> list[WebhookEndpoint]:
     """The organisation's endpoints (at most ``webhooks.max_endpoints``), oldest first."""
+    return endpoints_of(_organisation(user))
+
+
+def endpoints_of(organisation_id: int) -> list[WebhookEndpoint]:
+    """One organisation's endpoints (the administrator's page of an access-control organisation)."""
     return list(
         db.session.scalars(
             select(WebhookEndpoint)
-            .where(WebhookEndpoint.organisation_id == _organisation(user))
+            .where(WebhookEndpoint.organisation_id == organisation_id)
             .order_by(WebhookEndpoint.id)
         )
     )

@@ -17,3 +17,13 @@ class TokenForm(Form):
     write = BooleanField(_l("Write: create, submit, withdraw, answer"))
     webhooks = BooleanField(_l("Webhooks: manage webhook subscriptions"))
     expires_on = DateField(_l("Expires on (optional)"), validators=[Optional()])
+
+
+class AccessControlTokenForm(Form):
+    """An access-control organisation's token: its scope is fixed (the status list only)."""
+
+    name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=NAME_MAX)],
+        description=_l("Which system uses it, e.g. the badge system of terminal 2"),
+    )  # fmt: skip
+    expires_on = DateField(_l("Expires on (optional)"), validators=[Optional()])

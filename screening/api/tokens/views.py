@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from screening.actors import Actor
 from screening.api import operations, queries
-from screening.api.models import SCOPES
+from screening.api.models import EMPLOYER_SCOPES
 from screening.api.tokens.forms import TokenForm
 from screening.auth.access import roles
 from screening.clock import BRUSSELS
@@ -51,7 +51,7 @@ def create() -> tuple[str, int]:
     try:
         token, secret = operations.create_token(
             Actor.of(current_user, request.remote_addr), name=form.name.data or "",
-            scopes=[scope for scope in SCOPES if getattr(form, scope).data], expires_at=expires_at,
+            scopes=[scope for scope in EMPLOYER_SCOPES if getattr(form, scope).data], expires_at=expires_at,
         )  # fmt: skip
     except DomainError as error:
         db.session.rollback()
