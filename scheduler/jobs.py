@@ -16,6 +16,8 @@ from screening.batches import Batch
 from screening.clearances import deadlines as clearance_deadlines
 from screening.db import db
 from screening.extensions import settings, vault
+from screening.imports import operations as imports
+from screening.imports import queries as imports_queries
 from screening.jobs.leases import new_holder
 from screening.notifications import alerts, mailer
 from screening.notifications.audit_heads import mail_exported_head
@@ -195,6 +197,18 @@ def seal_audit_log(now: datetime) -> int:
     return sealed.entries
 
 
+def register_imports(now: datetime) -> int:
+    """Check the uploaded register files into their previews and write the confirmed ones to the register,
+    committing after each batch of rows (the manager's progress bar reads it)."""
+    handled = 0
+    for job in imports_queries.pending_imports():
+        for _done in imports.work(job, vault(), settings().imports, now):
+            db.session.commit()
+        db.session.commit()
+        handled += 1
+    return handled
+
+
 JOBS: dict[str, Job] = {
     "deliver_mail": deliver_mail,
     "consent_reminders": consent_reminders,
@@ -211,4 +225,5 @@ JOBS: dict[str, Job] = {
     "monthly_reports": monthly_reports,
     "seal_audit_log": seal_audit_log,
     "deliver_webhooks": deliver_webhooks,
+    "register_imports": register_imports,
 }

@@ -30,6 +30,7 @@ BLUEPRINT_PACKAGES = (
     "decisions",
     "fees",
     "workforce",
+    "imports",
     "core",
     "auth",
     "auth.account",
@@ -77,7 +78,10 @@ def init_settings(app: Flask, config: Config) -> None:
     app.extensions["screening.config"] = config
     app.extensions["screening.vault"] = IdentifierVault(config.security.identifier_keys, config.security.lookup_key)
     # a request may carry all the documents of an answer ([documents]); never less than 10 MB
-    request_mb = max(10, config.documents.attachment_max_mb * config.documents.attachments_per_answer + 1)
+    # (or a register file to import, [imports])
+    request_mb = max(
+        10, config.documents.attachment_max_mb * config.documents.attachments_per_answer + 1, config.imports.max_mb + 1
+    )
     app.config.update(
         SECRET_KEY=config.app.secret_key,
         SESSION_COOKIE_SECURE=config.app.session_cookie_secure,

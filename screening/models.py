@@ -9,6 +9,7 @@ from screening.certificates.models import CertificateCheck, CertificateIssue
 from screening.clearances.models import Clearance, RecognitionNotice
 from screening.db import Base
 from screening.decisions.models import Decision, DecisionDocument
+from screening.imports.models import RegisterImport, RegisterImportRow
 from screening.jobs.models import JobRun, SchedulerLease
 from screening.notifications.models import MailOptOut, OutboxMessage
 from screening.organisations.models import Organisation
@@ -47,6 +48,8 @@ __all__ = [
     "Person",
     "RecognitionNotice",
     "ReferenceCounter",
+    "RegisterImport",
+    "RegisterImportRow",
     "Report",
     "SchedulerLease",
     "StatusEntry",

@@ -152,6 +152,7 @@ JOB_SCHEDULES: dict[str, str] = {
     "monthly_reports": "0 5 1 * *",
     "seal_audit_log": "every 5 seconds",
     "deliver_webhooks": "every 10 seconds",
+    "register_imports": "every 2 seconds",
 }
 
 
@@ -415,6 +416,16 @@ class ApiConfig:
 
 
 @dataclass(frozen=True)
+class ImportsConfig:
+    """``[imports]``: register files (CSV or XLSX) uploaded by the screening manager."""
+
+    #: The largest file accepted (a 10,000-row CSV is about 1 MB, the same rows as XLSX about 0.5 MB).
+    max_mb: int = 5
+    #: The most rows one file may hold; a longer register is imported in several files.
+    max_rows: int = 20000
+
+
+@dataclass(frozen=True)
 class Config:
     app: AppConfig = field(default_factory=AppConfig)
     site: SiteConfig = field(default_factory=SiteConfig)
@@ -436,6 +447,7 @@ class Config:
     recognition: RecognitionConfig = field(default_factory=RecognitionConfig)
     rescreening: RescreeningConfig = field(default_factory=RescreeningConfig)
     fees: FeesConfig = field(default_factory=FeesConfig)
+    imports: ImportsConfig = field(default_factory=ImportsConfig)
     source: str = "<defaults>"
 
     def check(self) -> Config:
@@ -462,6 +474,9 @@ class Config:
         if len(self.rescreening.months_by_category) != 4 or min(self.rescreening.months_by_category) < 0:
             raise ConfigError("rescreening.months_by_category: four numbers of months (0: never), one per category")
         self.fees.check()
+        for key in ("max_mb", "max_rows"):
+            if getattr(self.imports, key) < 1:
+                raise ConfigError(f"imports.{key}: must be at least 1")
         for role in self.security.second_factor_roles:
             if role not in ACCOUNT_ROLES:
                 raise ConfigError(f"security.second_factor_roles: unknown role {role!r}")
@@ -487,6 +502,7 @@ _SECTIONS: dict[str, type] = {
     "recognition": RecognitionConfig,
     "rescreening": RescreeningConfig,
     "fees": FeesConfig,
+    "imports": ImportsConfig,
 }
 #: The job schedules used to be keys of ``[scheduler]`` itself: name the new place when an old file has them.
 _MOVED = {f"scheduler.{name}": "[scheduler.schedules]" for name in JOB_SCHEDULES}

@@ -323,6 +323,27 @@ def open_table(stream: IO[bytes], max_rows: int) -> Iterator[Table]:
         yield table
 
 
+def estimate_rows(stream: IO[bytes]) -> int:
+    """About how many rows the file holds, for a progress bar before it is read: a CSV's line ends, an
+    XLSX sheet's declared dimension (0 when the file does not say)."""
+    stream.seek(0)
+    magic = stream.read(4)
+    stream.seek(0)
+    if magic.startswith(XLSX_MAGIC):
+        try:
+            book = openpyxl.load_workbook(stream, read_only=True)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+            return 0
+        try:
+            return max(0, (_first_sheet(book).max_row or 1) - 1)
+        finally:
+            book.close()
+            stream.seek(0)
+    lines = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(CHUNK), b""))
+    stream.seek(0)
+    return max(0, lines - 1)
+
+
 # -- the template ------------------------------------------------------------------------------------------
 def template_headers(locale: str) -> list[str]:
     return [HEADERS[key].get(locale, HEADERS[key]["en"]) for key in FIELDS]

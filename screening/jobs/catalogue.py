@@ -36,6 +36,7 @@ DESCRIPTIONS = {
     "monthly_reports": N_("Build and announce each organisation's monthly report."),
     "seal_audit_log": N_("Seal new audit entries into the signed audit log; export each day's last signed head."),
     "deliver_webhooks": N_("Send due webhook deliveries to the employers' endpoints, with retries and back-off."),
+    "register_imports": N_("Check uploaded register files into their preview; write confirmed imports."),
 }
 JOB_NAMES = tuple(JOB_SCHEDULES)
 
