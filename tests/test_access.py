@@ -72,11 +72,17 @@ def test_anonymous_is_sent_to_sign_in(client, path):
 
 
 ROLE_PAGES = {
-    "requester": {"/applications/new": 200, "/queue": 403, "/admin/users": 403, "/audit": 403},
-    "hr": {"/clearances": 200, "/applications/new": 403, "/queue": 403, "/admin/users": 403},
-    "officer": {"/queue": 200, "/applications/new": 403, "/admin/organisations": 403, "/audit": 403},
-    "admin": {"/admin/users": 200, "/admin/organisations": 200, "/admin/functions": 200, "/queue": 403},
-    "auditor": {"/audit": 200, "/applications": 200, "/queue": 403, "/admin/users": 403},
+    "requester": {"/applications/new": 200, "/queue": 403, "/admin/users": 403, "/audit": 403, "/workforce": 302},
+    "hr": {"/clearances": 200, "/applications/new": 403, "/queue": 403, "/admin/users": 403, "/workforce": 302},
+    "officer": {"/queue": 200, "/applications/new": 403, "/admin/organisations": 403, "/audit": 403, "/workforce": 200},
+    "admin": {
+        "/admin/users": 200,
+        "/admin/organisations": 200,
+        "/admin/functions": 200,
+        "/queue": 403,
+        "/workforce": 403,
+    },
+    "auditor": {"/audit": 200, "/applications": 200, "/queue": 403, "/admin/users": 403, "/workforce": 200},
 }
 
 

@@ -139,6 +139,12 @@ def lines_statement(
     return statement.order_by(Member.search_name, Member.id)
 
 
+def line_for(organisation_id: int, member_id: int, today: date, locale: str) -> Line | None:
+    """One member's line (None after their last day): the entry's page shows it."""
+    row = db.session.execute(lines_statement(organisation_id, today, locale).where(Member.id == member_id)).first()
+    return line_of(row, today) if row is not None else None
+
+
 def line_of(row: Any, today: date) -> Line:
     return Line(
         row,

@@ -85,7 +85,7 @@ def compliance_view(organisation_id: int) -> str:
     return render_template(
         "workforce/compliance.html", organisation=organisation, page=page, filters=filters, counts=counts,
         standings=list(Standing),
-        labels={s: _(s.label) for s in Standing}, query=filters["query"] or "",
+        labels=_labels(), query=filters["query"] or "",
         standing=filters["wanted"].value if filters["wanted"] else None,
     )  # fmt: skip
 
@@ -144,7 +144,10 @@ def member(organisation_id: int, member_id: int) -> str:
     organisation = _organisation(organisation_id)
     entry = queries.get_member(organisation.id, member_id)
     forms = _forms(entry) if current_user.role == "requester" else {}
-    return render_template("workforce/member.html", organisation=organisation, member=entry, **forms)
+    line = compliance.line_for(organisation.id, entry.id, today(), _locale())
+    return render_template(
+        "workforce/member.html", organisation=organisation, member=entry, line=line, labels=_labels(), **forms
+    )
 
 
 def _forms(member: WorkforceMember, form: EditMemberForm | None = None) -> dict[str, Any]:
@@ -213,6 +216,10 @@ def _refused_entry(
     target = getattr(form, error.field or "", None)
     (target.errors if target is not None else form.form_errors).append(error.localized())  # type: ignore[union-attr]
     return render_template("workforce/member.html", organisation=organisation, member=entry, **forms), error.status
+
+
+def _labels() -> dict[Standing, str]:
+    return {s: _(s.label) for s in Standing}
 
 
 def _status() -> int:

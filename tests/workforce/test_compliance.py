@@ -110,7 +110,7 @@ def register(factory, as_role):
 
 
 def test_the_view_shows_each_standing_with_counts_and_days(register):
-    client, manager, _ = register
+    client, manager, people = register
     page = client.get(f"/workforce/{manager.organisation_id}/compliance")
     assert page.status_code == 200
     text = page.text
@@ -122,6 +122,8 @@ def test_the_view_shows_each_standing_with_counts_and_days(register):
     assert "60 days left" in text and "overdue by 5 days" in text
     assert "waits on: The person" in text and "waits on: Screening manager" in text
     assert "with warning" not in text
+    entry = client.get(f"/workforce/{manager.organisation_id}/members/{people['consent'].id}").text
+    assert "Awaiting consent" in entry and "waits on: The person" in entry and "60 days left" in entry
 
 
 def test_filters_by_standing_and_overdue_and_the_csv_follows_them(register):
