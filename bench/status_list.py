@@ -72,7 +72,7 @@ def main() -> int:
     from screening.organisations.operations import save_organisation
     from screening.people.identifiers import make_enterprise_number
     from screening.statuslist.models import StatusEntry
-    from screening.statuslist.queries import _ENTRIES
+    from screening.statuslist.queries import _entries
 
     url = _database(args.db, Path(tempfile.mkdtemp(prefix="bench-status-list-")))
     config = make_config(
@@ -97,7 +97,7 @@ def main() -> int:
         db.session.commit()
 
         def baseline() -> int:
-            result = db.session.execute(_ENTRIES)  # the list's own select: dates as text, no parsing
+            result = db.session.execute(_entries(args.db))  # the list's own select: dates as text
             text = "".join([f"{c} {s} {d} {n}\n" for n, c, s, d in result])
             db.session.rollback()
             return len(text)
