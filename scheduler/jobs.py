@@ -199,13 +199,15 @@ def seal_audit_log(now: datetime) -> int:
 
 def register_imports(now: datetime) -> int:
     """Check the uploaded register files into their previews and write the confirmed ones to the register,
-    committing after each batch of rows (the manager's progress bar reads it)."""
+    committing after each batch of rows (the manager's progress bar reads it); discard stale previews."""
     handled = 0
     for job in imports_queries.pending_imports():
         for _done in imports.work(job, vault(), settings().imports, now):
             db.session.commit()
         db.session.commit()
         handled += 1
+    handled += imports.expire_previews(now, settings().imports.keep_days)
+    db.session.commit()
     return handled
 
 

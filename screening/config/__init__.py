@@ -423,6 +423,8 @@ class ImportsConfig:
     max_mb: int = 5
     #: The most rows one file may hold; a longer register is imported in several files.
     max_rows: int = 20000
+    #: A preview nobody confirmed is discarded after this many days (the file and its rows' values erased).
+    keep_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -474,7 +476,7 @@ class Config:
         if len(self.rescreening.months_by_category) != 4 or min(self.rescreening.months_by_category) < 0:
             raise ConfigError("rescreening.months_by_category: four numbers of months (0: never), one per category")
         self.fees.check()
-        for key in ("max_mb", "max_rows"):
+        for key in ("max_mb", "max_rows", "keep_days"):
             if getattr(self.imports, key) < 1:
                 raise ConfigError(f"imports.{key}: must be at least 1")
         for role in self.security.second_factor_roles:

@@ -14,7 +14,7 @@ import base64
 import io
 import json
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import force_locale, gettext
@@ -221,10 +221,29 @@ def discard(actor: Actor, job: RegisterImport, now: datetime) -> None:
     _check_actor(actor, job.organisation_id)
     if job.state != "checked":
         raise Conflict("This import has changed since you saw it. Review it again.")
-    job.state, job.content, job.updated_at = "discarded", None, now
-    db.session.execute(update(RegisterImportRow).where(RegisterImportRow.import_id == job.id).values(payload=None))
+    _erase(job, now)
     record(actor, "discard_register_import", "register_import", job.id, organisation_id=job.organisation_id, now=now)
     db.session.flush()
+
+
+def expire_previews(now: datetime, keep_days: int) -> int:
+    """Discard the previews nobody confirmed within ``keep_days``: the file and the rows' values erased."""
+    stale = db.session.scalars(
+        select(RegisterImport).where(
+            RegisterImport.state == "checked", RegisterImport.updated_at < now - timedelta(days=keep_days)
+        )
+    ).all()
+    for job in stale:
+        _erase(job, now)
+        record(Actor.system("register_imports"), "discard_register_import", "register_import", job.id,
+               organisation_id=job.organisation_id, reason=f"not confirmed in {keep_days} days", now=now)  # fmt: skip
+    return len(stale)
+
+
+def _erase(job: RegisterImport, now: datetime) -> None:
+    """A discarded preview: the file and the values of its rows erased; the rows' results stay."""
+    job.state, job.content, job.updated_at = "discarded", None, now
+    db.session.execute(update(RegisterImportRow).where(RegisterImportRow.import_id == job.id).values(payload=None))
 
 
 def apply(job: RegisterImport, actor: Actor, vault: IdentifierVault, now: datetime) -> Iterator[int]:

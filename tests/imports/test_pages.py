@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import html
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
 import pytest
@@ -220,6 +220,21 @@ def test_discard_erases_the_file_and_stores_nothing(app, manager):
     assert decide(client, job_id, "confirm").status_code in (302, 400)  # the form is gone: nothing happens
     run_imports(app)
     assert members() == []
+
+
+def test_a_preview_nobody_confirms_is_discarded_after_keep_days(app, manager):
+    client, _requester = manager
+    job_id = int(upload(client, csv_file(register_rows(2))).headers["Location"].rsplit("/", 1)[1])
+    run_imports(app)
+    job = imported(job_id)
+    job.updated_at = NOW - timedelta(days=7, seconds=1)
+    db.session.commit()
+    run_imports(app)
+    job = imported(job_id)
+    assert (job.state, job.content) == ("discarded", None)
+    assert members() == []
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "discard_register_import")).one()
+    assert entry.actor == "system:register_imports"
 
 
 def test_another_organisation_cannot_see_or_confirm_the_import(app, manager, as_role):
