@@ -17,7 +17,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from screening import fonts
 
 #: The record's lists, in the order they are printed (their titles come from the caller, translated).
-SECTIONS = ("applications", "clearances", "paper_consent_forms", "mail_sent", "audit_trail")
+SECTIONS = ("applications", "clearances", "staff_registers", "paper_consent_forms", "mail_sent", "audit_trail")
 #: A moment as ``subject_record`` writes it (ISO 8601 with its UTC offset): shown through ``moment``.
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)")
 

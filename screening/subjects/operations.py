@@ -1,10 +1,11 @@
 """Data subject tools for officers: everything held about one person (export), and erasure on request.
 
 The export gathers, in a fixed number of queries, the person's record (identifiers decrypted: the export is
-for the person), their files with every text the authority holds, their clearances, paper consent forms
-(described, not embedded), the mail sent to them and the audit trail of their files. Erasure reuses the
-retention code: the rows stay for the statistics, what identifies or concerns the person goes; it is refused
-while a file is open (an appeal window running included) or a clearance still covers the person.
+for the person), their files with every text the authority holds, their clearances, the entries employers
+made of them in their staff registers, paper consent forms (described, not embedded), the mail sent to them
+and the audit trail of their files. Erasure reuses the retention code: the rows stay for the statistics, what
+identifies or concerns the person goes; it is refused while a file is open (an appeal window running
+included) or a clearance still covers the person.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from screening.organisations.models import Organisation
 from screening.people.models import Person
 from screening.retention.operations import erase_files
 from screening.vault import IdentifierVault
+from screening.workforce.models import WorkforceMember
 from workflows.application import OPEN_STATES
 from workflows.clearance import COVERING_STATES
 
@@ -88,6 +90,14 @@ def subject_record(person: Person, vault: IdentifierVault) -> dict[str, Any]:
         if addresses
         else []
     )
+    # What employers declared of the person in their registers of staff in critical functions (issue 17).
+    entries = db.session.execute(
+        select(WorkforceMember, Organisation.name, CriticalFunction.name_en)
+        .join(Organisation, Organisation.id == WorkforceMember.organisation_id)
+        .join(CriticalFunction, CriticalFunction.id == WorkforceMember.function_id)
+        .where(WorkforceMember.identity_hash == person.identity_hash)
+        .order_by(WorkforceMember.id)
+    ).all()
     trail = db.session.scalars(
         select(AuditEntry)
         .where(
@@ -159,6 +169,20 @@ def subject_record(person: Person, vault: IdentifierVault) -> dict[str, Any]:
                 "decisions": [_decision(d) for d in decisions if d.clearance_id == c.id],
             }
             for c in clearances
+        ],
+        "staff_registers": [
+            {
+                "organisation": organisation,
+                "personnel_number": m.personnel_number,
+                "given_names": m.given_names,
+                "family_name": m.family_name,
+                "date_of_birth": _iso(m.date_of_birth),
+                "national_number": m.national_number_masked,
+                "critical_function": function,
+                "started_on": _iso(m.started_on),
+                "ended_on": _iso(m.ended_on),
+            }
+            for m, organisation, function in entries
         ],
         "paper_consent_forms": [
             {

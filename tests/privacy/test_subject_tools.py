@@ -10,12 +10,15 @@ from datetime import timedelta
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from screening.actors import Actor
 from screening.applications.models import Application
 from screening.audit.models import AuditEntry
+from screening.auth.models import User
 from screening.clock import utcnow
 from screening.db import db
 from screening.extensions import vault
 from screening.people.models import Person
+from screening.workforce.operations import MemberFields, add_member
 from tests.conftest import csrf_token, fresh
 
 
@@ -28,6 +31,12 @@ def test_officer_exports_everything_held_as_json_and_pdf(factory, as_role):
     officer_client, officer = as_role("officer")
     details = factory.person_details(family_name="Wiśniewska", email="anna@mail.example")
     application = factory.application("negative", person=details, mail=True)
+    manager = db.session.get(User, application.created_by_id)
+    add_member(Actor.of(manager), vault(), manager.organisation_id, MemberFields(
+        "P-7", details.given_names, details.family_name, details.date_of_birth, application.function_id,
+        details.date_of_birth + timedelta(days=8000), details.national_number,
+    ))  # fmt: skip
+    db.session.commit()
     person = _person(application)
     found = officer_client.get("/people", query_string={"number": details.national_number})
     assert found.status_code == 302 and found.headers["Location"].endswith(f"/people/{person.id}")
@@ -47,13 +56,16 @@ def test_officer_exports_everything_held_as_json_and_pdf(factory, as_role):
         "negative",
         "text for advise_negative",
     )
+    (entry,) = data["staff_registers"]
+    assert (entry["personnel_number"], entry["family_name"], entry["ended_on"]) == ("P-7", "Wiśniewska", None)
+    assert entry["national_number"].endswith("-***.**")
     assert [m["subject"] for m in data["mail_sent"]]  # the consent request and the advice notice
     assert {"create", "submit", "advise_negative"} <= {e["action"] for e in data["audit_trail"]}
 
     pdf = officer_client.get(f"/people/{person.id}/export.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
-    assert "Wiśniewska" in text and application.reference in text
+    assert "Wiśniewska" in text and application.reference in text and "P-7" in text
 
     fresh()
     exports = db.session.execute(
