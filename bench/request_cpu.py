@@ -76,8 +76,21 @@ def main() -> int:
         ("/home, officer", "officer-01", "/home", 200),
         ("/queue, officer", "officer-01", "/queue", 200),
         ("/applications, officer (all files)", "officer-01", "/applications", 200),
+        (
+            f"/applications?q={targets.prefix}, officer (all files)",
+            "officer-01",
+            f"/applications?q={targets.prefix}",
+            200,
+        ),
+        ("/clearances, officer (all)", "officer-01", "/clearances", 200),
         ("/clearances, hr", f"hr-{org}", "/clearances", 200),
         ("/applications/<id>, officer (in review)", "officer-01", f"/applications/{targets.detail_officer}", 200),
+        (
+            "/applications/<id>, requester (positive)",
+            f"requester-{org}",
+            f"/applications/{targets.detail_requester}",
+            200,
+        ),
     ]
     if args.only:
         cases = [case for case in cases if any(word in case[0] for word in args.only)]

@@ -18,6 +18,7 @@ from screening.applications.forms import ApplicationForm, ConsentFormUpload, Dra
 from screening.applications.models import Application, InfoAttachment
 from screening.applications.paper import MAX_BYTES, record_paper_consent
 from screening.applications.queries import READERS
+from screening.applications.rows import application_rows
 from screening.audit.operations import record_read
 from screening.auth.access import roles
 from screening.catalogue.models import CriticalFunction
@@ -36,6 +37,7 @@ from workflows.application import ADVICE_EVENTS, APPLICATION, DISCLOSING_EVENTS,
 from workflows.roles import AUTHORITY_ROLES
 
 bp = Blueprint("applications", __name__)
+bp.add_app_template_global(application_rows)
 
 
 def _actor() -> Actor:
