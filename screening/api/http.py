@@ -31,6 +31,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Applications 
 MAX_BODY = 64 * 1024
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _ETAG = re.compile(r'^(?:W/)?"v([0-9]{1,18})"$')
+#: An answer depends on the token and the language.
+VARY = ("Authorization", "Accept-Language")
 
 
 class Refused(Exception):
@@ -81,7 +83,10 @@ def _headers(response: Response) -> Response:
     for name, value in g.get("api_rate", {}).items():
         response.headers.setdefault(name, value)
     response.headers["Cache-Control"] = "no-store"
-    response.vary.update(("Authorization", "Accept-Language"))
+    if "Vary" in response.headers:
+        response.vary.update(VARY)
+    else:  # the common case, without parsing a header that is not there
+        response.headers["Vary"] = ", ".join(VARY)
     return response
 
 

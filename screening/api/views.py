@@ -177,8 +177,7 @@ def _clearance(clearance: Clearance, declared: clearance_queries.Holder | None) 
 
 def _cursor(row: Any, by_change: bool) -> str:
     moment = row.state_changed_at if by_change else row.created_at
-    raw = json.dumps([moment.isoformat(), row.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return base64.urlsafe_b64encode(orjson.dumps([moment, row.id])).decode().rstrip("=")  # ISO 8601, as _after reads
 
 
 def _after(cursor: str | None) -> tuple[datetime, int] | None:
