@@ -152,6 +152,8 @@ def edit_member(
         other = _find(member.organisation_id, values["personnel_number"])
         if other is not None:
             raise _taken()
+    if member.ended_on is not None and values["started_on"] > member.ended_on:
+        raise InvalidInput("The start date is after the last day in the function.", field="started_on")
     changed = [key for key in _COMPARED if getattr(member, key) != values[key]]
     if "identity_hash" in values and values["identity_hash"] != member.identity_hash:
         changed.append("national_number")

@@ -191,6 +191,8 @@ def test_a_leaver_is_recorded_with_the_last_day_and_audited(manager, factory):
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "record_leaver")).one()
     assert entry.reason == "last day 2026-06-30" and entry.organisation_id == requester.organisation_id
     assert "30 Jun 2026" in client.get(f"/workforce/{requester.organisation_id}").text
+    late_start = _edit(client, requester.organisation_id, left, started_on="2026-07-01")
+    assert late_start.status_code == 422 and "after the last day in the function" in late_start.text
 
 
 def test_the_register_is_searched_by_name_personnel_number_and_national_number(manager, factory):
