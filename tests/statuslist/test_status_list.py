@@ -7,7 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.exc import OperationalError
 
 from screening.actors import Actor
 from screening.api.operations import create_token
@@ -180,3 +181,24 @@ def test_the_head_is_the_highest_sequence(app, factory, gate_api):
     highest = db.session.scalar(select(func.max(StatusEntry.id)))
     assert gate_api.get("/api/v1/status-list?since=999999").json["sequence"] == highest
     assert json.loads(gate_api.get("/api/v1/status-list?since=0").text)["sequence"] == highest
+
+
+def test_a_writer_holds_the_list_until_it_commits_and_readers_go_on(app, factory, backend):
+    """PostgreSQL: a transaction that wrote entries holds the table's lock to its end, so no later sequence
+    can commit before it (a gate's cursor misses nothing); a reader is not held. SQLite has one writer."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises writers with its database lock")
+    clearance, _code = certified(app, factory)
+    fire_clearance(clearance, "start_reevaluation", OFFICER, reason="New facts")  # entries written, not committed
+    other = create_engine(db.engine.url)
+    try:
+        with other.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM status_list_entries")).scalar() == 0
+            with pytest.raises(OperationalError):
+                connection.execute(text("LOCK TABLE status_list_entries IN EXCLUSIVE MODE NOWAIT"))
+            connection.rollback()
+            db.session.commit()
+            connection.execute(text("LOCK TABLE status_list_entries IN EXCLUSIVE MODE NOWAIT"))
+            connection.rollback()
+    finally:
+        other.dispose()
