@@ -164,6 +164,9 @@ class RowChecker:
         start, end = row.values.get("start_date"), row.values.get("end_date")
         if start is not None and end is not None and end < start:
             row.errors["end_date"] = str(END_BEFORE_START)
+        born = row.values.get("date_of_birth")
+        if start is not None and born is not None and start < born:  # the register refuses it too
+            row.errors["start_date"] = gettext("The start date is before the date of birth.")
 
     def _national_number(self, row: CheckedRow, cells: dict[str, Cell]) -> None:
         if "national_number" not in cells:

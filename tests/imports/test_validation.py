@@ -82,6 +82,11 @@ def test_each_rule_answers_at_its_cell(app, dock):
         assert row.errors == {key: message}, key
 
 
+def test_a_start_before_the_birth_is_refused_as_the_register_refuses_it(app, dock):
+    (row,) = checked(good(start_date="29/07/1985"))
+    assert row.errors == {"start_date": "The start date is before the date of birth."}
+
+
 def test_the_number_must_match_the_date_of_birth(app, dock):
     (row,) = checked(good(date_of_birth="31/07/1985"))
     assert row.errors == {"national_number": "This number does not match the date of birth."}
