@@ -55,6 +55,8 @@ def test_the_admin_makes_an_access_control_organisation_on_the_form(as_role, fac
     )  # fmt: skip
     assert bad.status_code == 422
     assert "API tokens of this organisation" in client.get(f"/admin/organisations/{made.id}").text
+    listed = client.get("/admin/organisations?q=Badges").text
+    assert "Access control" in listed
 
 
 def test_an_organisation_with_accounts_does_not_change_to_or_from_access_control(as_role, factory):
