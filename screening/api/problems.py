@@ -70,8 +70,10 @@ def problem(
     return response
 
 
-def field_problem(status: int, field: str, detail: str) -> Response:
-    return problem(status, detail, errors=[{"field": field, "detail": detail}])
+def field_problem(status: int, field: str | None, detail: str) -> Response:
+    """A problem at one field; a part without a usable name (a multipart part named "" or not at all) is
+    the body's."""
+    return problem(status, detail, errors=[{"field": field or "body", "detail": detail}])
 
 
 def from_domain_error(error: DomainError) -> Response:

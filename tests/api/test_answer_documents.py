@@ -107,6 +107,12 @@ def test_too_many_documents_and_unknown_parts_are_refused(api, factory):
         headers={"If-Match": f'"v{asked.version}"'},
     )  # fmt: skip
     assert unknown.status_code == 400 and unknown.json["errors"][0]["field"] == "attachment"
+    nameless = client.post(  # a part named "" (schemathesis found it): the body is at fault, never field null
+        f"/api/v1/applications/{asked.id}/answer", content_type=f"multipart/form-data; boundary={boundary}",
+        data=f'--{boundary}\r\nContent-Disposition: form-data; name=""\r\n\r\nx\r\n--{boundary}--\r\n',
+        headers={"If-Match": f'"v{asked.version}"'},
+    )  # fmt: skip
+    assert nameless.status_code == 400 and nameless.json["errors"][0]["field"] == "body", nameless.json
     no_text = _answer(client, asked, None, (PNG, "p.png"))
     assert no_text.status_code == 422 and no_text.json["errors"][0]["field"] == "answer"
     assert _stored(asked.id) == []
