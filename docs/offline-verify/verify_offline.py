@@ -1,4 +1,5 @@
-"""Check a screening certificate with nothing but the authority's published key set.
+"""Check a screening certificate, or an access-control status list, with nothing but the authority's
+published key set.
 
 Plain Python 3.11+ and the ``cryptography`` package; this file imports nothing of the application, so
 another authority, a gate system or an inspector can copy it alone, next to the key set saved from
@@ -7,11 +8,15 @@ another authority, a gate system or an inspector can copy it alone, next to the 
     python verify_offline.py --keys screening-keys.json CERTIFICATE.pdf
     python verify_offline.py --keys screening-keys.json TOKEN          # the token from the QR code
     python verify_offline.py --keys screening-keys.json CERTIFICATE.pdf --on 2027-01-01
+    python verify_offline.py --keys screening-keys.json --status-list status-list.txt   # or the .json form
+    python verify_offline.py --keys screening-keys.json --status-list status-list.json --code 7KQ4-M2XD-9PAY
 
-It prints the signed claims (reference, holder initials, validity, issue date, key, verification code).
-Exit status: 0 genuine and valid on the day; 1 not genuine; 2 usage error (e.g. the key set is not one);
-3 genuine but outside its validity period. Revocation is never in a certificate: check the live status
-with the verification code on the authority's verification page, or in the status list.
+For a certificate it prints the signed claims (reference, holder initials, validity, issue date, key,
+verification code); for a status list its header and entries (or, with ``--code``, what it says of one
+code). Exit status: 0 genuine (a certificate: and valid on the day); 1 not genuine; 2 usage error (e.g.
+the key set is not one); 3 a genuine certificate outside its validity period. Revocation is never in a
+certificate: check the live status with the verification code on the authority's verification page, or
+in the status list.
 
 What it reads, as docs/certificates.md describes it:
 
@@ -26,6 +31,11 @@ What it reads, as docs/certificates.md describes it:
   (``.../verify/<token>``) as plain text. A file holding two different tokens is refused. The metadata is
   not the printed page: compare the claims printed here with the page (or scan the QR code and pass its
   token) before relying on the page's name and dates.
+* A status list's signed text is ``screening status list v1``, then ``issued_at``, ``kid``, ``since`` and
+  ``sequence`` lines, then one ``CODE STATUS DAY SEQUENCE`` line per entry, each line ending in a newline;
+  the plain text file adds a last ``signature <base64url>`` line, the JSON form has the same fields and
+  the signature, and the text is written out from them. The entries printed are read back from the
+  signed text itself. The list counts as signed on its ``issued_at`` day (UTC) for the key's period.
 """
 
 from __future__ import annotations
@@ -54,6 +64,19 @@ EPOCH = date(2000, 1, 1)
 KEYWORDS_TOKEN = re.compile(rb"/Keywords\s*\([^()]*/verify/([A-Za-z0-9_-]{40,512})\)")
 TOKEN = re.compile(r"[A-Za-z0-9_-]{40,512}")
 
+LIST_MAGIC = "screening status list v1"
+LIST_FIELDS = {
+    "issued_at": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"),
+    "kid": re.compile(r"[0-9A-Z]{1,16}"),
+    "since": re.compile(r"0|[1-9][0-9]{0,17}"),
+    "sequence": re.compile(r"0|[1-9][0-9]{0,17}"),
+}
+LIST_LABELS = {"issued_at": "issued at", "kid": "key"}
+LIST_ENTRY = re.compile(
+    r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4} (revoked|expired|suspended|reinstated) [0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r" (0|[1-9][0-9]{0,17})"
+)
+
 EXIT_NOT_GENUINE, EXIT_USAGE, EXIT_OUTSIDE_VALIDITY = 1, 2, 3
 #: Certificates count days in the authority's zone.
 SITE_ZONE = "Europe/Brussels"
@@ -69,9 +92,17 @@ class Usage(Exception):
 
 @dataclass(frozen=True)
 class Key:
+    kid: str
     public_key: Ed25519PublicKey
     first_day: date | None
     last_day: date | None
+
+    def check_period(self, signed_on: date, day: date) -> None:
+        """Refuse what the key signed on a day outside its period, or anything of it after its last day."""
+        if (self.first_day and signed_on < self.first_day) or (self.last_day and signed_on > self.last_day):
+            raise NotGenuine(f"signed on {signed_on}, outside the days key {self.kid} signs")
+        if self.last_day and day > self.last_day:
+            raise NotGenuine(f"key {self.kid} is trusted until {self.last_day} only")
 
 
 def crockford(raw: bytes, chars: int) -> str:
@@ -115,7 +146,7 @@ def read_keys(path: Path) -> dict[str, Key]:
             raise Usage(f"key {jwk.get('kid')}: the kid does not match the key (its fingerprint is {kid})")
         starts, ends = numeric_day(jwk, "nbf"), numeric_day(jwk, "exp")
         last = (ends - timedelta(seconds=1)).date() if ends else None
-        keys[kid] = Key(public_key, starts.date() if starts else None, last)
+        keys[kid] = Key(kid, public_key, starts.date() if starts else None, last)
     if not keys:
         raise Usage(f"{path}: the key set holds no Ed25519 key")
     return keys
@@ -178,10 +209,7 @@ def verify(token: str, keys: dict[str, Key], day: date) -> dict[str, str]:
         key.public_key.verify(signature, CERTIFICATE_CONTEXT + payload)
     except InvalidSignature:
         raise NotGenuine("the signature does not match: altered") from None
-    if (key.first_day and issued < key.first_day) or (key.last_day and issued > key.last_day):
-        raise NotGenuine(f"issued on {issued}, outside the days key {kid.decode()} signs")
-    if key.last_day and day > key.last_day:
-        raise NotGenuine(f"key {kid.decode()} is trusted until {key.last_day} only")
+    key.check_period(issued, day)
     return {
         "reference": reference.decode("ascii"),
         "holder initials": initials.decode("utf-8"),
@@ -193,6 +221,66 @@ def verify(token: str, keys: dict[str, Key], day: date) -> dict[str, str]:
     }
 
 
+def read_status_list(path: Path) -> tuple[str, str]:
+    """The signed text of a status list file and its signature: the plain text file without its last line,
+    or the JSON form's fields written out as that text."""
+    try:
+        raw = path.read_bytes().decode("ascii")
+    except OSError as error:
+        raise Usage(f"cannot read {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise NotGenuine("not a status list (not ASCII)") from None
+    if not raw.lstrip().startswith("{"):
+        body, _newline, last = raw.rstrip("\n").rpartition("\n")
+        if not last.startswith("signature "):
+            raise NotGenuine("the last line is not the signature")
+        return body + "\n", last.removeprefix("signature ")
+    try:
+        document = json.loads(raw)
+        lines = [LIST_MAGIC, *(f"{name} {document[name]}" for name in LIST_FIELDS)]
+        lines += [f"{e['code']} {e['status']} {e['date']} {e['sequence']}" for e in document["entries"]]
+        return "\n".join(lines) + "\n", str(document["signature"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise NotGenuine(f"not a status list ({error.__class__.__name__}: {error})") from None
+
+
+def verify_status_list(text: str, signature: str, keys: dict[str, Key], day: date) -> tuple[dict[str, str], list[str]]:
+    """The header and the entry lines of a genuine list; raises NotGenuine. Parsed from the signed text
+    itself, so what is printed is exactly what was signed."""
+    lines = text.split("\n")[:-1]
+    if len(lines) < len(LIST_FIELDS) + 1 or lines[0] != LIST_MAGIC:
+        raise NotGenuine("not a status list")
+    header = {}
+    for line, (name, pattern) in zip(lines[1:], LIST_FIELDS.items(), strict=False):
+        if not line.startswith(f"{name} ") or not pattern.fullmatch(line.removeprefix(f"{name} ")):
+            raise NotGenuine(f"expected {name}, got {line[:60]!r}")
+        header[name] = line.removeprefix(f"{name} ")
+    entries = lines[len(LIST_FIELDS) + 1 :]
+    for line in entries:
+        if not LIST_ENTRY.fullmatch(line):
+            raise NotGenuine(f"not an entry: {line[:60]!r}")
+    key = keys.get(header["kid"])
+    if key is None:
+        raise NotGenuine(f"signed with key {header['kid']!r}, which is not in the key set")
+    try:
+        key.public_key.verify(b64decode(signature), text.encode("ascii"))
+    except (InvalidSignature, binascii.Error, ValueError):
+        raise NotGenuine("the signature does not match: altered") from None
+    key.check_period(date.fromisoformat(header["issued_at"][:10]), day)
+    return header, entries
+
+
+def code_status(code: str, entries: list[str]) -> str:
+    """What the list says of one code: its latest entry (entries are never removed, oldest first)."""
+    compact = re.sub(r"[^0-9A-Za-z]", "", code).upper()
+    grouped = "-".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+    latest = [line for line in entries if line.startswith(grouped + " ")][-1:]
+    if not latest:
+        return f"{grouped}: not in the list (valid, unless past the end date on its certificate)"
+    _code, status, day, sequence = latest[0].split(" ")
+    return f"{grouped}: {status} on {day} (entry {sequence})"
+
+
 def today() -> date:
     """Today in Belgium (where the dates are counted), or in UTC where the system has no time zone data."""
     try:
@@ -201,26 +289,48 @@ def today() -> date:
         return datetime.now(UTC).date()
 
 
+def check_certificate(source: str, keys: dict[str, Key], day: date) -> int:
+    claims = verify(read_token(source), keys, day)
+    within = claims["valid from"] <= day.isoformat() <= claims["valid until"]
+    print("GENUINE: signed by the authority" + ("" if within else f", but not valid on {day.isoformat()}"))
+    for name, value in claims.items():
+        print(f"{name}: {value}")
+    return 0 if within else EXIT_OUTSIDE_VALIDITY
+
+
+def check_status_list(path: Path, keys: dict[str, Key], day: date, code: str | None) -> int:
+    header, entries = verify_status_list(*read_status_list(path), keys, day)
+    print("GENUINE: status list signed by the authority")
+    for name, value in header.items():
+        print(f"{LIST_LABELS.get(name, name)}: {value}")
+    print(f"entries: {len(entries)}")
+    for line in [code_status(code, entries)] if code else entries:
+        print(line)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Check a screening certificate offline with the published keys.")
-    parser.add_argument("certificate", help="the certificate PDF, or the token from its QR code")
+    parser = argparse.ArgumentParser(description="Check a certificate or a status list with the published keys.")
+    parser.add_argument("certificate", nargs="?", help="the certificate PDF, or the token from its QR code")
+    parser.add_argument("--status-list", type=Path, help="a status list instead (the .txt or the .json form)")
+    parser.add_argument("--code", help="with --status-list: what the list says of this verification code")
     parser.add_argument("--keys", required=True, type=Path, help="the key set (screening-keys.json)")
     parser.add_argument("--on", type=date.fromisoformat, default=None, help="judge this day (YYYY-MM-DD)")
     arguments = parser.parse_args(argv)
+    if (arguments.certificate is None) == (arguments.status_list is None):
+        parser.error("give a certificate (PDF or token) or --status-list FILE")
     day = arguments.on or today()
     try:
-        claims = verify(read_token(arguments.certificate), read_keys(arguments.keys), day)
+        keys = read_keys(arguments.keys)
+        if arguments.status_list:
+            return check_status_list(arguments.status_list, keys, day, arguments.code)
+        return check_certificate(arguments.certificate, keys, day)
     except Usage as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except NotGenuine as error:
         print(f"NOT GENUINE: {error}")
         return EXIT_NOT_GENUINE
-    within = claims["valid from"] <= day.isoformat() <= claims["valid until"]
-    print("GENUINE: signed by the authority" + ("" if within else f", but not valid on {day.isoformat()}"))
-    for name, value in claims.items():
-        print(f"{name}: {value}")
-    return 0 if within else EXIT_OUTSIDE_VALIDITY
 
 
 if __name__ == "__main__":

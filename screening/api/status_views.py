@@ -5,7 +5,8 @@ The answer is the public ``/verify`` page's, for every code in one query (``live
 checked is a row of the same check log, all written in one INSERT in the request's transaction (a POST
 holds the write lock on SQLite anyway), so a refused request logs nothing. The token's rate limit counts
 the call, as for every API call; the public page's per-address limit does not apply (a token is made by an
-administrator for a known organisation). Codes are given as printed, with or without hyphens; anything
+administrator for a known organisation). For access-control tokens only (scope ``access-control``), as
+the status list. Codes are given as printed, with or without hyphens; anything
 else is refused with the item named (``codes[3]``) before anything is read.
 """
 
@@ -20,6 +21,7 @@ from marshmallow import fields, validate
 
 from screening.api.auth import scoped
 from screening.api.http import Refused, bp, json_body
+from screening.api.models import ACCESS_CONTROL_SCOPE
 from screening.api.problems import field_problem, problem
 from screening.api.schemas import Strict
 from screening.certificates.operations import log_checks
@@ -42,7 +44,7 @@ class StatusQuery(Strict):
         required=True,
         validate=validate.Length(1, MAX_CODES),
         metadata={"description": "Verification codes as printed under the QR code, with or without hyphens; "
-                  "each once."},
+                  "each once.", "example": ["7KQ4-M2XD-9PAY", "012x4d95ex93"]},
     )  # fmt: skip
 
 
@@ -112,7 +114,7 @@ def _status(code: str, found: LiveStatus | None) -> dict[str, Any]:
 
 
 @bp.route("/status", methods=["POST"])
-@scoped("read")
+@scoped(ACCESS_CONTROL_SCOPE)
 @bp.doc(
     operationId="lookUpStatuses",
     security=[{"bearer": []}],
@@ -122,7 +124,7 @@ def _status(code: str, found: LiveStatus | None) -> dict[str, Any]:
 def statuses() -> Response:
     """The live status of up to 1,000 certificates by their verification codes, as the public page shows it.
 
-    Each code checked is logged as a check of the public page is.
+    For access-control tokens. Each code checked is logged as a check of the public page is.
     """
     codes = _codes(json_body())
     found = live_statuses(codes, today())

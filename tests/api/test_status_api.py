@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import event, select
 
 from screening.actors import Actor
+from screening.api.operations import create_token
 from screening.certificates import operations as certificate_operations
 from screening.certificates import queries as certificate_queries
 from screening.certificates.models import CertificateCheck
@@ -25,6 +26,7 @@ from screening.clock import today
 from screening.db import db
 from tests.api.conftest import ApiClient
 from tests.conftest import Factory, data_context, fresh
+from tests.statuslist.conftest import gate_api, gates  # noqa: F401 - fixtures: the access-control token
 
 OFFICER = Actor(label="officer-x", role="officer")
 #: A well-formed code (its check character is right) that was never issued.
@@ -39,10 +41,9 @@ def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def badge_system(app: Flask, factory: Factory, make_token: Callable[..., Any]) -> ApiClient:
-    """The port's badge system, with its own token."""
-    secret, _token = make_token(factory.user("requester"), scopes=("read",), name="Badge system")
-    return ApiClient(app.test_client(), secret)
+def badge_system(gate_api: ApiClient) -> ApiClient:  # noqa: F811 - the imported fixture
+    """The port's badge system: an access-control organisation's token, made by the administrator."""
+    return gate_api
 
 
 def _certificate(app: Flask, factory: Factory, state: str = "valid") -> tuple[str, Clearance]:
@@ -185,19 +186,26 @@ def test_problems_speak_the_callers_language(badge_system: ApiClient) -> None:
     assert response.json["errors"][0]["detail"] == "Geef elke code als tekst."
 
 
-def test_a_token_without_the_scope_is_refused(api: Callable[..., Any]) -> None:
-    client, _requester = api(scopes=("write",))
+def test_an_employers_or_the_authoritys_token_is_refused(app: Flask, factory: Factory, make_token: Any) -> None:
+    employer, _token = make_token(factory.user("requester"), scopes=("read", "write", "webhooks"))
+    officer, _token = make_token(factory.user("officer"), scopes=("read",))
 
-    response = client.post("/api/v1/status", json={"codes": [NEVER_ISSUED]})
-
-    assert response.status_code == 403
+    for secret in (employer, officer):
+        response = ApiClient(app.test_client(), secret).post("/api/v1/status", json={"codes": [NEVER_ISSUED]})
+        assert response.status_code == 403
+        assert response.json["detail"] == "This token does not have the scope access-control."
     assert _checks() == []
 
 
-def test_calls_count_against_the_tokens_rate_limit(make_app: Callable[..., Flask], make_token: Any) -> None:
+def test_calls_count_against_the_tokens_rate_limit(make_app: Callable[..., Flask]) -> None:
     application = make_app(api={"rate_limit": 2, "rate_window_seconds": 60})
     with data_context(application):
-        secret, _token = make_token(Factory(application).user("requester"), scopes=("read",))
+        factory = Factory(application)
+        gates = factory.organisation()
+        gates.kind = "access_control"
+        admin = factory.user("admin")
+        _token, secret = create_token(Actor.of(admin), name="Badges", scopes=("access-control",), organisation=gates)
+        db.session.commit()
         client = ApiClient(application.test_client(), secret)
         start_of_a_window = datetime.now(UTC).replace(second=1, microsecond=0) + timedelta(minutes=1)
         with time_machine.travel(start_of_a_window, tick=False):  # the three calls fall in one window

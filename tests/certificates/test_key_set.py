@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,11 @@ from flask import Flask
 from screening.certificates.cli import certificate
 from screening.certificates.document import read_embedded_verification
 from screening.certificates.signing import CertificateKeys, GeneratedKeyPair, generate_keypair
+from screening.clock import local_date
 from screening.config import ConfigError
 from tests.certificates.test_certificate_app import _cleared, _download
 from tests.conftest import Factory, data_context, sign_in
+from tests.statuslist.conftest import certified, gate_api, gates, revoke  # noqa: F401 - gate_api, gates: fixtures
 from tests.support.served import served
 from tests.support.slapd import free_port
 
@@ -245,3 +248,48 @@ def _jwk_of(keys: CertificateKeys) -> dict[str, Any]:
     from screening.certificates.keyset import publish
 
     return json.loads(publish(keys.public_keys, {}, keys.kid).body)["keys"][0]
+
+
+def test_the_standalone_verifier_checks_the_status_list_in_both_forms(
+    app: Flask,
+    factory: Factory,
+    gate_api: Any,  # noqa: F811 - the imported fixture
+    offline: tuple[Path, Path, str],
+    active_pair: GeneratedKeyPair,
+) -> None:
+    alone, _pdf, _token = offline
+    clearance, code = certified(app, factory)
+    revoke(clearance)
+    (alone / "list.txt").write_text(gate_api.get("/api/v1/status-list?format=text").text)
+    served_list = gate_api.get("/api/v1/status-list")
+    (alone / "list.json").write_text(served_list.text)
+    first, second = (entry["sequence"] for entry in served_list.json["entries"])
+    day = local_date(datetime.now(UTC)).isoformat()
+
+    as_text = _standalone(alone, "--keys", "screening-keys.json", "--status-list", "list.txt")
+    as_json = _standalone(alone, "--keys", "screening-keys.json", "--status-list", "list.json")
+    one_code = _standalone(alone, "--keys", "screening-keys.json", "--status-list", "list.json", "--code", code)
+
+    assert as_text.returncode == 0, as_text.stdout + as_text.stderr
+    lines = as_text.stdout.splitlines()
+    assert lines[0] == "GENUINE: status list signed by the authority"
+    assert lines[2:6] == [f"key: {active_pair.kid}", "since: 0", f"sequence: {second}", "entries: 2"]
+    assert lines[6:] == [f"{code} suspended {day} {first}", f"{code} revoked {day} {second}"]
+    assert as_json.returncode == 0, as_json.stdout + as_json.stderr
+    assert _without_issue_time(as_json.stdout) == _without_issue_time(as_text.stdout)  # two GETs: seconds apart
+    assert one_code.stdout.splitlines()[-1] == f"{code}: revoked on {day} (entry {second})"
+
+    (alone / "altered.txt").write_text((alone / "list.txt").read_text().replace(" revoked ", " reinstated "))
+    altered = _standalone(alone, "--keys", "screening-keys.json", "--status-list", "altered.txt")
+    assert (altered.returncode, altered.stdout.strip()) == (1, "NOT GENUINE: the signature does not match: altered")
+    ended = json.loads((alone / "screening-keys.json").read_text())
+    ended["keys"][0]["exp"] = 1767225600  # the active key's trust ends on 2025-12-31
+    (alone / "ended.json").write_text(json.dumps(ended))
+    too_late = _standalone(alone, "--keys", "ended.json", "--status-list", "list.txt")
+    assert too_late.returncode == 1 and f"outside the days key {active_pair.kid} signs" in too_late.stdout, (
+        too_late.stdout
+    )
+
+
+def _without_issue_time(output: str) -> list[str]:
+    return [line for line in output.splitlines() if not line.startswith("issued at: ")]
