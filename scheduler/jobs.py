@@ -22,6 +22,7 @@ from screening.jobs.leases import new_holder
 from screening.notifications import alerts, mailer
 from screening.notifications.audit_heads import mail_exported_head
 from screening.notifications.operations import capture_mode
+from screening.reminders import operations as reminders
 from screening.reports import operations as reports
 from screening.retention import operations as retention
 from screening.webhooks import delivery as webhooks
@@ -156,6 +157,11 @@ def rescreening(now: datetime) -> int:
     return _until_done(lambda skip, limit: clearance_deadlines.open_due_rescreenings(now, skip=skip, limit=limit))
 
 
+def register_reminders(now: datetime) -> int:
+    """Screening managers hear of members nearing their deadline without advice and of renewals to start."""
+    return _until_done(lambda _skip, limit: reminders.remind_register(now, limit=limit))
+
+
 def retention_purge(now: datetime) -> int:
     """Erase closed files past their retention period, then delete old mail, reports and job runs."""
     config = settings()
@@ -228,4 +234,5 @@ JOBS: dict[str, Job] = {
     "seal_audit_log": seal_audit_log,
     "deliver_webhooks": deliver_webhooks,
     "register_imports": register_imports,
+    "register_reminders": register_reminders,
 }

@@ -16,6 +16,7 @@ from screening.organisations.models import Organisation
 from screening.people.models import Person
 from screening.person_link.models import ConsentCodeAttempt, ConsentRequest
 from screening.references import ReferenceCounter
+from screening.reminders.models import RegisterReminder
 from screening.reports.models import Report
 from screening.statuslist.models import StatusEntry
 from screening.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -50,6 +51,7 @@ __all__ = [
     "ReferenceCounter",
     "RegisterImport",
     "RegisterImportRow",
+    "RegisterReminder",
     "Report",
     "SchedulerLease",
     "StatusEntry",

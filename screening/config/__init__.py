@@ -153,6 +153,7 @@ JOB_SCHEDULES: dict[str, str] = {
     "seal_audit_log": "every 5 seconds",
     "deliver_webhooks": "every 10 seconds",
     "register_imports": "every 2 seconds",
+    "register_reminders": "30 6 * * *",
 }
 
 

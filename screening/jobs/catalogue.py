@@ -37,6 +37,7 @@ DESCRIPTIONS = {
     "seal_audit_log": N_("Seal new audit entries into the signed audit log; export each day's last signed head."),
     "deliver_webhooks": N_("Send due webhook deliveries to the employers' endpoints, with retries and back-off."),
     "register_imports": N_("Check uploaded register files into their preview; write confirmed imports."),
+    "register_reminders": N_("Tell screening managers of register deadlines in 60, 30 or 7 days and renewals due."),
 }
 JOB_NAMES = tuple(JOB_SCHEDULES)
 

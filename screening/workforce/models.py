@@ -27,6 +27,8 @@ class WorkforceMember(Base):
         Index("ix_workforce_members_org_given", "organisation_id", "search_given"),
         # Matching: the person's files by identity, and whether an organisation's register says they left.
         Index("ix_workforce_members_identity_org", "identity_hash", "organisation_id", "ended_on"),
+        # The reminders' daily scan: members whose deadline (their start, in a function required at once) is near.
+        Index("ix_workforce_members_started_on", "started_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
