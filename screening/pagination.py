@@ -59,6 +59,23 @@ def count_up_to(statement: Select[Any], limit: int | None = None) -> int:
     return db.session.scalar(select(func.count()).select_from(bounded)) or 0
 
 
+def counts_up_to(statements: list[Select[Any]], limit: int | None = None) -> list[int]:
+    """:func:`count_up_to` of each statement, all in one statement (one round trip for a dashboard's tiles)."""
+    if not statements:
+        return []
+    limit = COUNT_LIMIT if limit is None else limit
+    counts = [
+        select(func.count())
+        .select_from(
+            s.order_by(None).with_only_columns(literal(1), maintain_column_froms=True).limit(limit + 1).subquery()
+        )
+        .scalar_subquery()
+        for s in statements
+    ]
+    row = db.session.execute(select(*counts)).one()
+    return [count or 0 for count in row]
+
+
 def paginate(statement: Select[Any], page: int, per_page: int, *, scalars: bool = True) -> Page[Any]:
     page = max(1, page)
     offset = (page - 1) * per_page
