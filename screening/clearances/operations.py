@@ -175,6 +175,7 @@ def fire_clearance(
         lock_person(clearance.person_id)  # the clearance covers again: one covering clearance at a time
     details = _Details(disclosed_grounds, lodged_on, letter)
     covered_before = clearance.state in COVERING_STATES
+    periodic = clearance.rescreen_opened_at is not None  # a routine re-check, cleared by the step
     _clearance_step(clearance, event, actor, reason, now, deadlines, details)
     try:
         db.session.flush()
@@ -185,7 +186,7 @@ def fire_clearance(
             raise
         raise Conflict("The person holds another valid clearance now: this one cannot cover them again.") from None
     covered_after = clearance.state in COVERING_STATES
-    statuslist.record_changes([clearance.id], event, now)
+    statuslist.record_changes([clearance.id], event, now, periodic=periodic)
     if event == "start_reevaluation":
         rescreening.reevaluation_opened([clearance], now)
     if event == "revoke":
@@ -217,7 +218,7 @@ def fire_clearance_many(
         fired.append(clearance)
     write_locked(fired)
     db.session.flush()
-    statuslist.record_changes([c.id for c in fired], event, now)
+    statuslist.record_changes([c.id for c in fired], event, now, periodic=actor.role == "system")
     announce_ended(fired, now)
     if event == "start_reevaluation":
         rescreening.reevaluation_opened(fired, now)

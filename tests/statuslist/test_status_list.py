@@ -202,3 +202,35 @@ def test_a_writer_holds_the_list_until_it_commits_and_readers_go_on(app, factory
             connection.rollback()
     finally:
         other.dispose()
+
+
+def test_a_periodic_rescreening_suspends_no_card(app, factory):
+    """The scheduler's yearly re-check says nothing against the holder (the clearance still covers them): no
+    entry when it opens, none when it is confirmed; a revocation at its end is listed as any other."""
+    routine, routine_code = certified(app, factory)
+    ends_badly, bad_code = certified(app, factory)
+    system = Actor.system("rescreening")
+    now = datetime.now(UTC)
+    opened, refused = fire_clearance_many([routine, ends_badly], "start_reevaluation", system, now=now,
+                                          reason="periodic re-screening")  # fmt: skip
+    assert len(opened) == 2 and not refused
+    db.session.commit()
+    assert _entries() == []
+    fire_clearance(routine, "confirm", OFFICER, reason="Nothing new")
+    fire_clearance(ends_badly, "revoke", OFFICER, reason="Found out")
+    db.session.commit()
+    assert _entries() == [(bad_code, "revoked")]
+    assert routine_code not in {code for code, _status in _entries()}
+
+
+def test_a_code_is_reinstated_only_when_the_list_shows_it_blocked(app, factory):
+    """A code listed suspended (by the migration's backfill, say) whose re-check is confirmed is reinstated."""
+    clearance, code = certified(app, factory)
+    fire_clearance_many([clearance], "start_reevaluation", Actor.system("rescreening"), now=datetime.now(UTC),
+                        reason="periodic re-screening")  # fmt: skip
+    db.session.add(StatusEntry(code=code, status="suspended", entered_on=datetime.now(UTC).date(),
+                               created_at=datetime.now(UTC)))  # fmt: skip
+    db.session.commit()
+    fire_clearance(clearance, "confirm", OFFICER, reason="Nothing new")
+    db.session.commit()
+    assert _entries() == [(code, "suspended"), (code, "reinstated")]
