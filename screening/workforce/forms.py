@@ -4,9 +4,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-from screening.applications.forms import NAME_RULE, STRIP, ApplicationForm, Rule
+from screening.applications.forms import NAME_RULE, STRIP, ApplicationForm, Rule, country_choices
 from screening.inputs import Form
 from screening.people.rules import REQUIRED_MESSAGE, national_number_problem
+from screening.workforce.bulk import Completion
 from screening.workforce.operations import PERSONNEL_NUMBER_MAX, MemberFields, personnel_number_problem
 
 
@@ -68,3 +69,22 @@ class LeaverForm(Form):
         validators=[InputRequired()],
         description=_l("From the next day your organisation no longer relies on the person's clearance"),
     )
+
+
+class CompletionForm(Form):
+    """One ticked person on the review page: what the register does not hold, with the application form's
+    fields (the outer page carries the CSRF token, so this one does not)."""
+
+    class Meta(Form.Meta):
+        csrf = False
+
+    nationality = ApplicationForm.nationality
+    locale = ApplicationForm.locale
+    email = ApplicationForm.email
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.nationality.choices = country_choices()
+
+    def completion(self) -> Completion:
+        return Completion(self.nationality.data or "", self.locale.data or "nl", self.email.data or None)

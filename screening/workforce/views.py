@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -23,9 +23,9 @@ from screening.formats import format_day
 from screening.inputs import Form, parse_id
 from screening.organisations import queries as organisations
 from screening.organisations.models import Organisation
-from screening.workforce import compliance, operations, queries
+from screening.workforce import bulk, compliance, operations, queries
 from screening.workforce import document as compliance_document
-from screening.workforce.forms import EditMemberForm, LeaverForm, MemberForm
+from screening.workforce.forms import CompletionForm, EditMemberForm, LeaverForm, MemberForm
 from screening.workforce.models import WorkforceMember
 from workflows.compliance import Standing
 from workflows.roles import EMPLOYER_ROLES, READER_ROLES
@@ -85,7 +85,7 @@ def compliance_view(organisation_id: int) -> str:
     return render_template(
         "workforce/compliance.html", organisation=organisation, page=page, filters=filters, counts=counts,
         standings=list(Standing),
-        labels=_labels(), query=filters["query"] or "",
+        labels=_labels(), query=filters["query"] or "", requestable=bulk.requestable,
         standing=filters["wanted"].value if filters["wanted"] else None,
     )  # fmt: skip
 
@@ -224,3 +224,61 @@ def _labels() -> dict[Standing, str]:
 
 def _status() -> int:
     return 422 if request.method == "POST" else 200
+
+
+def _chosen(organisation_id: int) -> tuple[Organisation, list[compliance.Line]]:
+    """The organisation and the lines of the people sent: the ticked ones, or (the "everyone on this page"
+    button) every requestable line of the page. A malformed list or one longer than the limit goes back to
+    the view. (CSRF is checked for every POST before the view.)"""
+    organisation = _organisation(organisation_id)
+    name = "page_member" if request.form.get("choice") == "page" else "member"
+    ids = bulk.parse_member_ids(request.form.getlist(name)[: bulk.REQUEST_LIMIT + 1])
+    if ids is None:
+        limit = bulk.REQUEST_LIMIT
+        abort(_back(organisation, _("Send at most %(num)d people at once. Please try again.", num=limit)))
+    return organisation, bulk.chosen_lines(organisation.id, ids, today(), _locale())
+
+
+def _completions(lines: list[compliance.Line], formdata: Any = None) -> list[tuple[compliance.Line, CompletionForm]]:
+    return [(line, CompletionForm(formdata=formdata, prefix=f"m{line.row.id}")) for line in lines]
+
+
+def _review(organisation: Organisation, rows: list[tuple[compliance.Line, CompletionForm]], status: int) -> Any:
+    return render_template("workforce/request_review.html", organisation=organisation, rows=rows), status
+
+
+def _back(organisation: Organisation, message: str, category: str = "danger") -> Response:
+    flash(message, category)
+    return redirect(url_for("workforce.compliance_view", organisation_id=organisation.id))
+
+
+@bp.route("/workforce/<int:organisation_id>/requests/review", methods=["POST"])
+@roles("requester")
+def request_review(organisation_id: int) -> Any:
+    """The ticked people who are not requested, each with what the register does not hold to complete."""
+    organisation, lines = _chosen(organisation_id)
+    lines = [line for line in lines if bulk.requestable(line)]
+    if not lines:
+        return _back(organisation, _("Tick at least one person whose screening is not requested."), "warning")
+    return _review(organisation, _completions(lines), 200)
+
+
+@bp.route("/workforce/<int:organisation_id>/requests", methods=["POST"])
+@roles("requester")
+def request_confirm(organisation_id: int) -> Any:
+    """One submitted file per reviewed person; people refused are skipped and named."""
+    organisation, lines = _chosen(organisation_id)
+    rows = _completions(lines, request.form)
+    if not all([form.validate() for _line, form in rows]):
+        return _review(organisation, rows, 422)
+    outcome = bulk.request_screenings(
+        _actor(), vault(), settings().deadlines, organisation.id,
+        {line.row.id: form.completion() for line, form in rows}, today=today(), locale=_locale(),
+    )  # fmt: skip
+    if outcome.requested:
+        references = ", ".join(application.reference for application in outcome.requested)
+        flash(ngettext("Screening requested: %(references)s.", "%(num)d screenings requested: %(references)s.",
+                       len(outcome.requested), references=references), "success")  # fmt: skip
+    for name, reason in outcome.skipped:
+        flash(_("Not requested for %(name)s: %(reason)s", name=name, reason=reason), "warning")
+    return redirect(url_for("workforce.compliance_view", organisation_id=organisation.id))
