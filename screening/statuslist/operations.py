@@ -61,9 +61,7 @@ def record_changes(clearance_ids: Sequence[int], event: str, now: datetime, *, p
     )  # fmt: skip
     if status == "reinstated":
         earlier = aliased(StatusEntry)
-        latest = (
-            select(func.max(earlier.id)).where(earlier.code == CertificateIssue.code).correlate(CertificateIssue)
-        )
+        latest = select(func.max(earlier.id)).where(earlier.code == CertificateIssue.code).correlate(CertificateIssue)
         listed_as = select(StatusEntry.status).where(StatusEntry.id == latest.scalar_subquery())
         codes = codes.where(listed_as.correlate(CertificateIssue).scalar_subquery().in_(BLOCKING))
     columns = ("code", "status", "entered_on", "created_at")
