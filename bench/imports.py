@@ -13,7 +13,7 @@ row). Time is the best of ``--rounds`` runs, baseline and ours alternating.
 ``--pipeline`` measures the whole import instead, once per size: the job's check of an uploaded CSV into
 its preview (every row staged in ``register_import_rows``, one query per 500 rows for the register's
 entries, a commit per batch), then the confirmed rows written to the register through
-``add_or_update_member`` (an empty register: every row a joiner, each audited), on SQLite.
+``add_or_update_members``, 500 at a time (an empty register: every row a joiner, each audited), on SQLite.
 
 Reproduce (figures in docs/benchmarks.md)::
 

@@ -1,6 +1,6 @@
 """An import of a register file: uploaded (the file kept encrypted), checked by the job into a preview of
-what each row would do, then confirmed and applied by the job through the register's own operation
-(:func:`screening.workforce.operations.add_or_update_member`), or discarded.
+what each row would do, then confirmed and applied by the job through the register's own operations
+(:func:`screening.workforce.operations.add_or_update_members`, a batch at a time), or discarded.
 
 Checking and applying are generators that yield after each batch of rows, so the job commits there and the
 page's progress bar moves; neither commits itself. Both can start again after a crash: a check starts
@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -33,7 +33,7 @@ from screening.imports.validation import CheckedRow, RowChecker, catalogue, tabl
 from screening.inputs import clean
 from screening.vault import IdentifierVault
 from screening.workforce.models import WorkforceMember
-from screening.workforce.operations import MemberFields, add_or_update_member, record_leaver
+from screening.workforce.operations import MemberFields, add_or_update_member, add_or_update_members, record_leaver
 
 BATCH = 500
 #: The register's columns an import compares with a row (the national number through its keyed hash).
@@ -258,8 +258,7 @@ def apply(job: RegisterImport, actor: Actor, vault: IdentifierVault, now: dateti
                 .order_by(RegisterImportRow.id)
                 .limit(BATCH)
             ).all()
-            for row in rows:
-                _apply_row(job, row, actor, vault, now)
+            _apply_batch(job, rows, actor, vault, now)
             job.rows_done += len(rows)
             job.updated_at = now
             if len(rows) < BATCH:
@@ -269,15 +268,51 @@ def apply(job: RegisterImport, actor: Actor, vault: IdentifierVault, now: dateti
     job.state, job.content, job.updated_at = "applied", None, now
 
 
-def _apply_row(
-    job: RegisterImport, row: RegisterImportRow, actor: Actor, vault: IdentifierVault, now: datetime
+def _apply_batch(
+    job: RegisterImport, rows: Sequence[RegisterImportRow], actor: Actor, vault: IdentifierVault, now: datetime
 ) -> None:
-    values = _values(vault.decrypt(row.payload or ""))
-    fields = MemberFields(
+    """The batch's joiners and changes in one write of the register (:func:`add_or_update_members`); a
+    leaver's row, and the whole batch when the register refuses it as a batch (a personnel number added
+    meanwhile), a row at a time through the form's operation."""
+    decoded = [(row, _values(vault.decrypt(row.payload or ""))) for row in rows]
+    batch = [(row, values) for row, values in decoded if values.get("end_date") is None]
+    try:
+        with db.session.begin_nested():
+            outcomes = add_or_update_members(
+                actor, vault, job.organisation_id, [_fields(values) for _row, values in batch], now=now
+            )
+    except DomainError:
+        batch, outcomes = [], []
+    for (row, _), outcome in zip(batch, outcomes, strict=True):
+        if isinstance(outcome, DomainError):
+            _failed(row, outcome)
+        elif not outcome[1]:
+            row.action = "unchanged"
+        row.payload = None
+    for row, _ in decoded:
+        if row.payload is not None:
+            _apply_row(job, row, actor, vault, now)
+
+
+def _fields(values: dict[str, Any]) -> MemberFields:
+    return MemberFields(
         personnel_number=values["personnel_number"], given_names=values["given_names"],
         family_name=values["family_name"], date_of_birth=values["date_of_birth"], function_id=values["function_id"],
         started_on=values["start_date"], national_number=values["national_number"],
     )  # fmt: skip
+
+
+def _failed(row: RegisterImportRow, error: DomainError) -> None:
+    """The row the register refused, with its message at the file's column."""
+    problem = gettext(error.template, **error.params)
+    row.action, row.problems = "failed", json.dumps({_file_field(error.field): problem})
+
+
+def _apply_row(
+    job: RegisterImport, row: RegisterImportRow, actor: Actor, vault: IdentifierVault, now: datetime
+) -> None:
+    values = _values(vault.decrypt(row.payload or ""))
+    fields = _fields(values)
     try:
         with db.session.begin_nested():
             member, changed = add_or_update_member(actor, vault, job.organisation_id, fields, now=now)
@@ -286,8 +321,7 @@ def _apply_row(
                 record_leaver(actor, member, end, expected_version=member.version, now=now)
                 changed = (*changed, "end_date")
     except DomainError as error:
-        problem = gettext(error.template, **error.params)
-        row.action, row.problems = "failed", json.dumps({_file_field(error.field): problem})
+        _failed(row, error)
     else:
         if not changed:
             row.action = "unchanged"

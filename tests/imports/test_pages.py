@@ -11,15 +11,17 @@ from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from scheduler.runner import run_job
 from screening.audit.models import AuditEntry
+from screening.catalogue.models import CriticalFunction
 from screening.db import db
 from screening.imports.models import RegisterImport
 from screening.people.identifiers import make_national_number
+from screening.workforce import operations as workforce_operations
 from screening.workforce.models import WorkforceMember
 from tests.conftest import csrf_token, fresh
 from tests.imports.test_tabular import DUTCH, excel_csv
@@ -298,3 +300,53 @@ def test_templates_and_preview_in_the_managers_language(app, manager, locale, he
     page = client.get(f"/register/imports/{job_id}").text
     assert message in page
     assert header in page
+
+
+def test_rows_the_register_refuses_when_written_are_failed_with_its_message(app, manager):
+    client, _requester = manager
+    job_id = int(upload(client, csv_file(register_rows(3))).headers["Location"].rsplit("/", 1)[1])
+    run_imports(app)
+    decide(client, job_id, "confirm")
+    function = db.session.scalar(select(CriticalFunction).where(CriticalFunction.code == "DOCK"))
+    function.active = False  # the function left the catalogue between the preview and the write
+    db.session.commit()
+    run_imports(app)
+    job = imported(job_id)
+    assert (job.state, job.failed, job.to_add) == ("applied", 3, 0)
+    assert members() == []
+    page = client.get(f"/register/imports/{job_id}?show=error").text
+    assert "Choose a critical function from the catalogue." in page
+    assert db.session.scalar(select(func.count()).where(AuditEntry.action == "add_member")) == 0
+
+
+def test_a_number_added_meanwhile_writes_the_batch_row_by_row_each_once(app, manager, monkeypatch):
+    client, requester = manager
+    job_id = int(upload(client, csv_file(register_rows(4))).headers["Location"].rsplit("/", 1)[1])
+    run_imports(app)
+    decide(client, job_id, "confirm")
+    organisation_id, function_id = requester.organisation_id, db.session.scalar(select(CriticalFunction.id))
+    db.session.rollback()
+    locks = []
+
+    def someone_adds_p002(*instances):
+        """Another manager's row with P002 lands between the batch's read and its write."""
+        if not locks:
+            db.session.execute(insert(WorkforceMember), [{
+                "organisation_id": organisation_id, "personnel_number": "P002", "given_names": "Ann",
+                "family_name": "Other", "search_name": "other ann", "search_given": "ann other",
+                "date_of_birth": BORN, "identity_hash": "x", "national_number_encrypted": "x",
+                "national_number_masked": "x", "function_id": function_id,
+                "started_on": date(2024, 2, 1), "version": 1, "created_at": NOW, "updated_at": NOW,
+            }])  # fmt: skip
+        locks.append(instances)
+        return real_lock(*instances)
+
+    real_lock = workforce_operations.lock_rows
+    monkeypatch.setattr(workforce_operations, "lock_rows", someone_adds_p002)
+    run_imports(app)
+    job = imported(job_id)
+    assert (job.state, job.failed) == ("applied", 0)
+    stored = members()
+    assert [(m.personnel_number, m.family_name) for m in stored][2] == ("P002", "Müller 2")  # the other row undone
+    assert [m.personnel_number for m in stored] == ["P000", "P001", "P002", "P003"]
+    assert db.session.scalar(select(func.count()).where(AuditEntry.action == "add_member")) == 4
