@@ -19,6 +19,7 @@ from werkzeug.datastructures import FileStorage
 
 from screening.api import schemas, webhook_views  # noqa: F401 - its routes join the blueprint
 from screening.api import status_views as _status_views  # noqa: F401 - adds POST /status to the blueprint
+from screening.api import workforce_views as _workforce_views  # noqa: F401 - the register's routes, on this blueprint
 from screening.api.auth import TokenUser, scoped
 from screening.api.http import (
     Refused,
