@@ -48,6 +48,7 @@ def api_setup(make_app: Any) -> Iterator[tuple[Any, str, str]]:
         requester = factory.user("requester")
         for state in ("draft", "awaiting_consent", "info_requested", "positive"):
             factory.application(state, requester=requester)
+        _joiner(factory, requester)
         _token, secret = create_token(Actor.of(requester), name="schemathesis", scopes=("read", "write", "webhooks"))
         gates = factory.organisation()
         gates.kind = "access_control"
@@ -55,6 +56,21 @@ def api_setup(make_app: Any) -> Iterator[tuple[Any, str, str]]:
         _token, gate = create_token(Actor.of(admin), name="gates", scopes=("access-control",), organisation=gates)
         db.session.commit()
         yield app, secret, gate
+
+
+def _joiner(factory: Factory, requester: Any) -> None:
+    """One entry in the register, so that its list and entry answer with one."""
+    from datetime import date
+
+    from screening.extensions import vault
+    from screening.workforce.operations import MemberFields, add_member
+
+    details = factory.person_details()
+    fields = MemberFields(
+        "P-1", details.given_names, details.family_name, details.date_of_birth, factory.function().id,
+        date(2026, 1, 5), details.national_number,
+    )  # fmt: skip
+    add_member(Actor.of(requester), vault(), requester.organisation_id, fields)
 
 
 def _operations(app: Any) -> list[Any]:
@@ -87,8 +103,13 @@ def test_every_operation_keeps_its_document(api_setup: tuple[Any, str, str]) -> 
     assert len(statuses) == len(operations)
     assert 200 in statuses["GET /api/v1/applications"] and 200 in statuses["GET /api/v1/clearances"], statuses
     assert 200 in statuses["GET /api/v1/status-list"], statuses
+    assert 200 in statuses["GET /api/v1/workforce"], statuses
     # Generated codes are never well formed (one in 31 random ones has the right check character): one
     # answer with codes as printed, checked against the document like the rest.
     [look_up] = [operation for operation in operations if operation.label == "POST /api/v1/status"]
     case = look_up.Case(body={"codes": ["7KQ4-M2XD-9PAY", "012x4d95ex93"]}, media_type="application/json")
     assert case.call_and_validate(headers={"Authorization": f"Bearer {gate}"}, checks=CHECKS).status_code == 200
+    # Nor does a generated personnel number name the register's entry: one read of it, checked the same way.
+    [entry] = [operation for operation in operations if operation.label == "GET /api/v1/workforce/{personnel_number}"]
+    case = entry.Case(path_parameters={"personnel_number": "P-1"})
+    assert case.call_and_validate(headers={"Authorization": f"Bearer {secret}"}, checks=CHECKS).status_code == 200
