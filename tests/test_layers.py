@@ -51,6 +51,7 @@ DOMAIN_ORDER = (
     "certificates",
     "fees",
     "workforce",
+    "reminders",
     "reports",
     "retention",
     "subjects",
