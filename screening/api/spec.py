@@ -61,3 +61,18 @@ def init_spec(app: Flask, blueprint: Blueprint) -> ScreeningApi:
 
 def openapi_document(app: Flask) -> dict[str, Any]:
     return app.extensions["screening.api"].spec.to_dict()
+
+
+# -- what operations declare in the document: one spelling for every module of views -------------------------
+#: The security requirement of every operation (a bearer token).
+BEARER = [{"bearer": []}]
+#: The header every POST accepts (screening.api.http.idempotent).
+IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 255}}
+
+
+def if_match_header(what: str) -> dict[str, Any]:
+    """The If-Match header a change requires, for ``what`` ("the application", "the endpoint", ...)."""
+    return {
+        "in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+        "description": f"The ETag of {what} as you last read it.",
+    }  # fmt: skip

@@ -24,6 +24,7 @@ from screening.api.http import Refused, bp, json_body
 from screening.api.models import ACCESS_CONTROL_SCOPE
 from screening.api.problems import field_problem, problem
 from screening.api.schemas import Strict
+from screening.api.spec import BEARER
 from screening.certificates.operations import log_checks
 from screening.certificates.queries import LiveStatus, live_statuses
 from screening.certificates.signing import InvalidCode, normalise_code
@@ -117,7 +118,7 @@ def _status(code: str, found: LiveStatus | None) -> dict[str, Any]:
 @scoped(ACCESS_CONTROL_SCOPE)
 @bp.doc(
     operationId="lookUpStatuses",
-    security=[{"bearer": []}],
+    security=BEARER,
     requestBody={"required": True, "content": {"application/json": {"schema": StatusQuery}}},
 )
 @bp.response(200, StatusList)

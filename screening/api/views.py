@@ -37,7 +37,7 @@ from screening.api.http import (
 )
 from screening.api.problems import TYPES as PROBLEM_TYPES
 from screening.api.ratelimit import RateLimiter
-from screening.api.spec import init_spec, openapi_document
+from screening.api.spec import BEARER, IDEMPOTENCY_KEY, if_match_header, init_spec, openapi_document
 from screening.api.tokens.views import bp as tokens_bp
 from screening.applications import attachments, operations, queries
 from screening.applications.forms import ApplicationForm, TransitionForm
@@ -203,7 +203,7 @@ def _after(cursor: str | None) -> tuple[datetime, int] | None:
 @scoped("read")
 @bp.arguments(schemas.ApplicationListQuery(), location="query", as_kwargs=True)  # one instance: not one per call
 @bp.response(200, schemas.ApplicationList)
-@bp.doc(operationId="listApplications", security=[{"bearer": []}])
+@bp.doc(operationId="listApplications", security=BEARER)
 def applications(
     limit: int, state: str | None = None, updated_since: datetime | None = None, cursor: str | None = None
 ) -> Response:
@@ -239,9 +239,9 @@ def _function_ids() -> list[int]:
 @idempotent
 @bp.doc(
     operationId="createApplication",
-    security=[{"bearer": []}],
+    security=BEARER,
     requestBody={"required": True, "content": {"application/json": {"schema": schemas.ApplicationCreate}}},
-    parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 255}}],
+    parameters=[IDEMPOTENCY_KEY],
 )
 @bp.response(201, schemas.ApplicationOut)
 def create_application() -> Any:
@@ -270,7 +270,7 @@ def _form_fields() -> set[str]:
 @bp.route(f"/applications/<{ID}:application_id>", methods=["GET"])
 @scoped("read")
 @bp.response(200, schemas.ApplicationOut)
-@bp.doc(operationId="getApplication", security=[{"bearer": []}])
+@bp.doc(operationId="getApplication", security=BEARER)
 def application(application_id: int) -> Any:
     """One application: its state, outcome and validity, as your pages show it; the ETag is its version."""
     return _answer(application_id)
@@ -305,14 +305,7 @@ def _transition(
     return _answer(application_id)
 
 
-_CHANGE = {
-    "security": [{"bearer": []}],
-    "parameters": [
-        {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-         "description": "The ETag of the application as you last read it."},
-        {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 255}},
-    ],
-}  # fmt: skip
+_CHANGE = {"security": BEARER, "parameters": [if_match_header("the application"), IDEMPOTENCY_KEY]}
 
 
 @bp.route(f"/applications/<{ID}:application_id>/submit", methods=["POST"])
@@ -383,7 +376,7 @@ def _multipart_answer() -> tuple[str | None, str, Sequence[FileStorage]]:
 @scoped("read")
 @bp.arguments(schemas.ClearanceListQuery, location="query", as_kwargs=True)
 @bp.response(200, schemas.ClearanceList)
-@bp.doc(operationId="listClearances", security=[{"bearer": []}])
+@bp.doc(operationId="listClearances", security=BEARER)
 def clearances(page: int, state: str | None = None) -> dict[str, Any]:
     """The clearances your organisation relies on, the first to end first."""
     found = clearance_queries.list_clearances(api_user(), page=page, per_page=settings().app.page_size, state=state)  # type: ignore[arg-type]
@@ -393,7 +386,7 @@ def clearances(page: int, state: str | None = None) -> dict[str, Any]:
 @bp.route(f"/clearances/<{ID}:clearance_id>", methods=["GET"])
 @scoped("read")
 @bp.response(200, schemas.ClearanceOut)
-@bp.doc(operationId="getClearance", security=[{"bearer": []}])
+@bp.doc(operationId="getClearance", security=BEARER)
 def clearance(clearance_id: int) -> dict[str, Any]:
     """One clearance your organisation relies on."""
     return _clearances([clearance_queries.get_clearance(api_user(), clearance_id)])[0]  # type: ignore[arg-type]
@@ -405,8 +398,8 @@ def clearance(clearance_id: int) -> dict[str, Any]:
 @bp.arguments(schemas.CertificateQuery, location="query", as_kwargs=True)
 @bp.doc(
     operationId="exportCertificate",
-    security=[{"bearer": []}],
-    parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 255}}],
+    security=BEARER,
+    parameters=[IDEMPOTENCY_KEY],
     responses={"200": {"description": "The signed certificate.", "content": {"application/pdf": {"schema": PDF}}}},
 )
 def certificate(clearance_id: int, english: bool = False) -> Response:

@@ -27,6 +27,7 @@ from screening.api.http import (
     replay_without,
 )
 from screening.api.schemas import PageQuery
+from screening.api.spec import BEARER, IDEMPOTENCY_KEY, if_match_header
 from screening.clock import utcnow
 from screening.extensions import settings, vault
 from screening.webhooks import operations, queries
@@ -36,12 +37,9 @@ from screening.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookE
 ID = "int"
 FIELDS = {"url", "event_types", "description"}
 LISTS = frozenset({"event_types"})
-_SECURITY = [{"bearer": []}]
-_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 255}}
-_IF_MATCH = {
-    "in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-    "description": "The ETag of the endpoint as you last read it.",
-}  # fmt: skip
+_SECURITY = BEARER
+_KEY = IDEMPOTENCY_KEY
+_IF_MATCH = if_match_header("the endpoint")
 
 
 def _actor() -> Any:

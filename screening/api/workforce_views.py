@@ -29,6 +29,7 @@ from screening.api.http import (
 )
 from screening.api.problems import problem
 from screening.api.schemas import PageQuery, Strict
+from screening.api.spec import BEARER, IDEMPOTENCY_KEY, if_match_header
 from screening.applications.views import _function_choices
 from screening.clock import today
 from screening.db import db
@@ -38,12 +39,9 @@ from screening.workforce import operations, queries
 from screening.workforce.forms import LeaverForm, MemberForm
 from screening.workforce.models import WorkforceMember
 
-_SECURITY = [{"bearer": []}]
-_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 255}}
-_IF_MATCH = {
-    "in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-    "description": "The ETag of the entry as you last read it.",
-}  # fmt: skip
+_SECURITY = BEARER
+_KEY = IDEMPOTENCY_KEY
+_IF_MATCH = if_match_header("the entry")
 _NUMBER = "string(maxlength=64):personnel_number"
 
 
