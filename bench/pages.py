@@ -89,6 +89,8 @@ class Settings:
     transitions: int = 200
     applications: int = 250_000
     organisations: int = 2_000
+    #: Members in the largest employer's register, for its compliance view (issue 17's target).
+    register: int = 20_000
 
 
 @dataclass
@@ -546,6 +548,9 @@ def run_backend(
     try:
         indexes = apply_proposed_indexes(engine, proposed_indexes)
         targets = choose_targets(engine, settings.transitions)
+        from bench.compliance import fill_register  # here: bench.compliance imports this module
+
+        register_org = fill_register(engine, targets.largest, settings.register, reset=False)
         with engine.connect() as connection:
             counts = {
                 table: connection.scalar(text(f"SELECT COUNT(*) FROM {table}"))
@@ -606,6 +611,15 @@ def run_backend(
         ("officer", "officer-01", Measure("/clearances, all (officer)", "/clearances")),
         ("officer", "officer-01", Measure("/home (dashboard)", "/home")),
         ("requester", f"requester-{org}", Measure("/home (dashboard)", "/home")),
+        (
+            "requester",
+            f"requester-{largest}",
+            Measure(
+                f"/workforce/<org>/compliance (largest employer, {settings.register:,} people)",
+                f"/workforce/{register_org}/compliance",
+            ),
+        ),
+        ("officer", "officer-01", Measure("/workforce (port-wide compliance summary)", "/workforce")),
         (
             "api",
             f"requester-{largest}",
@@ -734,6 +748,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--transitions", type=int, default=Settings.transitions)
     parser.add_argument("--applications", type=int, default=Settings.applications)
     parser.add_argument("--organisations", type=int, default=Settings.organisations)
+    parser.add_argument(
+        "--register", type=int, default=Settings.register, help="members in the largest employer's register"
+    )
     parser.add_argument("--reseed", action="store_true", help="drop and seed the benchmark databases again")
     parser.add_argument(
         "--pages", nargs="*", default=(), help="measure only the pages whose label contains one of these words"
@@ -751,7 +768,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         workers=args.workers, worker_class=args.worker_class, threads=args.threads, connections=args.connections,
         duration=args.duration, rounds=args.rounds, warmup=args.warmup, settle=args.settle,
         transitions=args.transitions,
-        applications=args.applications, organisations=args.organisations,
+        applications=args.applications, organisations=args.organisations, register=args.register,
     )  # fmt: skip
     WORK.mkdir(parents=True, exist_ok=True)
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
