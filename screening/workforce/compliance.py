@@ -1,24 +1,36 @@
 """The compliance view's reads: where every current member of a register stands against their function's
 deadline (:func:`workflows.compliance.compliance` decides; this module only gathers its inputs).
 
-A page is one query for its rows and one grouped query for the counts, whatever the register's size: the
-latest file per person and the covering clearance per person are subqueries over this organisation's files,
-never a query per member. Filters are the decision's own inputs (:func:`workflows.compliance.inputs_of`)
-turned into SQL, so the list, the counts and the CSV cannot disagree.
+A page is one query for its rows, whatever the register's size, never a query per member. The default
+view (and the filters most members match: not requested, overdue) walks the register's name index
+(``ix_workforce_members_org_name``) and stops after the page: each line's inputs, the organisation's latest
+file on the person and the end of the covering clearance linked through this organisation's own files, are
+correlated look-ups of the index of files per person, made for the lines read only. The filters only people
+with a file of this organisation can match (covered, in progress, negative, refused) join the per-person
+aggregates of the organisation's files instead, which are at most as many as its files. Both read the same
+inputs, so the list, the counts and the CSV cannot disagree. Filters are the decision's own inputs
+(:func:`workflows.compliance.inputs_of`) turned into SQL.
+
+The counts group every current member, so they are memoised per node (:func:`counts`), keyed by the
+organisation, today's date and :func:`inputs_version`, one indexed statement read on every request that
+changes whenever an input of the counts can.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import ColumnElement, Date, Select, and_, case, func, or_, select, tuple_, type_coerce
 from sqlalchemy.orm import aliased
 
 from screening.applications.models import Application
+from screening.audit.models import AuditEntry
 from screening.catalogue.models import CriticalFunction
 from screening.clearances.models import Clearance
 from screening.db import db
@@ -79,8 +91,19 @@ def _covers(organisation_id: int | None) -> Any:
     return statement.subquery("covers")
 
 
+#: The standings only a member with a file of this organisation can have: their filters start from the
+#: organisation's files (few) instead of walking the whole register by name.
+_FILE_STANDINGS = frozenset({Standing.COVERED, Standing.IN_PROGRESS, Standing.NEGATIVE, Standing.REFUSED})
+
+
+def _current(today: date) -> ColumnElement[bool]:
+    """In the function today (a leaver's last day still counts)."""
+    return or_(Member.ended_on.is_(None), Member.ended_on >= today)
+
+
 def _joined(statement: Select[Any], organisation_id: int | None, today: date) -> tuple[Select[Any], Any]:
-    """``statement`` over the current members (of one organisation, or all), joined to the decision's inputs."""
+    """``statement`` over the current members (of one organisation, or all), joined to the decision's inputs
+    as aggregates of the organisation's files; returns it and the end of each member's cover."""
     latest, covers = _latest_files(organisation_id), _covers(organisation_id)
     joined = (
         statement.select_from(Member)
@@ -89,29 +112,57 @@ def _joined(statement: Select[Any], organisation_id: int | None, today: date) ->
         .outerjoin(latest, and_(latest.c.person_id == Person.id, latest.c.organisation_id == Member.organisation_id))
         .outerjoin(LatestFile, LatestFile.id == latest.c.application_id)
         .outerjoin(covers, and_(covers.c.person_id == Person.id, covers.c.organisation_id == Member.organisation_id))
-        .where(or_(Member.ended_on.is_(None), Member.ended_on >= today))
+        .where(_current(today))
     )
     if organisation_id is not None:
         joined = joined.where(Member.organisation_id == organisation_id)
-    return joined, covers
+    return joined, covers.c.covered_until
 
 
-def _covered(covers: Any, today: date) -> ColumnElement[bool]:
-    return covers.c.covered_until >= today
+def _walked(statement: Select[Any], organisation_id: int, today: date) -> tuple[Select[Any], Any]:
+    """``statement`` over the organisation's current members, each line's inputs looked up for that line
+    alone: read in the name index's order, the database stops after the page. Returns it and the end of
+    each member's cover (the privacy rule of the module :mod:`workflows.compliance`: only a clearance a file
+    of this organisation is linked to)."""
+    own_files = and_(Application.person_id == Person.id, Application.organisation_id == Member.organisation_id)
+    latest = select(func.max(Application.id)).where(own_files).correlate(Person, Member).scalar_subquery()
+    cover = (
+        select(func.max(Clearance.valid_until))
+        .select_from(Application)
+        .join(Clearance, Clearance.id == Application.clearance_id)
+        .where(own_files, Clearance.state.in_(sorted(COVERING_STATES)))
+        .correlate(Person, Member)
+        .scalar_subquery()
+    )
+    walked = (
+        statement.select_from(Member)
+        .join(CriticalFunction, CriticalFunction.id == Member.function_id)
+        .outerjoin(Person, Person.identity_hash == Member.identity_hash)
+        .outerjoin(LatestFile, LatestFile.id == latest)
+        .where(Member.organisation_id == organisation_id, _current(today))
+    )
+    return walked, cover
 
 
-def _standing_filter(wanted: Standing, covers: Any, today: date) -> ColumnElement[bool]:
+def _covered(cover_ends: Any, today: date) -> ColumnElement[bool]:
+    return cover_ends >= today
+
+
+def _uncovered(cover_ends: Any, today: date) -> ColumnElement[bool]:
+    return or_(cover_ends.is_(None), cover_ends < today)
+
+
+def _standing_filter(wanted: Standing, cover_ends: Any, today: date) -> ColumnElement[bool]:
     needs_cover, pairs = inputs_of(wanted)
     if needs_cover:
-        return _covered(covers, today)
-    uncovered = or_(covers.c.covered_until.is_(None), covers.c.covered_until < today)
+        return _covered(cover_ends, today)
     keys = [(state or "", advice or "") for state, advice in pairs]
     file_inputs = tuple_(func.coalesce(LatestFile.state, ""), func.coalesce(LatestFile.advice_type, ""))
-    return and_(uncovered, file_inputs.in_(keys))
+    return and_(_uncovered(cover_ends, today), file_inputs.in_(keys))
 
 
-def _overdue(covers: Any, today: date) -> ColumnElement[bool]:
-    return and_(or_(covers.c.covered_until.is_(None), covers.c.covered_until < today), DEADLINE <= today)  # noqa: SIM300
+def _overdue(cover_ends: Any, today: date) -> ColumnElement[bool]:
+    return and_(_uncovered(cover_ends, today), DEADLINE <= today)  # noqa: SIM300
 
 
 def lines_statement(
@@ -123,17 +174,19 @@ def lines_statement(
     overdue: bool = False,
     query: str | None = None,
 ) -> Select[Any]:
-    """Every current member with the decision's inputs, filtered, by name."""
+    """Every current member with the decision's inputs, filtered, by name (see the module's docstring for
+    the two ways of reading them)."""
     columns = select(
         *ROW_COLUMNS, function_name(locale).label("function_name"), LatestFile.state, LatestFile.advice_type,
         DEADLINE.label("deadline"),
     )  # fmt: skip
-    statement, covers = _joined(columns, organisation_id, today)
-    statement = statement.add_columns(covers.c.covered_until.label("cover_ends"))
+    inputs = _joined if wanted in _FILE_STANDINGS else _walked
+    statement, cover_ends = inputs(columns, organisation_id, today)
+    statement = statement.add_columns(cover_ends.label("cover_ends"))
     if wanted is not None:
-        statement = statement.where(_standing_filter(wanted, covers, today))
+        statement = statement.where(_standing_filter(wanted, cover_ends, today))
     if overdue:
-        statement = statement.where(_overdue(covers, today))
+        statement = statement.where(_overdue(cover_ends, today))
     if query:
         statement = searched(statement, query)
     return statement.order_by(Member.search_name, Member.id)
@@ -206,11 +259,17 @@ class Counts:
 
 
 def counts(organisation_id: int, today: date) -> Counts:
+    """:func:`count_now`, memoised on this node while :func:`inputs_version` stays the same (and for at most
+    :data:`MEMO_SECONDS`): the grouped count reads every member, the version one index entry per part."""
+    return _memoised(organisation_id, today, lambda: count_now(organisation_id, today))
+
+
+def count_now(organisation_id: int, today: date) -> Counts:
     """The members per standing and whether past their deadline without cover: one grouped query, each group
     (file state, advice, covered, overdue) decided by the same function as the lines."""
-    statement, covers = _joined(select(), organisation_id, today)
-    covered = case((_covered(covers, today), 1), else_=0)
-    late = case((_overdue(covers, today), 1), else_=0)
+    statement, cover_ends = _joined(select(), organisation_id, today)
+    covered = case((_covered(cover_ends, today), 1), else_=0)
+    late = case((_overdue(cover_ends, today), 1), else_=0)
     grouped = statement.add_columns(LatestFile.state, LatestFile.advice_type, covered, late, func.count()).group_by(
         LatestFile.state, LatestFile.advice_type, covered, late
     )
@@ -221,10 +280,69 @@ def counts(organisation_id: int, today: date) -> Counts:
 
 
 def port_summary(today: date) -> dict[int, tuple[int, int]]:
+    """:func:`port_summary_now`, memoised as :func:`counts` (its version: the whole audit log's head)."""
+    return _memoised(None, today, lambda: port_summary_now(today))
+
+
+def port_summary_now(today: date) -> dict[int, tuple[int, int]]:
     """(current members, of whom past their deadline without cover) per organisation: one grouped query."""
-    statement, covers = _joined(select(), None, today)
-    late = func.sum(case((_overdue(covers, today), 1), else_=0))
+    statement, cover_ends = _joined(select(), None, today)
+    late = func.sum(case((_overdue(cover_ends, today), 1), else_=0))
     rows = db.session.execute(
         statement.add_columns(Member.organisation_id, func.count(), late).group_by(Member.organisation_id)
     )
     return {organisation_id: (number, int(overdue or 0)) for organisation_id, number, overdue in rows}
+
+
+# -- the counts' memo -------------------------------------------------------------------------------------
+#: Where each app keeps its memoised counts: organisation id (None: the port-wide summary) to
+#: (today, version, when computed, counts).
+_MEMO_KEY = "screening.compliance_counts"
+#: At most this many organisations' counts are kept; past it the memo starts again.
+_MEMO_SIZE = 1024
+#: A memoised count is reused for at most this many seconds, even with the same version: the bound on the one
+#: change the version can miss (PostgreSQL only, see :func:`inputs_version`).
+MEMO_SECONDS = 60.0
+
+
+def inputs_version(organisation_id: int | None) -> tuple[Any, ...]:
+    """What the counts of ``organisation_id`` (None: of every organisation) were computed from, in one
+    statement of index reads: it changes whenever an input of the counts can.
+
+    Every write of an input is audited in the same transaction, so the head of the audit log moves with it:
+    a joiner, a change or a leaver in the register (page, import, API: entries of the organisation), a file
+    of the organisation created or moving (its state, advice and link to a clearance only change in a
+    transition, audited with the file's organisation, the scheduler's batches included), and a clearance's
+    state or a function's deadline changing (audited without an organisation). The organisation's latest
+    change of a file (``ix_applications_org_changed``) is read too, in case a write ever skips its entry.
+    A clearance's extension moves its end only while it covers, which changes no count; the days passing
+    are in the memo's key (today's date).
+
+    Ids are handed out when a transaction inserts, not when it commits: on PostgreSQL a change whose
+    transaction began before another's and commits after the version was read keeps the old version until the
+    next change, at most :data:`MEMO_SECONDS` (SQLite has one writer: ids commit in their order)."""
+    own = select(func.max(AuditEntry.id))
+    if organisation_id is None:
+        return (db.session.scalar(own),)
+    files = select(func.max(Application.state_changed_at)).where(Application.organisation_id == organisation_id)
+    version = select(
+        own.where(AuditEntry.organisation_id == organisation_id).scalar_subquery(),
+        select(func.max(AuditEntry.id)).where(AuditEntry.organisation_id.is_(None)).scalar_subquery(),
+        files.scalar_subquery(),
+    )
+    return tuple(db.session.execute(version).one())
+
+
+def _memoised(organisation_id: int | None, today: date, compute: Any) -> Any:
+    """``compute()``, or what it gave before on this node for the same organisation, day and version."""
+    version = inputs_version(organisation_id)
+    memo: dict[int | None, tuple[date, tuple[Any, ...], float, Any]] = current_app.extensions.setdefault(_MEMO_KEY, {})
+    now = time.monotonic()
+    found = memo.get(organisation_id)
+    if found is not None and found[0] == today and found[1] == version and now - found[2] < MEMO_SECONDS:
+        return found[3]
+    value = compute()
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[organisation_id] = (today, version, now, value)
+    return value
