@@ -114,6 +114,10 @@ def main() -> int:
         (f"/workforce/{org_id}/compliance ({args.people:,} people)", requester, f"/workforce/{org_id}/compliance"),
         ("  ... ?overdue=1", requester, f"/workforce/{org_id}/compliance?overdue=1"),
         ("  ... ?standing=covered", requester, f"/workforce/{org_id}/compliance?standing=covered"),
+        ("  ... ?standing=in_progress", requester, f"/workforce/{org_id}/compliance?standing=in_progress"),
+        ("  ... ?standing=not_requested", requester, f"/workforce/{org_id}/compliance?standing=not_requested"),
+        ("  ... ?q=member 0001 (a search)", requester, f"/workforce/{org_id}/compliance?q=member+0001"),
+        ("  ... ?q=nobody (a search, no line)", requester, f"/workforce/{org_id}/compliance?q=nobody"),
         (f"/workforce/{org_id} (the register)", requester, f"/workforce/{org_id}"),
         ("/workforce, officer (port-wide summary)", "officer-01", "/workforce"),
     ]

@@ -34,7 +34,7 @@ from screening.audit.models import AuditEntry
 from screening.catalogue.models import CriticalFunction
 from screening.clearances.models import Clearance
 from screening.db import db
-from screening.pagination import Page, page_of
+from screening.pagination import COUNT_LIMIT, Page
 from screening.people.models import Person
 from screening.workforce.models import WorkforceMember
 from screening.workforce.queries import ROW_COLUMNS, function_name, searched
@@ -214,11 +214,15 @@ def page_of_lines(statement: Select[Any], page: int, per_page: int, today: date,
     page = max(1, page)
     rows = list(db.session.execute(statement.limit(per_page + 1).offset((page - 1) * per_page)))
     following = len(rows) > per_page
-    if total is None:
-        counted = page_of(rows, statement, page, per_page)
-        total, more = counted.total, counted.more
-    else:
-        more = False
+    more = False
+    if total is None and not following and (rows or page == 1):
+        total = (page - 1) * per_page + len(rows)  # the last page: what comes before it and what it holds
+    elif total is None:
+        # Bounded as :func:`screening.pagination.count_up_to`, over the lines' statement as it is (its joins
+        # name their left side through correlated look-ups, which a statement rebuilt on other columns loses).
+        bounded = statement.order_by(None).limit(COUNT_LIMIT + 1).subquery()
+        counted = db.session.scalar(select(func.count()).select_from(bounded)) or 0
+        total, more = min(counted, COUNT_LIMIT), counted > COUNT_LIMIT
     return Page(
         items=[line_of(row, today) for row in rows[:per_page]], page=page, per_page=per_page, total=total,
         more=more, following=following,

@@ -27,10 +27,12 @@ from screening.workforce import bulk, compliance, operations, queries
 from screening.workforce import document as compliance_document
 from screening.workforce.forms import CompletionForm, EditMemberForm, LeaverForm, MemberForm
 from screening.workforce.models import WorkforceMember
+from screening.workforce.rows import compliance_rows
 from workflows.compliance import Standing
 from workflows.roles import EMPLOYER_ROLES, READER_ROLES
 
 bp = Blueprint("workforce", __name__)
+bp.add_app_template_global(compliance_rows)
 
 
 def _actor() -> Actor:

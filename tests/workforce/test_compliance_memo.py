@@ -168,3 +168,14 @@ def test_an_unchanged_register_is_counted_once(register, app):
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     assert not [s for s in seen if "GROUP BY" in s], seen  # the grouped count came from the memo
+
+
+def test_a_search_matching_more_than_a_page_counts_its_lines(factory, as_role):
+    from tests.workforce.test_compliance import _bulk
+
+    client, manager = as_role("requester")
+    _bulk(manager.organisation_id, factory.function().id, 120)
+    first = client.get(f"/workforce/{manager.organisation_id}/compliance?q=bulk")
+    last = client.get(f"/workforce/{manager.organisation_id}/compliance?q=bulk&page=3")
+    assert first.status_code == last.status_code == 200
+    assert first.text.count('name="page_member"') == 50 and last.text.count('name="page_member"') == 20
