@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import Integer, Select, bindparam, func, literal, select
 
 from screening.db import db
 
@@ -96,3 +96,48 @@ def page_of(rows: list[Any], statement: Select[Any], page: int, per_page: int) -
     return Page(
         items=items, page=page, per_page=per_page, total=min(total, COUNT_LIMIT), more=more, following=following
     )
+
+
+def counted_page(ids: Select[Any], scope: Select[Any], listing: Any) -> tuple[Select[Any], Select[Any]]:
+    """A page's statement and its bounded count's, for a statement built once with bound values.
+
+    ``ids`` chooses the page's ids (ordered, ``LIMIT :limit OFFSET :offset``), ``scope`` is every matching
+    row, and ``listing(page_ids)`` joins the page's ids (a CTE: a listing may name them twice) to what
+    the page shows. As in :func:`page_of`, the
+    count is run only when the rows cannot tell it (:func:`page_from`). Bringing the count along in the
+    page's statement (a ``CASE`` the database evaluates only for a full page) saved one round trip but put a
+    count into every page's statement, and a list that fits one page must not look counted."""
+    return listing(ids.cte("page_ids")), _bounded(scope)
+
+
+def _bounded(statement: Select[Any]) -> Select[Any]:
+    bounded = (
+        statement.order_by(None)
+        .with_only_columns(literal(1), maintain_column_froms=True)
+        .limit(bindparam("count_limit", type_=Integer))
+        .subquery()
+    )
+    return select(func.count()).select_from(bounded)
+
+
+def page_from(
+    rows: list[Any], page: int, per_page: int, counted: Any, values: dict[str, Any], connection: Any
+) -> Page[Any]:
+    """:func:`page_of` for the rows of a :func:`counted_page` statement: the count (``counted``, with the
+    same ``values``) is run only when the rows cannot tell it."""
+    following = len(rows) > per_page
+    items = rows[:per_page]
+    offset = (page - 1) * per_page
+    if not following and (items or page == 1):
+        total = offset + len(items)
+    else:
+        total = connection.execute(counted, values).scalar() or 0
+    more = total > COUNT_LIMIT
+    return Page(
+        items=items, page=page, per_page=per_page, total=min(total, COUNT_LIMIT), more=more, following=following
+    )
+
+
+def page_values(page: int, per_page: int) -> dict[str, Any]:
+    """The bound values every :func:`counted_page` statement takes."""
+    return {"limit": per_page + 1, "offset": (page - 1) * per_page, "count_limit": COUNT_LIMIT + 1}

@@ -13,7 +13,6 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
-    Subquery,
     and_,
     bindparam,
     false,
@@ -32,7 +31,7 @@ from screening.catalogue.models import CriticalFunction
 from screening.db import db
 from screening.extensions import vault
 from screening.organisations.models import Organisation
-from screening.pagination import Page, page_of
+from screening.pagination import Page, counted_page, page_from, page_values
 from screening.people.identifiers import IdentifierError, parse_national_number
 from screening.people.models import Person
 from screening.people.operations import search_key
@@ -73,7 +72,7 @@ Listing = Row[Any]
 
 
 def _listing(
-    ids: Subquery, order: Sequence[ColumnElement[Any]], locale: str, extra: Sequence[ColumnElement[Any]] = ()
+    ids: Any, order: Sequence[ColumnElement[Any]], locale: str, extra: Sequence[ColumnElement[Any]] = ()
 ) -> Select[Any]:
     """The rows of one page: the page's ids are chosen first, on ``applications`` and its indexes alone,
     then joined to the function, organisation and assignee, so the joins touch 51 rows, never the whole set.
@@ -115,10 +114,62 @@ def _prefix_range(key: str) -> tuple[str, str] | None:
     return key, key[:-1] + chr(ord(key[-1]) + 1)
 
 
-def _name_prefix(column: Any, key: str) -> ColumnElement[bool]:
+def _name_prefix(column: Any, bounded: bool) -> ColumnElement[bool]:
+    """``column`` starts with the bound ``key`` (and, when ``bounded``, lies in ``[low, high)``)."""
+    condition = column.startswith(bindparam("key", type_=column.type))
+    if not bounded:
+        return condition
+    return and_(condition, column >= bindparam("low", type_=column.type), column < bindparam("high", type_=column.type))
+
+
+def _search(query: str, *, declared: bool) -> tuple[str, dict[str, Any]]:
+    """What kind of search ``query`` is (the shape of its statement) and the values it binds."""
+    query = query.strip()
+    if query.upper().startswith("SCR") and any(ch.isdigit() for ch in query):
+        return _prefix("reference", query.upper())
+    if _NATIONAL_NUMBER.fullmatch(query) and sum(ch.isdigit() for ch in query) == 11:
+        try:
+            digits = parse_national_number(query).digits
+        except IdentifierError:
+            return "nothing", {}
+        return "number", {"hash": vault().lookup_hash("BE-NRN", digits)}
+    key = search_key(query).replace("\\", "").replace("%", "").replace("_", "")
+    if not key:
+        return "", {}
+    return _prefix("declared" if declared else "person", key)
+
+
+def _prefix(kind: str, key: str) -> tuple[str, dict[str, Any]]:
     bounds = _prefix_range(key)
-    condition = column.startswith(key)
-    return and_(condition, column >= bounds[0], column < bounds[1]) if bounds else condition
+    if bounds is None:
+        return f"{kind}-unbounded", {"key": key}
+    return kind, {"key": key, "low": bounds[0], "high": bounds[1]}
+
+
+def _search_clause(statement: Select[Any], kind: str) -> Select[Any]:
+    """``statement`` (over ``applications``) narrowed by the search of ``kind``, its values bound."""
+    name, _dash, unbounded = kind.partition("-")
+    bounded = not unbounded
+    if name == "reference":
+        return statement.where(_name_prefix(Application.reference, bounded))
+    if name == "nothing":
+        return statement.where(false())
+    if name == "number":
+        return statement.join(Person, Person.id == Application.person_id).where(
+            Person.identity_hash == bindparam("hash", type_=Person.identity_hash.type)
+        )
+    if name == "declared":
+        return statement.where(
+            or_(
+                _name_prefix(Application.declared_search_name, bounded),
+                _name_prefix(Application.declared_search_given, bounded),
+            )
+        )
+    if name == "person":
+        return statement.join(Person, Person.id == Application.person_id).where(
+            or_(_name_prefix(Person.search_name, bounded), _name_prefix(Person.search_given, bounded))
+        )
+    return statement
 
 
 def searched(statement: Select[Any], query: str, *, declared: bool = False) -> Select[Any]:
@@ -128,46 +179,50 @@ def searched(statement: Select[Any], query: str, *, declared: bool = False) -> S
     accents and case ignored (two index ranges, ``search_name`` and ``search_given``). With ``declared``
     (an employer's search) the names are those the files declared: searching the shared record would tell
     an employer what another employer typed."""
-    query = query.strip()
-    if query.upper().startswith("SCR") and any(ch.isdigit() for ch in query):
-        return statement.where(_name_prefix(Application.reference, query.upper()))
-    if _NATIONAL_NUMBER.fullmatch(query) and sum(ch.isdigit() for ch in query) == 11:
-        try:
-            digits = parse_national_number(query).digits
-        except IdentifierError:
-            return statement.where(false())
-        hashed = vault().lookup_hash("BE-NRN", digits)
-        return statement.join(Person, Person.id == Application.person_id).where(Person.identity_hash == hashed)
-    key = search_key(query).replace("\\", "").replace("%", "").replace("_", "")
-    if not key:
-        return statement
-    if declared:
-        return statement.where(
-            or_(
-                _name_prefix(Application.declared_search_name, key),
-                _name_prefix(Application.declared_search_given, key),
-            )
-        )
-    return statement.join(Person, Person.id == Application.person_id).where(
-        or_(_name_prefix(Person.search_name, key), _name_prefix(Person.search_given, key))
-    )
+    kind, values = _search(query, declared=declared)
+    return _search_clause(statement, kind).params(values)
+
+
+def _scoped(statement: Select[Any], sees: str) -> Select[Any]:
+    """``statement`` limited to what a reader who ``sees`` (:func:`_sees`) may see, the organisation bound."""
+    if sees == "organisation":
+        return statement.where(Application.organisation_id == bindparam("organisation_id"))
+    if sees == "none":
+        return statement.where(false())
+    return statement
+
+
+def _run(statement: Select[Any], values: dict[str, Any]) -> list[Listing]:
+    """Rows of a statement built once (Core on the session's connection: no ORM loading of the rows)."""
+    return list(db.session.connection().execute(statement, values))
 
 
 def list_applications(
     user: User, *, page: int, per_page: int, state: str | None = None, query: str | None = None, locale: str = "en"
 ) -> Page[Listing]:
     """A page of the applications ``user`` may see, newest first, filtered by state and found by
-    :func:`searched` (reference, national register number, given or family name)."""
-    statement = visible(user).with_only_columns(Application.id)
-    if state:
-        statement = statement.where(Application.state == state)
-    if query:
-        statement = searched(statement, query, declared=user.role in EMPLOYER_ROLES)
+    :func:`searched` (reference, national register number, given or family name). The statements are
+    built once per shape of request (:func:`pagination.counted_page`)."""
+    page = max(1, page)
+    sees = _sees(user)
+    kind, values = _search(query, declared=user.role in EMPLOYER_ROLES) if query else ("", {})
+    statement, counted = _list_statement(sees, bool(state), kind, locale)
+    values |= page_values(page, per_page) | {"organisation_id": user.organisation_id, "state": state}
+    rows = _run(statement, values)
+    return page_from(rows, page, per_page, counted, values, db.session.connection())
+
+
+@cache
+def _list_statement(sees: str, by_state: bool, search: str, locale: str) -> tuple[Select[Any], Select[Any]]:
+    """The list's statement (page and count) for one shape of request, built once: building and hashing
+    the statements cost more than running them (docs/benchmarks-pages.md)."""
+    scope = _scoped(select(Application.id), sees)
+    if by_state:
+        scope = scope.where(Application.state == bindparam("state"))
+    scope = _search_clause(scope, search)
     newest_first = (Application.created_at.desc(), Application.id.desc())
-    offset = (max(1, page) - 1) * per_page
-    ids = statement.order_by(*newest_first).limit(per_page + 1).offset(offset).subquery("page_ids")
-    rows = list(db.session.execute(_listing(ids, newest_first, locale)))
-    return page_of(rows, statement, max(1, page), per_page)
+    ids = scope.order_by(*newest_first).limit(bindparam("limit")).offset(bindparam("offset"))
+    return counted_page(ids, scope, lambda page_ids: _listing(page_ids, newest_first, locale))
 
 
 #: How the queue can be sorted: the column walked in each state's index, and its direction.
@@ -260,13 +315,29 @@ def officer_queue(
     By organisation, the files are in the organisations' name order: that sort joins the organisations.
     """
     page = max(1, page)
-    states = [state] if state in QUEUE_STATES else sorted(QUEUE_STATES)
-    offset = (page - 1) * per_page
-    scope = visible(user).with_only_columns(Application.id)
-    if overdue_on is not None:
-        scope = scope.where(Application.due_on < overdue_on)
-    if assigned_to is not None:
-        scope = scope.where(Application.assigned_to_id == assigned_to)
+    states = (state,) if state in QUEUE_STATES else tuple(sorted(QUEUE_STATES))
+    statement, counted = _queue_statement(
+        _sees(user), states, overdue_on is not None, assigned_to is not None, sort, locale
+    )
+    values = page_values(page, per_page) | {
+        "organisation_id": user.organisation_id, "overdue_on": overdue_on, "assigned_to": assigned_to,
+        "branch_limit": page * per_page + 1,
+    }  # fmt: skip
+    rows = _run(statement, values)
+    return page_from(rows, page, per_page, counted, values, db.session.connection())
+
+
+@cache
+def _queue_statement(
+    sees: str, states: tuple[str, ...], overdue: bool, assigned: bool, sort: str, locale: str
+) -> tuple[Select[Any], Select[Any]]:
+    """The queue's statement (page and count) for one shape of request, built once (one ``UNION ALL``
+    branch per state was most of the queue's cost when built on every view)."""
+    scope = _scoped(select(Application.id), sees)
+    if overdue:
+        scope = scope.where(Application.due_on < bindparam("overdue_on", type_=Application.due_on.type))
+    if assigned:
+        scope = scope.where(Application.assigned_to_id == bindparam("assigned_to"))
     if sort == "organisation":
         order: tuple[ColumnElement[Any], ...] = (
             Organisation.name.asc(),
@@ -275,8 +346,8 @@ def officer_queue(
         )
         ids = (
             scope.join(Organisation, Organisation.id == Application.organisation_id)
-            .where(Application.state.in_(states)).order_by(*order).limit(per_page + 1).offset(offset)
-            .subquery("page_ids")
+            .where(Application.state.in_(states)).order_by(*order)
+            .limit(bindparam("limit")).offset(bindparam("offset"))
         )  # fmt: skip
     else:
         column = Application.due_on if sort == "due" else Application.submitted_at
@@ -287,7 +358,7 @@ def officer_queue(
                 scope.add_columns(column.label("key"))
                 .where(Application.state == name)
                 .order_by(*order)
-                .limit(offset + per_page + 1)
+                .limit(bindparam("branch_limit"))
                 .subquery(f"queue_{name}")
                 for name in states
             )
@@ -296,12 +367,11 @@ def officer_queue(
         ids = (
             select(merged.c.id)
             .order_by(merged.c.key.asc().nulls_last(), merged.c.id.asc())
-            .limit(per_page + 1)
-            .offset(offset)
-            .subquery("page_ids")
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
         )
-    rows = list(db.session.execute(_listing(ids, order, locale)))
-    return page_of(rows, scope.where(Application.state.in_(states)), page, per_page)
+    everything = scope.where(Application.state.in_(states))
+    return counted_page(ids, everything, lambda page_ids: _listing(page_ids, order, locale))
 
 
 def get_application(user: User, application_id: int) -> Application:
