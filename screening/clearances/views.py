@@ -40,14 +40,13 @@ def index() -> str:
     if state and state not in {s.name for s in CLEARANCE.states}:
         state = None
     periodic = request.args.get("periodic") == "1"  # the periodic re-screenings under way (the queue links here)
-    page = queries.list_clearances(
+    page = queries.list_clearance_rows(
         current_user, page=request.args.get("page", 1, type=int) or 1, per_page=settings().app.page_size,
         state="under_reevaluation" if periodic else state, periodic=periodic,
     )  # fmt: skip
-    holders = queries.holders_for(current_user, page.items)
     return render_template(
         "clearances/index.html", page=page, state=None if periodic else state, states=CLEARANCE.states,
-        holders=holders, periodic=periodic,
+        periodic=periodic,
     )  # fmt: skip
 
 
