@@ -155,9 +155,8 @@ def _search_clause(statement: Select[Any], kind: str) -> Select[Any]:
     if name == "nothing":
         return statement.where(false())
     if name == "number":
-        return statement.join(Person, Person.id == Application.person_id).where(
-            Person.identity_hash == bindparam("hash", type_=Person.identity_hash.type)
-        )
+        persons = select(Person.id).where(Person.identity_hash == bindparam("hash", type_=Person.identity_hash.type))
+        return statement.where(Application.person_id.in_(persons))
     if name == "declared":
         return statement.where(
             or_(
@@ -165,10 +164,12 @@ def _search_clause(statement: Select[Any], kind: str) -> Select[Any]:
                 _name_prefix(Application.declared_search_given, bounded),
             )
         )
-    if name == "person":
-        return statement.join(Person, Person.id == Application.person_id).where(
+    if name == "person":  # the persons first, from their two name indexes, then their files (not a join:
+        # SQLite then read each match's person again per file, 40 % of the search)
+        persons = select(Person.id).where(
             or_(_name_prefix(Person.search_name, bounded), _name_prefix(Person.search_given, bounded))
         )
+        return statement.where(Application.person_id.in_(persons))
     return statement
 
 
