@@ -103,7 +103,7 @@ def _current(today: date) -> ColumnElement[bool]:
 
 def _joined(statement: Select[Any], organisation_id: int | None, today: date) -> tuple[Select[Any], Any]:
     """``statement`` over the current members (of one organisation, or all), joined to the decision's inputs
-    as aggregates of the organisation's files; returns it and the end of each member's cover."""
+    as aggregates of the organisation's files (the counts); returns it and the end of each member's cover."""
     latest, covers = _latest_files(organisation_id), _covers(organisation_id)
     joined = (
         statement.select_from(Member)
@@ -119,29 +119,59 @@ def _joined(statement: Select[Any], organisation_id: int | None, today: date) ->
     return joined, covers.c.covered_until
 
 
-def _walked(statement: Select[Any], organisation_id: int, today: date) -> tuple[Select[Any], Any]:
-    """``statement`` over the organisation's current members, each line's inputs looked up for that line
-    alone: read in the name index's order, the database stops after the page. Returns it and the end of
-    each member's cover (the privacy rule of the module :mod:`workflows.compliance`: only a clearance a file
-    of this organisation is linked to)."""
-    own_files = and_(Application.person_id == Person.id, Application.organisation_id == Member.organisation_id)
-    latest = select(func.max(Application.id)).where(own_files).correlate(Person, Member).scalar_subquery()
-    cover = (
+def _own_files() -> ColumnElement[bool]:
+    return and_(Application.person_id == Person.id, Application.organisation_id == Member.organisation_id)
+
+
+def _latest_of_line() -> Any:
+    """The id of the organisation's latest file on the line's person, looked up for that line alone."""
+    return select(func.max(Application.id)).where(_own_files()).correlate(Person, Member).scalar_subquery()
+
+
+def _cover_of_line() -> Any:
+    """The end of the covering clearance linked to one of the organisation's files on the line's person (the
+    privacy rule of :mod:`workflows.compliance`), looked up for that line alone."""
+    return (
         select(func.max(Clearance.valid_until))
         .select_from(Application)
         .join(Clearance, Clearance.id == Application.clearance_id)
-        .where(own_files, Clearance.state.in_(sorted(COVERING_STATES)))
+        .where(_own_files(), Clearance.state.in_(sorted(COVERING_STATES)))
         .correlate(Person, Member)
         .scalar_subquery()
     )
-    walked = (
-        statement.select_from(Member)
-        .join(CriticalFunction, CriticalFunction.id == Member.function_id)
-        .outerjoin(Person, Person.identity_hash == Member.identity_hash)
-        .outerjoin(LatestFile, LatestFile.id == latest)
-        .where(Member.organisation_id == organisation_id, _current(today))
-    )
-    return walked, cover
+
+
+def _lines_from(
+    statement: Select[Any], organisation_id: int, today: date, wanted: Standing | None
+) -> tuple[Select[Any], Any]:
+    """``statement`` over the organisation's current members with each line's inputs; returns it and the end
+    of each member's cover. By default the register's name index is walked and each input looked up for the
+    lines read (the database stops after the page); a standing only file holders have starts from the one
+    aggregate of the organisation's files it needs (the covers, or the latest files), inner-joined, and looks
+    the other input up per line."""
+    lines = statement.select_from(Member).join(CriticalFunction, CriticalFunction.id == Member.function_id)
+    if wanted is Standing.COVERED:
+        covers = _covers(organisation_id)
+        lines = (
+            lines.join(Person, Person.identity_hash == Member.identity_hash)
+            .join(covers, and_(covers.c.person_id == Person.id, covers.c.organisation_id == Member.organisation_id))
+            .outerjoin(LatestFile, LatestFile.id == _latest_of_line())
+        )
+        cover_ends = covers.c.covered_until
+    elif wanted in _FILE_STANDINGS:
+        latest = _latest_files(organisation_id)
+        lines = (
+            lines.join(Person, Person.identity_hash == Member.identity_hash)
+            .join(latest, and_(latest.c.person_id == Person.id, latest.c.organisation_id == Member.organisation_id))
+            .join(LatestFile, LatestFile.id == latest.c.application_id)
+        )
+        cover_ends = _cover_of_line()
+    else:
+        lines = lines.outerjoin(Person, Person.identity_hash == Member.identity_hash).outerjoin(
+            LatestFile, LatestFile.id == _latest_of_line()
+        )
+        cover_ends = _cover_of_line()
+    return lines.where(Member.organisation_id == organisation_id, _current(today)), cover_ends
 
 
 def _covered(cover_ends: Any, today: date) -> ColumnElement[bool]:
@@ -180,8 +210,7 @@ def lines_statement(
         *ROW_COLUMNS, function_name(locale).label("function_name"), LatestFile.state, LatestFile.advice_type,
         DEADLINE.label("deadline"),
     )  # fmt: skip
-    inputs = _joined if wanted in _FILE_STANDINGS else _walked
-    statement, cover_ends = inputs(columns, organisation_id, today)
+    statement, cover_ends = _lines_from(columns, organisation_id, today, wanted)
     statement = statement.add_columns(cover_ends.label("cover_ends"))
     if wanted is not None:
         statement = statement.where(_standing_filter(wanted, cover_ends, today))
