@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 
-from screening.applications.queries import _name_prefix
+from screening.applications.queries import _prefix_range
 from screening.catalogue.models import CriticalFunction
 from screening.db import db
 from screening.extensions import vault
@@ -63,8 +63,15 @@ def searched(statement: Select[Any], query: str) -> Select[Any]:
     if not key:
         return statement.where(by_number)
     return statement.where(
-        or_(by_number, _name_prefix(WorkforceMember.search_name, key), _name_prefix(WorkforceMember.search_given, key))
+        or_(by_number, _starts_with(WorkforceMember.search_name, key), _starts_with(WorkforceMember.search_given, key))
     )
+
+
+def _starts_with(column: Any, key: str) -> ColumnElement[bool]:
+    """``column`` starts with ``key``, as an index range where it has one (:func:`_prefix_range`)."""
+    bounds = _prefix_range(key)
+    condition = column.startswith(key)
+    return and_(condition, column >= bounds[0], column < bounds[1]) if bounds else condition
 
 
 def list_members(organisation_id: int, *, page: int, per_page: int, query: str | None, locale: str) -> Page[Any]:
