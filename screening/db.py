@@ -9,13 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, Select, String, create_engine, event
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -48,6 +52,89 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class iso_utc(FunctionElement[str]):  # noqa: N801 - a SQL function, named as one
+    """A :class:`UTCDateTime` column as the text orjson writes for its value (RFC 3339 in UTC, the microseconds
+    only when there are any: ``2026-12-02T10:00:00.123456+00:00``, ``2026-12-02T10:00:00+00:00``), computed by
+    the database: a list of 50 files has 150 of them, and Python's datetimes cost more than the rest of a row."""
+
+    type = String()
+    inherit_cache = True
+    name = "iso_utc"
+
+
+@compiles(iso_utc, "sqlite")
+def _iso_utc_sqlite(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite holds UTCDateTime as "YYYY-MM-DD HH:MM:SS.ffffff" (SQLAlchemy's storage format, naive UTC).
+    value = compiler.process(element.clauses, **kw)
+    return (
+        f"CASE WHEN substr({value}, 20) = '.000000' THEN substr({value}, 1, 10) || 'T' || substr({value}, 12, 8)"
+        f" || '+00:00' ELSE substr({value}, 1, 10) || 'T' || substr({value}, 12) || '+00:00' END"
+    )
+
+
+@compiles(iso_utc, "postgresql")
+def _iso_utc_postgresql(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
+    value = f"({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC')"
+    return (
+        f"""to_char({value}, 'YYYY-MM-DD"T"HH24:MI:SS') || CASE WHEN date_trunc('second', {value}) = {value}"""
+        f" THEN '' ELSE to_char({value}, '.US') END || '+00:00'"
+    )
+
+
+class Prepared:
+    """A fixed select compiled once per dialect and run on the DBAPI cursor of the request's connection, for
+    the API's hottest reads (a call's token, its list): SQLAlchemy's cache key, execution context and result
+    rows cost more than the database's own work for them (docs/benchmarks-pages.md). Values are bound and
+    columns read through their types as ``execute`` does; the rows are plain tuples. Engine events
+    (``echo``, the tests' statement counters) do not see these statements."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        #: The names of the selected columns, in their order.
+        self.keys = tuple(statement.selected_columns.keys())
+        self._compiled: dict[str, _Compiled] = {}
+
+    def rows(self, connection: Connection, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        compiled = self._compiled.get(connection.dialect.name) or self._compile(connection.dialect)
+        bound = compiled.statement.construct_params(values)
+        for name, process in compiled.binds.items():
+            if bound[name] is not None:
+                bound[name] = process(bound[name])
+        cursor = connection.connection.cursor()
+        try:
+            positions = compiled.statement.positiontup
+            cursor.execute(compiled.sql, bound if positions is None else tuple(bound[name] for name in positions))
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        if not compiled.columns:
+            return rows
+        processors = compiled.columns
+        return [tuple(v if p is None or v is None else p(v) for p, v in zip(processors, r, strict=True)) for r in rows]
+
+    def _compile(self, dialect: Any) -> _Compiled:
+        statement = self.statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        binds = {
+            name: process
+            for name, bind in statement.binds.items()  # type: ignore[attr-defined]
+            if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+        selected = self.statement.selected_columns
+        columns = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in selected]
+        compiled = _Compiled(statement, statement.string, binds, columns if any(columns) else [])
+        self._compiled[dialect.name] = compiled
+        return compiled
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    statement: Any
+    sql: str
+    binds: dict[str, Any]
+    #: Each column's result processor (None: as the driver gives it); empty when no column has one.
+    columns: list[Any]
 
 
 #: SQLite's memory map and page cache per connection (the defaults are no map and 2 MB).

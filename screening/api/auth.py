@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from flask import g
 from sqlalchemy import bindparam, select, update
@@ -24,7 +24,7 @@ from screening.actors import Actor
 from screening.api.models import ACCESS_CONTROL_SCOPE, ApiToken
 from screening.auth.models import User
 from screening.clock import utcnow
-from screening.db import db, writing_session
+from screening.db import Prepared, db, writing_session
 from screening.organisations.models import ACCESS_CONTROL, ACCESS_CONTROL_MAKER, Organisation
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -82,7 +82,8 @@ class TokenUser:
 _tokens = ApiToken.__table__.c
 _users = User.__table__.c
 _organisations = Organisation.__table__.c
-_LOAD = (
+#: The token's row with its maker's and organisation's, run on the DBAPI cursor: a call's first statement.
+_LOAD = Prepared(
     select(
         _tokens.id, _tokens.name, _tokens.scopes, _tokens.organisation_id, _tokens.expires_at, _tokens.revoked_at,
         _tokens.last_used_at, _users.id.label("user_id"), _users.username, _users.active.label("user_active"),
@@ -98,13 +99,33 @@ _LOAD = (
 )  # fmt: skip
 
 
+class _Row(NamedTuple):
+    """A row of ``_LOAD``, its columns by name."""
+
+    id: int
+    name: str
+    scopes: str
+    organisation_id: int | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    user_id: int
+    username: str
+    user_active: bool
+    role: str
+    user_organisation_id: int | None
+    organisation_active: bool | None
+    organisation_kind: str | None
+
+
 def token_user(token: str, now: datetime | None = None) -> TokenUser | None:
     """The caller behind ``token``, or None when the token does not work (for any reason: the answer is
     the same 401, so a caller learns nothing about other organisations' tokens)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = db.session.connection().execute(_LOAD, {"digest": token_digest(token)}).first()
+    found = _LOAD.rows(db.session.connection(), {"digest": token_digest(token)})
     now = now or utcnow()
+    row = _Row(*found[0]) if found else None
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= now:

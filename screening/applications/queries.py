@@ -28,7 +28,7 @@ from screening.applications.models import Application
 from screening.audit.models import AuditEntry
 from screening.auth.models import User
 from screening.catalogue.models import CriticalFunction
-from screening.db import db
+from screening.db import Prepared, db, iso_utc
 from screening.extensions import vault
 from screening.organisations.models import Organisation
 from screening.pagination import Page, counted_page, page_from, page_values
@@ -228,10 +228,13 @@ def _list_statement(sees: str, by_state: bool, search: str, locale: str) -> tupl
 
 #: How the queue can be sorted: the column walked in each state's index, and its direction.
 QUEUE_SORTS = ("submitted", "due", "organisation")
-#: The API list's columns, named and ordered as its items (``api/schemas.py`` ``ApplicationItem``).
+#: The API list's columns, named and ordered as its items (``api/schemas.py`` ``ApplicationItem``); the moments
+#: as the ISO text the items show.
 _API_COLUMNS = (
     Application.id, Application.reference, Application.external_id, Application.state, Application.version,
-    Application.created_at, Application.state_changed_at, Application.submitted_at,
+    iso_utc(Application.created_at).label("created_at"),
+    iso_utc(Application.state_changed_at).label("state_changed_at"),
+    iso_utc(Application.submitted_at).label("submitted_at"),
     Application.declared_given_names.label("given_names"), Application.declared_family_name.label("family_name"),
 )  # fmt: skip
 
@@ -244,10 +247,11 @@ def list_applications_after(
     state: str | None = None,
     updated_since: datetime | None = None,
     locale: str = "en",
-) -> list[Listing]:
-    """Up to ``limit + 1`` rows of the applications ``user`` may see, for a cursor: newest first, or, with
+) -> list[dict[str, Any]]:
+    """Up to ``limit + 1`` items of the applications ``user`` may see, for a cursor: newest first, or, with
     ``updated_since``, the files whose state changed since then, oldest change first (a poller's order);
-    ``after`` is the sort key of the last row already seen. Each row holds the columns of an API item."""
+    ``after`` is the sort key of the last row already seen. Each item holds the members of an API item, its
+    moments as ISO text (:class:`screening.db.iso_utc`)."""
     sees = _sees(user)
     statement = _cursor_statement(sees, bool(state), updated_since is not None, after is not None, locale)
     values: dict[str, Any] = {"limit": limit + 1, "organisation_id": user.organisation_id, "state": state}
@@ -256,14 +260,16 @@ def list_applications_after(
         "after_moment": after[0] if after else None,
         "after_id": after[1] if after else 0,
     }
-    return list(db.session.connection().execute(statement, values))
+    keys = statement.keys
+    return [dict(zip(keys, row, strict=True)) for row in statement.rows(db.session.connection(), values)]
 
 
 @cache
-def _cursor_statement(sees: str, by_state: bool, by_change: bool, after: bool, locale: str) -> Select[Any]:
-    """The API list's statement for one shape of request, built once: building and hashing a statement
-    cost more than running it (docs/benchmarks.md). The page's ids come first, from ``applications``
-    and its indexes alone; only those 51 rows are joined to their function."""
+def _cursor_statement(sees: str, by_state: bool, by_change: bool, after: bool, locale: str) -> Prepared:
+    """The API list's statement for one shape of request, built and compiled once: building, hashing and
+    executing a statement through SQLAlchemy cost more than the database's work (docs/benchmarks-pages.md).
+    The page's ids come first, from ``applications`` and its indexes alone; only those 51 rows are joined to
+    their function."""
     statement = select(Application.id)
     if sees == "organisation":
         statement = statement.where(Application.organisation_id == bindparam("organisation_id"))
@@ -285,7 +291,7 @@ def _cursor_statement(sees: str, by_state: bool, by_change: bool, after: bool, l
             statement = statement.where(key < bound)
     ids = statement.order_by(*order).limit(bindparam("limit")).subquery("page_ids")
     names = {"nl": CriticalFunction.name_nl, "fr": CriticalFunction.name_fr}
-    return (
+    return Prepared(
         select(*_API_COLUMNS, names.get(locale, CriticalFunction.name_en).label("function_name"))
         .select_from(ids)
         .join(Application, Application.id == ids.c.id)
