@@ -118,7 +118,7 @@ class Prepared:
         statement = self.statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         binds = {
             name: process
-            for name, bind in statement.binds.items()  # type: ignore[attr-defined]
+            for bind, name in statement.bind_names.items()  # type: ignore[attr-defined]
             if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
         }
         selected = self.statement.selected_columns
