@@ -261,7 +261,7 @@ def list_applications_after(
         "after_id": after[1] if after else 0,
     }
     keys = statement.keys
-    return [dict(zip(keys, row, strict=True)) for row in statement.rows(db.session.connection(), values)]
+    return [dict(zip(keys, row, strict=False)) for row in statement.rows(db.session.connection(), values)]  # one shape
 
 
 @cache
