@@ -111,8 +111,9 @@ def _domain(error: DomainError) -> Response:
 def _http(error: HTTPException) -> Response:
     messages = (getattr(error, "data", None) or {}).get("messages")
     if error.code in (400, 422) and messages:  # webargs: the query parameters
+        # A field's own error_messages come as one lazy text, not a list: never spelt out letter by letter.
         errors = [
-            {"field": name, "detail": " ".join(str(m) for m in texts)}
+            {"field": name, "detail": " ".join(str(m) for m in (texts if isinstance(texts, list) else [texts]))}
             for location in messages.values() for name, texts in location.items()
         ]  # fmt: skip
         return problem(

@@ -77,3 +77,20 @@ def test_the_answers_language_is_flask_babels(app, header):
     with app.test_request_context("/api/v1/applications", headers={"Authorization": "Bearer scr_x",
                                                                     "Accept-Language": header}):  # fmt: skip
         assert views._locale() == str(get_locale())
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "detail"),
+    [
+        ("limit=abc", "limit", "Give a number from 1 to 200."),
+        ("limit=0", "limit", "Give a number from 1 to 200."),
+        ("updated_since=yesterday", "updated_since", "Not a valid date and time."),
+        ("updated_since=2020-01-01T00:00:00", "updated_since", "Give the time zone."),
+    ],
+)
+def test_a_refused_parameter_is_named_with_its_message(api, query, field, detail):
+    client, _requester = api()
+    answer = client.get(f"/api/v1/applications?{query}")
+    assert answer.status_code == 400
+    assert answer.json["detail"] == detail
+    assert answer.json["errors"] == [{"field": field, "detail": detail}]
