@@ -16,8 +16,10 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import defer
 from werkzeug.datastructures import FileStorage
 
 from screening.actors import Actor
@@ -147,13 +149,15 @@ def answer_with_documents(
 
 def attachments_of(application_id: int) -> list[InfoAttachment]:
     """The file's attached documents, without their bytes (the list on the officer's page)."""
-    from sqlalchemy.orm import defer
+    return list(db.session.scalars(_attachments_statement(), {"application_id": application_id}))
 
-    return list(
-        db.session.scalars(
-            select(InfoAttachment)
-            .where(InfoAttachment.application_id == application_id)
-            .options(defer(InfoAttachment.content))
-            .order_by(InfoAttachment.id)
-        )
+
+@cache
+def _attachments_statement() -> Select[tuple[InfoAttachment]]:
+    """:func:`attachments_of`'s statement, built once (an officer's file page reads it on every view)."""
+    return (
+        select(InfoAttachment)
+        .where(InfoAttachment.application_id == bindparam("application_id"))
+        .options(defer(InfoAttachment.content))
+        .order_by(InfoAttachment.id)
     )

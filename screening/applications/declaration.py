@@ -8,7 +8,8 @@ never changed by an employer's form. A difference between the two is for officer
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from datetime import date, datetime
+from typing import Any, NamedTuple, Protocol
 
 from screening.applications.models import Application
 from screening.errors import InvalidInput
@@ -65,7 +66,17 @@ def declared_form_data(application: Application, vault: IdentifierVault) -> dict
     }
 
 
-def differences(application: Application, person: Person) -> tuple[str, ...]:
+class Recorded(NamedTuple):
+    """The authority's record of a person as :func:`differences` compares it, from a flat row of the file page
+    (``queries.get_file``) instead of a loaded :class:`Person`."""
+
+    given_names: str
+    family_name: str
+    date_of_birth: date
+    erased_at: datetime | None
+
+
+def differences(application: Application, person: Person | Recorded) -> tuple[str, ...]:
     """The fields (of :data:`COMPARED`) where the declaration differs from the authority's record; names
     compared without case, accents or surrounding spaces. For officers only: never shown to an employer."""
     if person.erased_at is not None or application.erased_at is not None:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import abort
 from sqlalchemy import (
@@ -28,6 +28,7 @@ from screening.applications.models import Application
 from screening.audit.models import AuditEntry
 from screening.auth.models import User
 from screening.catalogue.models import CriticalFunction
+from screening.clearances.models import Clearance
 from screening.db import Prepared, db, iso_utc
 from screening.extensions import vault
 from screening.organisations.models import Organisation
@@ -383,48 +384,122 @@ def _queue_statement(
 
 def get_application(user: User, application_id: int) -> Application:
     """The application if ``user`` may see it; 404 otherwise, so other organisations' files stay unseen."""
-    application = db.session.scalar(
-        visible(user)
-        .where(Application.id == application_id)
-        .options(
-            joinedload(Application.person),
-            joinedload(Application.function),
-            joinedload(Application.organisation),
-            joinedload(Application.clearance),
-            joinedload(Application.created_by),
-            joinedload(Application.assigned_to),
-            joinedload(Application.decision),
-        )  # fmt: skip
-    )
+    values = {"application_id": application_id, "organisation_id": user.organisation_id}
+    application = db.session.scalar(_application_statement(_sees(user)), values)
     if application is None:
         abort(404)
     return application
+
+
+@cache
+def _application_statement(sees: str) -> Select[tuple[Application]]:
+    """:func:`get_application`'s statement per scope, built once (building it cost more than running it)."""
+    return _one_file(select(Application), sees).options(
+        joinedload(Application.person),
+        joinedload(Application.function),
+        joinedload(Application.organisation),
+        joinedload(Application.clearance),
+        joinedload(Application.created_by),
+        joinedload(Application.assigned_to),
+        joinedload(Application.decision),
+    )  # fmt: skip
+
+
+def _one_file(statement: Select[Any], sees: str) -> Select[Any]:
+    """``statement`` narrowed to the file ``application_id`` if its reader (``sees``) may see it (:func:`_scoped`)."""
+    return _scoped(statement.where(Application.id == bindparam("application_id")), sees)
+
+
+#: What the file page shows of a file, as one flat row: the file's own columns, the person's masked number and
+#: the authority's record of them (compared with the declaration for officers), the function in the page's
+#: language, the organisation, the assignee and the clearance. Loading the file with its six relationships
+#: as ORM objects cost more than the rest of the page's reads together.
+FileRow = Row[Any]
+_FILE_COLUMNS = (
+    Application.id, Application.reference, Application.state, Application.version, Application.organisation_id,
+    Application.person_id, Application.clearance_id, Application.assigned_to_id, Application.created_at,
+    Application.state_changed_at, Application.submitted_at, Application.due_on, Application.decided_at,
+    Application.advice_type, Application.appeal_deadline, Application.assigned_at, Application.info_request,
+    Application.info_response, Application.erased_at, Application.declared_given_names,
+    Application.declared_family_name, Application.declared_date_of_birth, Application.declared_nationality,
+    Application.declared_email, Application.declared_locale,
+    Person.national_number_masked, Person.given_names.label("person_given_names"),
+    Person.family_name.label("person_family_name"), Person.date_of_birth.label("person_date_of_birth"),
+    Person.erased_at.label("person_erased_at"),
+    CriticalFunction.category.label("function_category"), Organisation.name.label("organisation_name"),
+    Assignee.display_name.label("assignee_name"), Clearance.reference.label("clearance_reference"),
+    Clearance.valid_until.label("clearance_valid_until"),
+)  # fmt: skip
+
+
+def get_file(user: User, application_id: int, locale: str = "en") -> FileRow:
+    """The file page's file as one flat row (:data:`FileRow`), if ``user`` may see it; 404 otherwise, as
+    :func:`get_application`. The page only reads, so the row comes from the session's connection (Core)."""
+    values = {"application_id": application_id, "organisation_id": user.organisation_id}
+    row = db.session.connection().execute(_file_statement(_sees(user), locale), values).first()
+    if row is None:
+        abort(404)
+    return row
+
+
+@cache
+def _file_statement(sees: str, locale: str) -> Select[Any]:
+    names = {"nl": CriticalFunction.name_nl, "fr": CriticalFunction.name_fr}
+    statement = (
+        select(*_FILE_COLUMNS, names.get(locale, CriticalFunction.name_en).label("function_name"))
+        .select_from(Application)
+        .join(Person, Person.id == Application.person_id)
+        .join(CriticalFunction, CriticalFunction.id == Application.function_id)
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .outerjoin(Assignee, Assignee.id == Application.assigned_to_id)
+        .outerjoin(Clearance, Clearance.id == Application.clearance_id)
+    )
+    return _one_file(statement, sees)
 
 
 #: Trail entries that read the file rather than change it: summarised on the file page, never listed.
 READ_ACTIONS = ("read_grounds", "read_appeal_letter")
 
 
-def timeline(application: Application) -> tuple[list[AuditEntry], Row[Any] | None]:
-    """The file's changes, oldest first, and how often its grounds were read with the last read (``count``,
-    ``actor``, ``at``; None when they never were), in one statement: the reads are summarised, never listed,
-    so the list does not grow with every page view. The summary is the one row the changes are joined to."""
-    about = and_(AuditEntry.object_type == "application", AuditEntry.object_id == application.id)
+class GroundsReads(NamedTuple):
+    """How often a file's grounds were read, and the last read: who and when."""
+
+    count: int
+    actor: str
+    at: datetime
+
+
+def timeline(application_id: int) -> tuple[list[Row[Any]], GroundsReads | None]:
+    """The file's changes, oldest first (rows of the trail's ``id``, ``at``, ``actor``, ``role``, ``action``,
+    ``from_state``, ``to_state``, ``reason``), and how often its grounds were read with the last read (None
+    when they never were), in one statement: the reads are summarised, never listed, so the list does not grow
+    with every page view. The summary is the one row the changes are joined to."""
+    rows = db.session.connection().execute(_timeline_statement(), {"application_id": application_id}).all()
+    summary = rows[0]
+    changes = [row for row in rows if row.id is not None]
+    reads = GroundsReads(summary.read_count, summary.read_by, summary.read_at) if summary.read_count else None
+    return changes, reads
+
+
+@cache
+def _timeline_statement() -> Select[Any]:
+    trail = AuditEntry.__table__
+    last = trail.alias("last_read")
+    about = and_(trail.c.object_type == "application", trail.c.object_id == bindparam("application_id"))
     reads = (
-        select(func.count().label("count"), func.max(AuditEntry.id).label("last_id"))
-        .where(about, AuditEntry.action == "read_grounds")
+        select(func.count().label("count"), func.max(trail.c.id).label("last_id"))
+        .where(about, trail.c.action == "read_grounds")
         .subquery("reads")
     )
-    last = aliased(AuditEntry, name="last_read")
-    rows = db.session.execute(
-        select(reads.c.count, last.actor, last.at, AuditEntry)
+    summary = (reads.c.count.label("read_count"), last.c.actor.label("read_by"), last.c.at.label("read_at"))
+    change = (trail.c.id, trail.c.at, trail.c.actor, trail.c.role, trail.c.action, trail.c.from_state)
+    return (
+        select(*summary, *change, trail.c.to_state, trail.c.reason)
         .select_from(reads)
-        .outerjoin(last, last.id == reads.c.last_id)
-        .outerjoin(AuditEntry, and_(about, AuditEntry.action.not_in(READ_ACTIONS)))
-        .order_by(AuditEntry.id)
-    ).all()
-    changes = [row[3] for row in rows if row[3] is not None]
-    return changes, (rows[0] if rows[0].count else None)
+        .outerjoin(last, last.c.id == reads.c.last_id)
+        .outerjoin(trail, and_(about, trail.c.action.not_in(READ_ACTIONS)))
+        .order_by(trail.c.id)
+    )
 
 
 def is_overdue(application: Application, today: date) -> bool:

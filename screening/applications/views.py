@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from screening.actors import Actor
 from screening.applications import assignment, attachments, operations, queries
 from screening.applications.attachments import EXTENSIONS
-from screening.applications.declaration import LANGUAGE_NAMES, declared_form_data, differences
+from screening.applications.declaration import LANGUAGE_NAMES, Recorded, declared_form_data, differences
 from screening.applications.forms import ApplicationForm, ConsentFormUpload, DraftForm, TransitionForm
 from screening.applications.models import Application, InfoAttachment
 from screening.applications.paper import MAX_BYTES, record_paper_consent
@@ -33,7 +33,7 @@ from screening.extensions import settings, vault
 from screening.inputs import parse_id
 from screening.person_link.views import letter_context, letter_language
 from screening.web import REASON_LABELS, done_flash
-from workflows.application import ADVICE_EVENTS, APPLICATION, DISCLOSING_EVENTS, QUEUE_STATES
+from workflows.application import ADVICE_EVENTS, APPLICATION, DECIDED_STATES, DISCLOSING_EVENTS, QUEUE_STATES
 from workflows.roles import AUTHORITY_ROLES
 
 bp = Blueprint("applications", __name__)
@@ -218,41 +218,57 @@ def letter(application_id: int) -> str:
 
 
 def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
-    application = queries.get_application(current_user, application_id)
-    events = operations.available_events(application, current_user.role, today(), settings().deadlines)
-    decisions = history(application_id=application.id) if current_user.role in AUTHORITY_ROLES else []
+    """The file page: the file as one flat row (queries.get_file), its trail, and for the authority its
+    decisions, documents and notices; every read scoped in ``queries`` and none of them an ORM object graph."""
+    role = current_user.role
+    authority = role in AUTHORITY_ROLES
+    application = queries.get_file(current_user, application_id, _locale())
+    events = operations.available_events(application, role, today(), settings().deadlines)  # type: ignore[arg-type]
+    decisions = history(application_id=application.id) if authority else []
     shows_grounds = any(row.decision.grounds for row in decisions)
     if shows_grounds:
         # Reading grounds is itself sensitive: the trail shows who saw them, officer or auditor (written when
         # the request ends, outside the page's read transaction).
         organisation_id = application.organisation_id
         record_read(_actor(), "read_grounds", "application", application.id, organisation_id=organisation_id)
-    changes, grounds_reads = queries.timeline(application)
+    changes, grounds_reads = queries.timeline(application.id)
     page = render_template(
         "applications/detail.html",
         application=application,
         timeline=changes,
-        grounds_reads=grounds_reads if current_user.role in AUTHORITY_ROLES else None,
+        grounds_reads=grounds_reads if authority else None,
         events=events,
-        transitions={t.event: t for t in APPLICATION.transitions},
+        transitions=TRANSITIONS,
         reason_labels=REASON_LABELS,
         disclosable_events=DISCLOSING_EVENTS,
-        overdue=queries.is_overdue(application, today()),
-        authority=current_user.role in AUTHORITY_ROLES,
+        overdue=queries.is_overdue(application, today()),  # type: ignore[arg-type]
+        decided=application.state in DECIDED_STATES,
+        authority=authority,
         shows_grounds=shows_grounds,
         decisions=decisions,
         IRREVERSIBLE=APPLICATION.irreversible,
-        ADVICE_EVENT_NAMES=tuple(ADVICE_EVENTS),
+        ADVICE_EVENT_NAMES=ADVICE_EVENT_NAMES,
         # what differs between this employer's declaration and the authority's record: officers only
-        mismatch=differences(application, application.person) if current_user.role == "officer" else (),
+        mismatch=_mismatch(application) if role == "officer" else (),
         languages=LANGUAGE_NAMES,
-        documents=attachments.attachments_of(application.id) if current_user.role == "officer" else (),
-        recognition_notices=(
-            notices_for(application.id, application.clearance_id) if current_user.role in AUTHORITY_ROLES else ()
-        ),
+        documents=attachments.attachments_of(application.id) if role == "officer" else (),
+        recognition_notices=notices_for(application.id, application.clearance_id) if authority else (),
         attachment_limits=(settings().documents.attachment_max_mb, settings().documents.attachments_per_answer),
     )
     return page, status
+
+
+def _mismatch(application: queries.FileRow) -> tuple[str, ...]:
+    recorded = Recorded(
+        application.person_given_names, application.person_family_name, application.person_date_of_birth,
+        application.person_erased_at,
+    )  # fmt: skip
+    return differences(application, recorded)  # type: ignore[arg-type]
+
+
+#: The file page's fixed lookups, built once.
+TRANSITIONS = {t.event: t for t in APPLICATION.transitions}
+ADVICE_EVENT_NAMES = tuple(ADVICE_EVENTS)
 
 
 @bp.route("/applications/<int:application_id>")

@@ -21,9 +21,10 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from screening.actors import Actor
@@ -161,15 +162,8 @@ class NoticeShown:
 def notices_for(application_id: int, clearance_id: int | None = None) -> list[NoticeShown]:
     """The notices of a file (its final negative) and of the clearance it is linked to (a revocation), with
     their outbox state (one query)."""
-    about = RecognitionNotice.application_id == application_id
-    if clearance_id is not None:
-        about = or_(about, RecognitionNotice.clearance_id == clearance_id)
-    rows = db.session.execute(
-        select(RecognitionNotice, OutboxMessage.state, OutboxMessage.sent_at)
-        .outerjoin(OutboxMessage, OutboxMessage.idempotency_key == RecognitionNotice.outbox_key)
-        .where(about)
-        .order_by(RecognitionNotice.id)
-    )
+    values = {"application_id": application_id, "clearance_id": clearance_id}
+    rows = db.session.execute(_notices_statement(clearance_id is not None), values)
     return [
         NoticeShown(
             n.recipient,
@@ -181,3 +175,18 @@ def notices_for(application_id: int, clearance_id: int | None = None) -> list[No
         )
         for n, state, sent_at in rows
     ]
+
+
+@cache
+def _notices_statement(with_clearance: bool) -> Select[Any]:
+    """:func:`notices_for`'s statement, with or without the clearance's notices, built once (an authority's
+    file page reads it on every view)."""
+    about = RecognitionNotice.application_id == bindparam("application_id")
+    if with_clearance:
+        about = or_(about, RecognitionNotice.clearance_id == bindparam("clearance_id"))
+    return (
+        select(RecognitionNotice, OutboxMessage.state, OutboxMessage.sent_at)
+        .outerjoin(OutboxMessage, OutboxMessage.idempotency_key == RecognitionNotice.outbox_key)
+        .where(about)
+        .order_by(RecognitionNotice.id)
+    )
