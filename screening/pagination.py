@@ -63,6 +63,12 @@ def counts_up_to(statements: list[Select[Any]], limit: int | None = None) -> lis
     """:func:`count_up_to` of each statement, all in one statement (one round trip for a dashboard's tiles)."""
     if not statements:
         return []
+    row = db.session.execute(counts_statement(statements, limit)).one()
+    return [count or 0 for count in row]
+
+
+def counts_statement(statements: list[Select[Any]], limit: int | None = None) -> Select[Any]:
+    """The one statement of :func:`counts_up_to`, to build once and run with bound values."""
     limit = COUNT_LIMIT if limit is None else limit
     counts = [
         select(func.count())
@@ -72,8 +78,7 @@ def counts_up_to(statements: list[Select[Any]], limit: int | None = None) -> lis
         .scalar_subquery()
         for s in statements
     ]
-    row = db.session.execute(select(*counts)).one()
-    return [count or 0 for count in row]
+    return select(*counts)
 
 
 def paginate(statement: Select[Any], page: int, per_page: int, *, scalars: bool = True) -> Page[Any]:

@@ -6,23 +6,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
-from flask_babel import lazy_gettext
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale, lazy_gettext
 from flask_login import current_user
-from sqlalchemy import Select
+from sqlalchemy import Select, bindparam, select
 from werkzeug.wrappers import Response
 
 from screening.applications.models import Application
-from screening.applications.queries import visible
 from screening.auth.access import public, signed_in
 from screening.clearances.models import Clearance
-from screening.clearances.queries import visible_clearances
 from screening.clock import today, utcnow
 from screening.core import health
 from screening.db import db
 from screening.errors import RETRY_AFTER_SECONDS
 from screening.extensions import settings
-from screening.pagination import COUNT_LIMIT, counts_up_to
+from screening.pagination import COUNT_LIMIT, counts_statement
 from workflows.application import IN_PROGRESS_STATES, QUEUE_STATES
 from workflows.roles import EMPLOYER_ROLES
 
@@ -44,45 +42,36 @@ class Tile:
         return self.count > COUNT_LIMIT
 
 
-def _tile(label: str, statement: Select, link: str, link_label: str, style: str = "") -> tuple[Any, ...]:  # type: ignore[type-arg]
-    """A tile to count: its statement and what it shows (see :func:`_counted`)."""
-    return (str(label), statement, link, str(link_label), style)
+#: A tile's count, its words and its link, before counting: (label, statement, link, link label, style).
+TileSpec = tuple[Any, Select, str, Any, str]  # type: ignore[type-arg]
 
 
-def _counted(tiles: list[tuple[Any, ...]]) -> list[Tile]:
-    """The tiles with their counts, each stopping at COUNT_LIMIT (a dashboard must cost the same with 250 or
-    250,000 files), all counted in one statement."""
-    counts = counts_up_to([tile[1] for tile in tiles])
-    return [
-        Tile(label, count, link, link_label, style)
-        for (label, _s, link, link_label, style), count in zip(tiles, counts, strict=True)
-    ]
-
-
-def _officer_tiles() -> list[tuple[Any, ...]]:
-    applications = visible(current_user)
+def _officer_tiles() -> list[TileSpec]:
+    applications = _applications("all")
     show, queue = lazy_gettext("Show"), "applications.queue"
     return [
-        _tile(
+        (
             lazy_gettext("Waiting to be reviewed"),
             applications.where(Application.state == "submitted"),
             url_for(queue, state="submitted"),
             lazy_gettext("Open the queue"),
+            "",
         ),
-        _tile(
+        (
             lazy_gettext("In review"),
             applications.where(Application.state == "in_review"),
             url_for(queue, state="in_review"),
             show,
+            "",
         ),
-        _tile(
+        (
             lazy_gettext("Overdue"),
-            applications.where(Application.state.in_(sorted(QUEUE_STATES)), Application.due_on < today()),
+            applications.where(Application.state.in_(sorted(QUEUE_STATES)), Application.due_on < bindparam("today")),
             url_for(queue, overdue=1),
             lazy_gettext("Oldest first"),
             "danger",
         ),
-        _tile(
+        (
             lazy_gettext("Appeals"),
             applications.where(Application.state == "appealed"),
             url_for(queue, state="appealed"),
@@ -92,45 +81,49 @@ def _officer_tiles() -> list[tuple[Any, ...]]:
     ]
 
 
-def _employer_tiles() -> list[tuple[Any, ...]]:
+def _employer_tiles(role: str) -> list[TileSpec]:
     show, tiles = lazy_gettext("Show"), []
-    if current_user.role == "requester":
-        applications = visible(current_user)
+    if role == "requester":
+        applications = _applications("organisation")
         tiles += [
-            _tile(
+            (
                 lazy_gettext("In progress"),
                 applications.where(Application.state.in_(IN_PROGRESS_STATES)),
                 url_for("applications.index"),
                 show,
+                "",
             ),
-            _tile(
+            (
                 lazy_gettext("Waiting for your answer"),
                 applications.where(Application.state == "info_requested"),
                 url_for("applications.index", state="info_requested"),
                 show,
                 "warning",
             ),
-            _tile(
+            (
                 lazy_gettext("Drafts"),
                 applications.where(Application.state == "draft"),
                 url_for("applications.index", state="draft"),
                 show,
+                "",
             ),
         ]
-    valid = visible_clearances(current_user).where(Clearance.state == "valid")
-    horizon = today() + timedelta(days=max(settings().deadlines.expiry_notice_days, default=90))
+    relied_on = select(Application.clearance_id).where(
+        Application.organisation_id == bindparam("organisation_id"), Application.clearance_id.is_not(None)
+    )
+    valid = select(Clearance).where(Clearance.id.in_(relied_on), Clearance.state == "valid")
     tiles += [
-        _tile(
+        (
             lazy_gettext("Valid clearances"),
             valid,
             # HR comes to print certificates: the tile leads straight there.
-            url_for("certificates.export") if current_user.role == "hr" else url_for("clearances.index", state="valid"),
-            lazy_gettext("Certificates") if current_user.role == "hr" else show,
+            url_for("certificates.export") if role == "hr" else url_for("clearances.index", state="valid"),
+            lazy_gettext("Certificates") if role == "hr" else show,
             "success",
         ),
-        _tile(
-            lazy_gettext("Expiring within %(days)d days", days=(horizon - today()).days),
-            valid.where(Clearance.valid_until <= horizon),
+        (
+            lazy_gettext("Expiring within %(days)d days", days=_horizon_days()),
+            valid.where(Clearance.valid_until <= bindparam("horizon")),
             url_for("clearances.index", state="valid"),
             lazy_gettext("First to end first"),
             "warning",
@@ -139,16 +132,17 @@ def _employer_tiles() -> list[tuple[Any, ...]]:
     return tiles
 
 
-def _auditor_tiles() -> list[tuple[Any, ...]]:
-    applications = visible(current_user)
+def _auditor_tiles() -> list[TileSpec]:
+    applications = _applications("all")
     return [
-        _tile(
+        (
             lazy_gettext("In the work queue"),
             applications.where(Application.state.in_(sorted(QUEUE_STATES))),
             url_for("applications.index"),
             lazy_gettext("Show"),
+            "",
         ),
-        _tile(
+        (
             lazy_gettext("Appeals"),
             applications.where(Application.state == "appealed"),
             url_for("applications.index", state="appealed"),
@@ -156,6 +150,42 @@ def _auditor_tiles() -> list[tuple[Any, ...]]:
             "warning",
         ),
     ]
+
+
+def _applications(sees: str) -> Select:  # type: ignore[type-arg]
+    """The applications a dashboard counts (as ``queries.visible``): an employer's own (``organisation_id``
+    bound when counted), or all of them for the authority."""
+    statement = select(Application)
+    return statement.where(Application.organisation_id == bindparam("organisation_id")) if sees != "all" else statement
+
+
+def _horizon_days() -> int:
+    return max(settings().deadlines.expiry_notice_days, default=90)
+
+
+#: Where each app keeps its dashboards, built once per role, language and application root (see :func:`_board`).
+_BOARDS_KEY = "screening.dashboards"
+
+
+def _board(role: str) -> tuple[list[tuple[str, str, str, str]], Select]:  # type: ignore[type-arg]
+    """The role's tiles in the request's language (label, link, link label, style) and the one statement that
+    counts them all (bound: the organisation, today, the expiry horizon), built once per role, language and
+    application root: building the counts' statement and translating the tiles cost more than counting."""
+    key = (role, str(get_locale() or "en"), request.script_root)
+    boards: dict[Any, Any] = current_app.extensions.setdefault(_BOARDS_KEY, {})
+    found = boards.get(key)
+    if found is None:
+        if role == "officer":
+            specs = _officer_tiles()
+        elif role in EMPLOYER_ROLES:
+            specs = _employer_tiles(role)
+        else:
+            specs = _auditor_tiles()
+        words = [(str(label), link, str(link_label), style) for label, _s, link, link_label, style in specs]
+        found = (words, counts_statement([spec[1] for spec in specs]))
+        if len(boards) < 64:
+            boards[key] = found
+    return found
 
 
 @bp.route("/")
@@ -171,13 +201,16 @@ def home() -> str | Response:
     role = current_user.role
     if role == "admin":
         return redirect(url_for("admin.organisations"))
-    if role == "officer":
-        tiles = _officer_tiles()
-    elif role in EMPLOYER_ROLES:
-        tiles = _employer_tiles()
-    else:
-        tiles = _auditor_tiles()
-    return render_template("core/home.html", tiles=_counted(tiles), count_limit=COUNT_LIMIT)
+    words, statement = _board(role)
+    on = today()
+    values = {"organisation_id": current_user.organisation_id, "today": on}
+    values["horizon"] = on + timedelta(days=_horizon_days())
+    counts = db.session.connection().execute(statement, values).one()
+    tiles = [
+        Tile(label, count or 0, link, link_label, style)
+        for (label, link, link_label, style), count in zip(words, counts, strict=True)
+    ]
+    return render_template("core/home.html", tiles=tiles, count_limit=COUNT_LIMIT)
 
 
 @bp.route("/livez")
