@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any, NamedTuple
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -32,7 +36,7 @@ from screening.errors import Conflict, DomainError
 from screening.extensions import settings, vault
 from screening.inputs import parse_id
 from screening.person_link.views import letter_context, letter_language
-from screening.web import REASON_LABELS, done_flash
+from screening.web import EVENT_LABELS, REASON_LABELS, ROLE_LABELS, STATE_LABELS, done_flash
 from workflows.application import ADVICE_EVENTS, APPLICATION, DECIDED_STATES, DISCLOSING_EVENTS, QUEUE_STATES
 from workflows.roles import AUTHORITY_ROLES
 
@@ -222,7 +226,8 @@ def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
     decisions, documents and notices; every read scoped in ``queries`` and none of them an ORM object graph."""
     role = current_user.role
     authority = role in AUTHORITY_ROLES
-    application = queries.get_file(current_user, application_id, _locale())
+    locale = _locale()
+    application = queries.get_file(current_user, application_id, locale)
     events = operations.available_events(application, role, today(), settings().deadlines)  # type: ignore[arg-type]
     decisions = history(application_id=application.id) if authority else []
     shows_grounds = any(row.decision.grounds for row in decisions)
@@ -239,7 +244,8 @@ def _render_detail(application_id: int, status: int = 200) -> tuple[str, int]:
         grounds_reads=grounds_reads if authority else None,
         events=events,
         transitions=TRANSITIONS,
-        reason_labels=REASON_LABELS,
+        labels=_labels(locale),
+        role=role,
         disclosable_events=DISCLOSING_EVENTS,
         overdue=queries.is_overdue(application, today()),  # type: ignore[arg-type]
         decided=application.state in DECIDED_STATES,
@@ -264,6 +270,29 @@ def _mismatch(application: queries.FileRow) -> tuple[str, ...]:
         application.person_erased_at,
     )  # fmt: skip
     return differences(application, recorded)  # type: ignore[arg-type]
+
+
+class Labels(NamedTuple):
+    """The file page's words for events, states, roles and reasons, translated once per language."""
+
+    event: dict[str, Markup]
+    state: dict[str, Markup]
+    role: dict[str, Markup]
+    reason: dict[str, Markup]
+
+
+@lru_cache(maxsize=16)
+def _labels(locale: str) -> Labels:
+    """:class:`Labels` in ``locale`` (the request's language, which translates them): the trail and the
+    actions show a dozen, and each lazy label looked its language and catalogue up again. Markup, as a lazy
+    label (or ``_()``) is inserted into a template unescaped."""
+
+    def translated(labels: dict[str, Any]) -> dict[str, Markup]:
+        # our own catalogues' text, inserted as Jinja inserts a lazy label or ``_()``'s result
+        return {name: Markup(str(label)) for name, label in labels.items()}  # noqa: S704
+
+    events, states = translated(EVENT_LABELS), translated(STATE_LABELS)
+    return Labels(events, states, translated(ROLE_LABELS), translated(REASON_LABELS))
 
 
 #: The file page's fixed lookups, built once.
