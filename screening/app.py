@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 from importlib import import_module
 from pathlib import Path
 
+from babel import Locale
 from flask import Flask, request, session
 from flask_login import current_user
 
@@ -114,22 +116,28 @@ def init_proxies(app: Flask, config: Config) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
 
-def _select_locale() -> str | None:
-    languages = list(app_languages())
-    if token_call(request):
-        return request.accept_languages.best_match(languages)
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
-    chosen = session.get("locale")
-    if chosen in languages:
-        return chosen
-    return request.accept_languages.best_match(languages)
-
-
-def app_languages() -> tuple[str, ...]:
+def _select_locale() -> Locale:
+    """The request's language: a token call's Accept-Language, else the account's, the session's choice or
+    Accept-Language, else the default. A ``Locale`` parsed once per code (Flask-Babel parses a code returned
+    here, or the default, on every request)."""
     from screening.extensions import settings
 
-    return settings().app.languages
+    app_settings = settings().app
+    languages = app_settings.languages
+    if token_call(request):
+        code = request.accept_languages.best_match(languages)
+    elif current_user and current_user.is_authenticated and current_user.locale in languages:
+        code = current_user.locale
+    elif session.get("locale") in languages:
+        code = session["locale"]
+    else:
+        code = request.accept_languages.best_match(languages)
+    return _parsed(code or app_settings.default_locale)
+
+
+@lru_cache(maxsize=64)
+def _parsed(code: str) -> Locale:
+    return Locale.parse(code)
 
 
 def init_extensions(app: Flask, config: Config) -> None:

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from contextlib import suppress
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context, jsonify, render_template, request, url_for
+from flask import (
+    Flask,
+    current_app,
+    g,
+    has_app_context,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale, get_translations, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from itsdangerous import URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode, want_bytes
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
@@ -25,6 +40,7 @@ from workflows.clearance import CLEARANCE
 from workflows.done import FALLBACK, done_message
 from workflows.employer import employer_action, employer_advice
 from workflows.roles import AUTHORITY_ROLES, EMPLOYER_ROLES, READER_ROLES, Role
+from workflows.text import N_
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -32,23 +48,35 @@ CSP = (
 )
 
 
+#: The headers every response carries unless its view set them, in this order.
+_SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+_HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def init_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response: Any) -> Any:
+        # One look at the headers the view set, then the missing ones added: what ``setdefault`` per header
+        # did, without scanning the list eight times.
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.endpoint and not request.endpoint.endswith("static"):
-            if headers.get("Content-Disposition", "").startswith("attachment"):
+        present = {key.lower() for key, _value in headers}
+        wanted = (*_SECURITY_HEADERS, _HSTS) if app.config.get("SESSION_COOKIE_SECURE") else _SECURITY_HEADERS
+        for key, value in wanted:
+            if key.lower() not in present:
+                headers.add(key, value)
+        endpoint = request.endpoint
+        if endpoint and not endpoint.endswith("static"):
+            if "content-disposition" in present and headers["Content-Disposition"].startswith("attachment"):
                 headers["Cache-Control"] = "no-store"  # a download: send_file's "no-cache" would keep a copy
-            else:
-                headers.setdefault("Cache-Control", "no-store")
+            elif "cache-control" not in present:
+                headers.add("Cache-Control", "no-store")
         return response
 
 
@@ -77,49 +105,55 @@ def _unavailable() -> Any:
     g._login_user = AnonymousUserMixin()  # flask-login's per-request user: no second trip to the database
     with suppress(Exception):  # the connection may be gone already: nothing to roll back then
         db.session.rollback()
-    message = gettext("The service is temporarily unavailable. Nothing was lost. Please try again in a minute.")
+    message = translate("The service is temporarily unavailable. Nothing was lost. Please try again in a minute.")
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         # The connection may have dropped during the commit itself: whether it was saved is not known here.
-        message += " " + gettext("Check whether your last change was saved before you send it again.")
-    response, status = _error_page(503, gettext("Temporarily unavailable"), message)
+        message += " " + translate("Check whether your last change was saved before you send it again.")
+    response, status = _error_page(503, translate("Temporarily unavailable"), message)
     response = current_app.make_response((response, status))
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
+#: The error pages' titles and messages by status (Werkzeug's English name and description otherwise).
+_HTTP_TITLES = {
+    400: N_("Not understood"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Not allowed"),
+    413: N_("Too large"),
+    429: N_("Too many attempts"),
+}
+_HTTP_MESSAGES = {
+    403: N_("Your role does not give access to this page."),
+    404: N_("There is nothing here, or it is not yours to see."),
+    413: N_("The upload is too large."),
+    429: N_("Too many attempts. Please wait a few minutes and try again."),
+}
+
+
 def init_errors(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Any:
-        return _error_page(error.status, gettext("That did not work"), error.localized())
+        return _error_page(error.status, translate("That did not work"), error.localized())
 
     @app.errorhandler(CSRFError)
     def _csrf(_error: CSRFError) -> Any:
-        message = gettext("Your form expired or was sent from elsewhere. Please reload the page and try again.")
-        return _error_page(400, gettext("Form expired"), message)
+        message = translate("Your form expired or was sent from elsewhere. Please reload the page and try again.")
+        return _error_page(400, translate("Form expired"), message)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:
-        titles = {
-            400: lazy_gettext("Not understood"),
-            403: lazy_gettext("Not allowed"),
-            404: lazy_gettext("Not found"),
-            405: lazy_gettext("Not allowed"),
-            413: lazy_gettext("Too large"),
-            429: lazy_gettext("Too many attempts"),
-        }
-        messages = {
-            403: lazy_gettext("Your role does not give access to this page."),
-            404: lazy_gettext("There is nothing here, or it is not yours to see."),
-            413: lazy_gettext("The upload is too large."),
-            429: lazy_gettext("Too many attempts. Please wait a few minutes and try again."),
-        }
         status = error.code or 500
         original = getattr(error, "original_exception", None)  # an error raised while finishing the response
         if status == 500 and original is not None and database_unavailable(original):
             app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, original)
             return _unavailable()
+        title, message = _HTTP_TITLES.get(status), _HTTP_MESSAGES.get(status)
         return _error_page(
-            status, str(titles.get(status, error.name)), str(messages.get(status, error.description or ""))
+            status,
+            translate(title) if title else str(error.name),
+            translate(message) if message else str(error.description or ""),
         )
 
     @app.errorhandler(Exception)
@@ -131,7 +165,9 @@ def init_errors(app: Flask) -> None:
         from screening.db import db
 
         db.session.rollback()
-        return _error_page(500, gettext("Something went wrong"), gettext("The error was logged. Nothing was saved."))
+        return _error_page(
+            500, translate("Something went wrong"), translate("The error was logged. Nothing was saved.")
+        )
 
 
 STATE_STYLES = {
@@ -188,7 +224,7 @@ def _relative_days(day: date | None) -> str:
 
 def _relative_formatter() -> Any:
     """``|relative`` with today and the language looked up once: a list takes one for all its rows."""
-    on, locale = today(), str(get_locale() or "en")
+    on, locale = today(), locale_code()
     return lambda day: "" if day is None else _days_from_today((day - on).days, locale)
 
 
@@ -210,24 +246,42 @@ def _state_badges(locale: str) -> dict[str, Markup]:
     return {state: badge.format(STATE_STYLES.get(state, "secondary"), label) for state, label in STATE_LABELS.items()}
 
 
-def _request_translations() -> Any:
-    """The current language's catalogue, looked up once per request (and again only if the language changes,
-    as under ``force_locale``): Flask-Babel's own lookup, about 30 times per page, named the locale each time."""
-    locale = get_locale()
-    cached = g.get("_screening_translations")
-    if cached is None or cached[0] is not locale:
-        cached = g._screening_translations = (locale, get_translations())
-    return cached[1]
+def _request_catalogue() -> tuple[Any, Any, str]:
+    """The current language, its catalogue and its code, looked up once per request (and again only if the
+    language changes, as under ``force_locale`` or after Flask-Babel's ``refresh``): Flask-Babel's own lookup
+    costs several µs per string and names the locale each time, and a page translates dozens of strings."""
+    if has_app_context():
+        here = g._get_current_object()
+        cached = getattr(here, "_screening_translations", None)
+        if cached is not None and cached[0] is getattr(getattr(here, "_flask_babel", None), "babel_locale", None):
+            return cached
+        locale = get_locale()
+        cached = (locale, get_translations(), str(locale or "en"))
+        if locale is not None:
+            here._screening_translations = cached
+        return cached
+    return None, get_translations(), "en"
+
+
+def locale_code() -> str:
+    """The request's language code (``"nl"``), as ``str(get_locale() or "en")`` gives it, read once."""
+    return _request_catalogue()[2]
+
+
+def translate(text: str, **variables: Any) -> str:
+    """Flask-Babel's ``gettext`` through the request's catalogue: the same text, without its lookups."""
+    translated = _request_catalogue()[1].ugettext(text)
+    return translated % variables if variables else translated
 
 
 def _install_fast_gettext(app: Flask) -> None:
-    """Templates' ``_()``/``ngettext()`` through :func:`_request_translations` (same catalogues, same output)."""
+    """Templates' ``_()``/``ngettext()`` through :func:`_request_catalogue` (same catalogues, same output)."""
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=lambda s: _request_translations().ugettext(s),
-        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
+        gettext=lambda s: _request_catalogue()[1].ugettext(s),
+        ngettext=lambda s, p, n: _request_catalogue()[1].ungettext(s, p, n),
         newstyle=True,
-        pgettext=lambda c, s: _request_translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
+        pgettext=lambda c, s: _request_catalogue()[1].upgettext(c, s),
+        npgettext=lambda c, s, p, n: _request_catalogue()[1].unpgettext(c, s, p, n),
     )
 
 
@@ -269,7 +323,7 @@ def _layout_part(name: str, macro: Any, /, **values: Any) -> Markup:
     role = user.role if user.is_authenticated else None
     if current_app.jinja_env.auto_reload:
         return macro(**values)
-    key = (name, request.script_root, str(get_locale() or "en"), role, tuple(k for k, v in values.items() if v))
+    key = (name, request.script_root, locale_code(), role, tuple(k for k, v in values.items() if v))
     cache: dict[Any, list[Markup]] = current_app.extensions.setdefault(_LAYOUT_KEY, {})
     parts = cache.get(key)
     if parts is None:
@@ -281,6 +335,47 @@ def _layout_part(name: str, macro: Any, /, **values: Any) -> Markup:
     return Markup("").join(escape(values[part]) if index % 2 else part for index, part in enumerate(parts))
 
 
+class _CsrfSerializer(URLSafeTimedSerializer):
+    """Flask-WTF's token serializer, without its attempt to compress: the payload is 40 hex digits in quotes,
+    which zlib does not shorten (the attempt alone cost more than the rest of the token). A token is signed
+    as before and read by Flask-WTF's own ``validate_csrf``, which takes a compressed payload or not."""
+
+    def dump_payload(self, obj: Any) -> bytes:
+        return base64_encode(want_bytes(self.serializer.dumps(obj, **self.serializer_kwargs)))
+
+
+def csrf_token() -> str:
+    """Flask-WTF's ``generate_csrf`` (the same session secret, salt, signature and per-request ``g`` entry, so
+    a form's hidden field and the layout's carry one token), with :class:`_CsrfSerializer`."""
+    config = current_app.config
+    field_name = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    token: str | None = g.get(field_name)
+    if token is None:
+        if field_name not in session:
+            session[field_name] = hashlib.sha1(os.urandom(64)).hexdigest()  # noqa: S324 - Flask-WTF's raw token
+        secret = config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)
+        token = _CsrfSerializer(secret, salt="wtf-csrf-token").dumps(session[field_name])
+        setattr(g, field_name, token)
+    return token
+
+
+#: Where each app keeps markup that depends on its configuration and root only (see :func:`_once_per_root`).
+_ONCE_KEY = "screening.once_per_root"
+
+
+def _once_per_root(name: str, build: Any) -> Markup:
+    """``build()`` (Bootstrap-Flask's ``load_css``/``load_js``: three ``url_for`` and string work) once per
+    application root: its markup depends on the configuration and the root, never on the request."""
+    cache: dict[tuple[str, str], Markup] = current_app.extensions.setdefault(_ONCE_KEY, {})
+    key = (name, request.script_root)
+    found = cache.get(key)
+    if found is None:
+        found = build()
+        if len(cache) < 64:
+            cache[key] = found
+    return found
+
+
 def language_name(code: str | None) -> str:
     """A person's language named in the reader's ("Dutch", "Nederlands", "néerlandais")."""
     from babel import Locale, UnknownLocaleError
@@ -288,7 +383,7 @@ def language_name(code: str | None) -> str:
     if not code:
         return ""
     try:
-        return Locale.parse(code).get_language_name(str(get_locale() or "en")) or code
+        return Locale.parse(code).get_language_name(locale_code()) or code
     except (ValueError, UnknownLocaleError):
         return code
 
@@ -297,6 +392,8 @@ def init_template_helpers(app: Flask) -> None:
     _install_fast_gettext(app)
     app.jinja_env.globals["url_for"] = _cached_url_for
     app.jinja_env.globals["layout_part"] = _layout_part
+    app.jinja_env.globals["once_per_root"] = _once_per_root
+    app.jinja_env.globals["csrf_token"] = csrf_token  # in place of Flask-WTF's: see csrf_token()
     app.jinja_env.globals.update(
         STATE_STYLES=STATE_STYLES,
         STATE_LABELS=STATE_LABELS,
@@ -310,10 +407,10 @@ def init_template_helpers(app: Flask) -> None:
         employer_action=employer_action,
         ROLE_LABELS=ROLE_LABELS,
         today=today,
-        current_locale=lambda: str(get_locale() or "en"),
+        current_locale=locale_code,
         language_name=language_name,
     )
-    app.jinja_env.globals["state_badges"] = lambda: _state_badges(str(get_locale() or "en"))
+    app.jinja_env.globals["state_badges"] = lambda: _state_badges(locale_code())
     # The |moment and |day filters' formatters, taken once by a list for all its rows.
     app.jinja_env.globals["moment_formatter"] = moment_formatter
     app.jinja_env.globals["day_formatter"] = day_formatter
