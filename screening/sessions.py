@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from itsdangerous import BadSignature
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 #: A permanent session's cookie is re-signed once its signature is this old (and whenever it changes).
 REFRESH_AFTER = timedelta(seconds=60)
@@ -29,6 +29,20 @@ class _Session(SecureCookieSession):
 
 class RefreshingSessionInterface(SecureCookieSessionInterface):
     session_class = _Session
+
+    def __init__(self) -> None:
+        #: Flask's serializer for each secret key and fallbacks (one per app, in practice): Flask builds it on
+        #: every request, and building one serializes an empty dict to learn its payload is text.
+        self._serializers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        key = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        found = self._serializers.get(key)
+        if found is None:
+            found = super().get_signing_serializer(app)
+            if found is not None and len(self._serializers) < 16:
+                self._serializers[key] = found
+        return found
 
     def open_session(self, app: Flask, request: Request) -> _Session | None:
         if token_call(request):  # an empty session, never saved: the cookie is neither read nor written

@@ -344,6 +344,12 @@ class _CsrfSerializer(URLSafeTimedSerializer):
         return base64_encode(want_bytes(self.serializer.dumps(obj, **self.serializer_kwargs)))
 
 
+@lru_cache(maxsize=8)
+def _csrf_serializer(secret: str | bytes) -> _CsrfSerializer:
+    """One per secret key: building a serializer serializes an empty dict to learn its payload is text."""
+    return _CsrfSerializer(secret, salt="wtf-csrf-token")
+
+
 def csrf_token() -> str:
     """Flask-WTF's ``generate_csrf`` (the same session secret, salt, signature and per-request ``g`` entry, so
     a form's hidden field and the layout's carry one token), with :class:`_CsrfSerializer`."""
@@ -354,7 +360,7 @@ def csrf_token() -> str:
         if field_name not in session:
             session[field_name] = hashlib.sha1(os.urandom(64)).hexdigest()  # noqa: S324 - Flask-WTF's raw token
         secret = config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)
-        token = _CsrfSerializer(secret, salt="wtf-csrf-token").dumps(session[field_name])
+        token = _csrf_serializer(secret).dumps(session[field_name])
         setattr(g, field_name, token)
     return token
 
@@ -393,7 +399,11 @@ def init_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["url_for"] = _cached_url_for
     app.jinja_env.globals["layout_part"] = _layout_part
     app.jinja_env.globals["once_per_root"] = _once_per_root
-    app.jinja_env.globals["csrf_token"] = csrf_token  # in place of Flask-WTF's: see csrf_token()
+    # In place of Flask-WTF's (see csrf_token()). Flask-WTF also hands its own to every template through a
+    # context processor, which would win over the global, and costs a call per template: both are globals.
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    processors = app.template_context_processors[None]
+    processors[:] = [f for f in processors if getattr(f, "__module__", None) != "flask_wtf.csrf"]
     app.jinja_env.globals.update(
         STATE_STYLES=STATE_STYLES,
         STATE_LABELS=STATE_LABELS,
