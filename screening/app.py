@@ -126,8 +126,8 @@ def _select_locale() -> Locale:
     languages = app_settings.languages
     if token_call(request):
         code = request.accept_languages.best_match(languages)
-    elif current_user and current_user.is_authenticated and current_user.locale in languages:
-        code = current_user.locale
+    elif (user := current_user._get_current_object()) and user.is_authenticated and user.locale in languages:
+        code = user.locale
     elif session.get("locale") in languages:
         code = session["locale"]
     else:

@@ -319,12 +319,12 @@ def _layout_part(name: str, macro: Any, /, **values: Any) -> Markup:
     The request's own ``values`` (the user's name, the CSRF token, the path to come back to) are slots in the
     cached markup, filled in escaped on each call; an empty value renders as it would (an ``{% if %}`` sees it
     empty), so which values are empty is part of the key. Templates reloaded while developing skip the cache."""
-    user = current_user
+    user, app = current_user._get_current_object(), current_app._get_current_object()  # type: ignore[attr-defined]
     role = user.role if user.is_authenticated else None
-    if current_app.jinja_env.auto_reload:
+    if app.jinja_env.auto_reload:
         return macro(**values)
     key = (name, request.script_root, locale_code(), role, tuple(k for k, v in values.items() if v))
-    cache: dict[Any, list[Markup]] = current_app.extensions.setdefault(_LAYOUT_KEY, {})
+    cache: dict[Any, list[Markup]] = app.extensions.setdefault(_LAYOUT_KEY, {})
     parts = cache.get(key)
     if parts is None:
         # A slot is its value's name between two NULs (never in a template's own text): split on them, the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,6 +90,25 @@ def test_the_shared_layout_shows_each_user_their_own_name_organisation_token_and
     menu = officer.get("/applications").text
     assert 'href="/queue"' in menu and 'href="/applications/new"' not in menu
     assert 'href="/applications/new"' in first_page and 'href="/queue"' not in first_page
+
+
+def test_the_layout_and_a_form_carry_one_csrf_token_that_flask_wtf_accepts(app, as_role):
+    """The layout signs its token itself (screening.web.csrf_token): it is the form's, and Flask-WTF's check
+    takes it, and signing out with the token of a 404 page works."""
+    from flask_wtf.csrf import validate_csrf
+
+    login = app.test_client().get("/login").text
+    tokens = set(re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', login))
+    assert len(tokens) == 1 and not next(iter(tokens)).startswith(".")
+    client, _user = as_role("officer")
+    page = client.get("/no-such-page")
+    assert page.status_code == 404
+    token = csrf_token(page.text)
+    cookie = client.get_cookie(COOKIE)
+    with app.test_request_context("/", headers={"Cookie": f"{COOKIE}={cookie.value}"}):
+        validate_csrf(token)
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/queue").status_code == 302  # signed out
 
 
 def test_the_language_choice_is_kept_for_the_account(as_role):
