@@ -263,6 +263,11 @@ def _request_catalogue() -> tuple[Any, Any, str]:
     return None, get_translations(), "en"
 
 
+def _request_translations() -> Any:
+    """The request's catalogue (see :func:`_request_catalogue`)."""
+    return _request_catalogue()[1]
+
+
 def locale_code() -> str:
     """The request's language code (``"nl"``), as ``str(get_locale() or "en")`` gives it, read once."""
     return _request_catalogue()[2]
