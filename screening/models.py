@@ -20,7 +20,7 @@ from screening.reminders.models import RegisterReminder
 from screening.reports.models import Report
 from screening.statuslist.models import StatusEntry
 from screening.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from screening.workforce.models import WorkforceMember
+from screening.workforce.models import ChangeCounter, WorkforceMember
 
 __all__ = [
     "ApiToken",
@@ -32,6 +32,7 @@ __all__ = [
     "Base",
     "CertificateCheck",
     "CertificateIssue",
+    "ChangeCounter",
     "Clearance",
     "ConsentCodeAttempt",
     "ConsentDocument",

@@ -36,6 +36,7 @@ from screening.clearances.models import Clearance
 from screening.db import db
 from screening.pagination import COUNT_LIMIT, Page
 from screening.people.models import Person
+from screening.workforce import summary
 from screening.workforce.models import WorkforceMember
 from screening.workforce.queries import ROW_COLUMNS, function_name, searched
 from workflows.clearance import COVERING_STATES
@@ -313,8 +314,9 @@ def count_now(organisation_id: int, today: date) -> Counts:
 
 
 def port_summary(today: date) -> dict[int, tuple[int, int]]:
-    """:func:`port_summary_now`, memoised as :func:`counts` (its version: the whole audit log's head)."""
-    return _memoised(None, today, lambda: port_summary_now(today))
+    """(current members, of whom past their deadline without cover) per organisation: computed from the
+    registers outwards and memoised per version of its inputs by :mod:`screening.workforce.summary`."""
+    return summary.port_summary(today)
 
 
 def port_summary_now(today: date) -> dict[int, tuple[int, int]]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from screening.db import Base, UTCDateTime
@@ -60,3 +60,14 @@ class WorkforceMember(Base):
     def left_by(self, day: date) -> bool:
         """Whether the person had left the function before ``day``."""
         return self.ended_on is not None and self.ended_on < day
+
+
+class ChangeCounter(Base):
+    """A counter bumped by database triggers in every transaction that changes what a memoised read depends
+    on (migration 0033 lists them): ``workforce_summary`` is the port-wide compliance summary's version
+    (:mod:`screening.workforce.summary`). Triggers, not the operations, so no write path can forget it."""
+
+    __tablename__ = "change_counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 
 from screening.applications.queries import _prefix_range
 from screening.catalogue.models import CriticalFunction
@@ -92,11 +92,3 @@ def get_member(organisation_id: int, member_id: int) -> WorkforceMember:
     if member is None:
         abort(404)
     return member
-
-
-def register_sizes() -> dict[int, int]:
-    """Entries (leavers included) per organisation with a register, for the authority's index: one query."""
-    rows = db.session.execute(
-        select(WorkforceMember.organisation_id, func.count()).group_by(WorkforceMember.organisation_id)
-    )
-    return {organisation_id: number for organisation_id, number in rows}

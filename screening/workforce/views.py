@@ -25,6 +25,7 @@ from screening.organisations import queries as organisations
 from screening.organisations.models import Organisation
 from screening.workforce import bulk, compliance, operations, queries
 from screening.workforce import document as compliance_document
+from screening.workforce import summary as port_summary
 from screening.workforce.forms import CompletionForm, EditMemberForm, LeaverForm, MemberForm
 from screening.workforce.models import WorkforceMember
 from screening.workforce.rows import compliance_rows
@@ -54,13 +55,11 @@ def index() -> str | Response:
     summary: people in a critical function today without a valid advice past their function's deadline."""
     if current_user.role in EMPLOYER_ROLES:
         return redirect(url_for("workforce.members", organisation_id=current_user.organisation_id))
-    sizes, summary = queries.register_sizes(), compliance.port_summary(today())
-    names = organisations.organisation_names(set(sizes))
-    rows = sorted(sizes.items(), key=lambda item: (names.get(item[0], ""), item[0]))
-    current, overdue = (sum(figures[i] for figures in summary.values()) for i in (0, 1))
+    found = port_summary.index(today())
     return render_template(
-        "workforce/organisations.html", rows=rows, names=names, summary=summary, current=current, overdue=overdue
-    )
+        "workforce/organisations.html", rows=found.rows, names=found.names, summary=found.summary,
+        current=found.current, overdue=found.overdue,
+    )  # fmt: skip
 
 
 def _view_filters() -> dict[str, Any]:
