@@ -26,8 +26,8 @@ TODAY = today_utc()
 
 
 def _grouped(organisation_id: int) -> tuple[int, int]:
-    """(current, overdue) as the per-organisation counts decide them: the reference the summary must meet."""
-    counts = compliance.counts(organisation_id, TODAY)
+    """(current, overdue) as the per-organisation counts decide them, fresh: the reference to meet."""
+    counts = compliance.count_now(organisation_id, TODAY)  # fresh, not its own memo
     return counts.total, counts.overdue
 
 
