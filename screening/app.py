@@ -6,9 +6,10 @@ from datetime import timedelta
 from functools import lru_cache
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_login import current_user
 
 from screening.api.views import init_api
@@ -126,13 +127,25 @@ def _select_locale() -> Locale:
     languages = app_settings.languages
     if token_call(request):
         code = request.accept_languages.best_match(languages)
-    elif (user := current_user._get_current_object()) and user.is_authenticated and user.locale in languages:
+    elif (user := _user_for_locale()) is not None and user.is_authenticated and user.locale in languages:
         code = user.locale
     elif session.get("locale") in languages:
         code = session["locale"]
     else:
         code = request.accept_languages.best_match(languages)
     return _parsed(code or app_settings.default_locale)
+
+
+def _user_for_locale() -> Any:
+    """The signed-in user, loading them if need be; None while they are being loaded (the loader's own
+    messages, such as "Your session has ended", would otherwise select a locale through the loader again)."""
+    if g.get("_loading_user_for_locale"):
+        return None
+    g._loading_user_for_locale = True
+    try:
+        return current_user._get_current_object()
+    finally:
+        g._loading_user_for_locale = False
 
 
 @lru_cache(maxsize=64)
