@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 from contextlib import suppress
 from datetime import date
 from functools import lru_cache
@@ -18,14 +16,11 @@ from flask import (
     jsonify,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import get_locale, get_translations, gettext, lazy_gettext
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
-from itsdangerous import URLSafeTimedSerializer
-from itsdangerous.encoding import base64_encode, want_bytes
+from flask_wtf.csrf import CSRFError, generate_csrf
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
@@ -340,34 +335,10 @@ def _layout_part(name: str, macro: Any, /, **values: Any) -> Markup:
     return Markup("").join(escape(values[part]) if index % 2 else part for index, part in enumerate(parts))
 
 
-class _CsrfSerializer(URLSafeTimedSerializer):
-    """Flask-WTF's token serializer, without its attempt to compress: the payload is 40 hex digits in quotes,
-    which zlib does not shorten (the attempt alone cost more than the rest of the token). A token is signed
-    as before and read by Flask-WTF's own ``validate_csrf``, which takes a compressed payload or not."""
-
-    def dump_payload(self, obj: Any) -> bytes:
-        return base64_encode(want_bytes(self.serializer.dumps(obj, **self.serializer_kwargs)))
-
-
-@lru_cache(maxsize=8)
-def _csrf_serializer(secret: str | bytes) -> _CsrfSerializer:
-    """One per secret key: building a serializer serializes an empty dict to learn its payload is text."""
-    return _CsrfSerializer(secret, salt="wtf-csrf-token")
-
-
 def csrf_token() -> str:
-    """Flask-WTF's ``generate_csrf`` (the same session secret, salt, signature and per-request ``g`` entry, so
-    a form's hidden field and the layout's carry one token), with :class:`_CsrfSerializer`."""
-    config = current_app.config
-    field_name = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    token: str | None = g.get(field_name)
-    if token is None:
-        if field_name not in session:
-            session[field_name] = hashlib.sha1(os.urandom(64)).hexdigest()  # noqa: S324 - Flask-WTF's raw token
-        secret = config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)
-        token = _csrf_serializer(secret).dumps(session[field_name])
-        setattr(g, field_name, token)
-    return token
+    """The request's CSRF token: Flask-WTF's own, made once per request and kept in ``g``, so a form's hidden
+    field and the layout's carry one token."""
+    return generate_csrf()
 
 
 #: Where each app keeps markup that depends on its configuration and root only (see :func:`_once_per_root`).
