@@ -23,6 +23,9 @@ QUERIES = [
     "cursor=", "cursor=abc", "cursor=" + "a" * 200, "cursor=" + "a" * 201, "unknown=1", "unknown=1&limit=0",
     "updated_since=2020-01-01T00:00:00Z", "updated_since=2020-01-01T00:00:00", "updated_since=yesterday",
     "limit=3&state=in_review&cursor=xyz",
+    # hostile clients: NUL bytes and numbers past 64 bits
+    "limit=%00", "limit=5%00", "limit=9223372036854775808", "limit=" + "9" * 40, "state=positive%00",
+    "cursor=%00abc", "unknown=%00",
 ]  # fmt: skip
 
 
