@@ -49,7 +49,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, or_, select, text
 
 from bench.seed import BENCH_PASSWORD, organisation_near, reset_schema, seed
 from screening.applications.models import Application
@@ -203,13 +203,21 @@ def choose_targets(engine: Engine, transitions: int) -> Targets:
     with engine.connect() as connection:
         org_id = connection.scalar(select(Organisation.id).where(Organisation.code == code))
         matches_all = connection.scalar(
-            select(func.count()).select_from(Application).join(Person).where(Person.search_name.startswith(prefix))
+            select(func.count())  # as the officer's search: the record's family or given name
+            .select_from(Application)
+            .join(Person)
+            .where(or_(Person.search_name.startswith(prefix), Person.search_given.startswith(prefix)))
         )
         matches_org = connection.scalar(
             select(func.count())
-            .select_from(Application)
-            .join(Person)
-            .where(Person.search_name.startswith(prefix), Application.organisation_id == org_id)
+            .select_from(Application)  # as the employer's search: the names its files declared
+            .where(
+                or_(
+                    Application.declared_search_name.startswith(prefix),
+                    Application.declared_search_given.startswith(prefix),
+                ),
+                Application.organisation_id == org_id,
+            )
         )
 
         def first(*conditions: Any) -> int:

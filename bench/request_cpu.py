@@ -37,6 +37,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--only", nargs="*", help="the cases whose label contains one of these words")
+    parser.add_argument("--register", type=int, default=20_000, help="members in the largest employer's register")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     settings = Settings(applications=args.applications, organisations=args.organisations)
@@ -45,6 +46,9 @@ def main() -> int:
     app = create_app(config)
     engine = create_engine(config.database.url)
     targets = choose_targets(engine, 0)
+    from bench.compliance import fill_register  # here: bench.compliance imports bench.pages
+
+    register_org = fill_register(engine, targets.largest, args.register, reset=False)
     engine.dispose()
     org = targets.organisation
     os.environ.setdefault("BENCH_DATABASE_URL", config.database.url)
@@ -91,6 +95,13 @@ def main() -> int:
             f"/applications/{targets.detail_requester}",
             200,
         ),
+        (
+            f"/workforce/<org>/compliance ({args.register:,} people)",
+            f"requester-{targets.largest}",
+            f"/workforce/{register_org}/compliance",
+            200,
+        ),
+        ("/workforce, officer (port-wide summary)", "officer-01", "/workforce", 200),
     ]
     if args.only:
         cases = [case for case in cases if any(word in case[0] for word in args.only)]
