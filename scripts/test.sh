@@ -49,7 +49,8 @@ as_postgres "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='screening_tes
 mkdir -p test-artifacts/sqlite test-artifacts/postgresql
 run_suite() {  # backend, extra pytest arguments...
   local backend="$1"; shift
-  SCREENING_TEST_ARTIFACTS="test-artifacts/$backend" .venv/bin/python -m pytest --db "$backend" -q "$@" \
+  # --durations: the slowest tests of each run at the end of its log, to keep the suite in its 20 minutes
+  SCREENING_TEST_ARTIFACTS="test-artifacts/$backend" .venv/bin/python -m pytest --db "$backend" -q --durations=30 "$@" \
     > "test-artifacts/$backend.log" 2>&1
 }
 echo "== tests on SQLite and on PostgreSQL, side by side (logs in test-artifacts/)"
