@@ -22,7 +22,6 @@ the mid-size employer, ``REGISTER`` the largest employer's id after filling its 
 from __future__ import annotations
 
 import argparse
-import re
 import signal
 import sys
 import time
@@ -30,10 +29,11 @@ from collections import Counter
 from collections.abc import Callable
 from types import FrameType
 
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine
 
 from bench.pages import WORK, choose_targets
-from bench.seed import BENCH_PASSWORD
+from bench.request_cpu import sign_in
 from screening.app import create_app
 from screening.config import load_config
 
@@ -113,12 +113,7 @@ def main() -> int:
     engine.dispose()
     user = args.user.replace("ORG", targets.organisation).replace("LARGEST", targets.largest)
 
-    client = app.test_client()
-    login = client.get("/login").text
-    token = re.search(r'csrf_token[^>]*value="([^"]+)"', login)
-    assert token, "no CSRF token on /login"
-    signed = client.post("/login", data={"username": user, "password": BENCH_PASSWORD, "csrf_token": token.group(1)})
-    assert signed.status_code == 302, f"sign-in as {user} answered {signed.status_code}"
+    client = sign_in(app.test_client(), user)
     for _ in range(30):
         response = client.get(path)
     print(f"{path} as {user}: {response.status_code}, {len(response.data):,} bytes")
@@ -152,11 +147,10 @@ def main() -> int:
     return 0
 
 
-def _cpu_per_request(client: object, path: str, requests: int) -> float:
-    get = client.get  # type: ignore[attr-defined]
+def _cpu_per_request(client: FlaskClient, path: str, requests: int) -> float:
     started = time.process_time()
     for _ in range(requests):
-        get(path)
+        client.get(path)
     return (time.process_time() - started) / requests
 
 

@@ -30,6 +30,15 @@ from screening.config import load_config
 MINIMAL = "minimal page (bench/baseline_app.py)"
 
 
+def sign_in(client: FlaskClient, username: str) -> FlaskClient:
+    """``client`` signed in as the benchmark account ``username`` through the real /login form."""
+    token = re.search(r'csrf_token[^>]*value="([^"]+)"', client.get("/login").text)
+    form = {"username": username, "password": BENCH_PASSWORD, "csrf_token": token.group(1) if token else ""}
+    answer = client.post("/login", data=form)
+    assert answer.status_code == 302, (username, answer.status_code)
+    return client
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--applications", type=int, default=20_000)
@@ -61,12 +70,7 @@ def main() -> int:
             clients.setdefault(username, app.test_client())
             clients[username].environ_base["HTTP_AUTHORIZATION"] = username
         if username not in clients:
-            client = app.test_client()
-            token = re.search(r'csrf_token[^>]*value="([^"]+)"', client.get("/login").text)
-            form = {"username": username, "password": BENCH_PASSWORD, "csrf_token": token.group(1) if token else ""}
-            answer = client.post("/login", data=form)
-            assert answer.status_code == 302, (username, answer.status_code)
-            clients[username] = client
+            clients[username] = sign_in(app.test_client(), username)
         return clients[username]
 
     token = api_token(config_path, f"requester-{targets.largest}")
