@@ -64,8 +64,10 @@ class WorkforceMember(Base):
 
 class ChangeCounter(Base):
     """A counter bumped by database triggers in every transaction that changes what a memoised read depends
-    on (migration 0033 lists them): ``workforce_summary`` is the port-wide compliance summary's version
-    (:mod:`screening.workforce.summary`). Triggers, not the operations, so no write path can forget it."""
+    on (migrations 0033 and 0034 list them): ``workforce_summary`` is the port-wide compliance summary's version
+    (:mod:`screening.workforce.summary`); ``compliance:<organisation id>`` and ``compliance:0`` (the catalogue)
+    version an organisation's compliance view (:mod:`screening.workforce.page_memo`). Triggers, not the
+    operations, so no write path can forget it."""
 
     __tablename__ = "change_counters"
 

@@ -9,6 +9,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from screening.actors import Actor
@@ -23,7 +25,7 @@ from screening.formats import format_day
 from screening.inputs import Form, parse_id
 from screening.organisations import queries as organisations
 from screening.organisations.models import Organisation
-from screening.workforce import bulk, compliance, operations, queries
+from screening.workforce import bulk, compliance, operations, page_memo, queries
 from screening.workforce import document as compliance_document
 from screening.workforce import summary as port_summary
 from screening.workforce.forms import CompletionForm, EditMemberForm, LeaverForm, MemberForm
@@ -75,20 +77,40 @@ def _view_filters() -> dict[str, Any]:
 @bp.route("/workforce/<int:organisation_id>/compliance")
 @roles(*READER_ROLES)
 def compliance_view(organisation_id: int) -> str:
-    """Every person in a critical function today against their function's deadline, with counts per standing."""
+    """Every person in a critical function today against their function's deadline, with counts per standing.
+    The page's markup is kept per version of what it shows (:mod:`screening.workforce.page_memo`)."""
     organisation = _organisation(organisation_id)
-    filters, day = _view_filters(), today()
-    statement = compliance.lines_statement(organisation.id, day, _locale(), **filters)
-    counts = compliance.counts(organisation.id, day)
-    total = None if filters["query"] else counts.matching(filters["wanted"], filters["overdue"])
-    number = request.args.get("page", 1, type=int) or 1
-    page = compliance.page_of_lines(statement, number, settings().app.page_size, day, total=total)
-    return render_template(
-        "workforce/compliance.html", organisation=organisation, page=page, filters=filters, counts=counts,
-        standings=list(Standing),
-        labels=_labels(), query=filters["query"] or "", requestable=bulk.requestable,
-        standing=filters["wanted"].value if filters["wanted"] else None,
-    )  # fmt: skip
+    filters, day, locale = _view_filters(), today(), _locale()
+    number = max(1, request.args.get("page", 1, type=int) or 1)
+    requesting = current_user.role == "requester"
+    per_page = settings().app.page_size
+
+    def build(token: Markup) -> tuple[Markup, bool]:
+        statement = compliance.lines_statement(organisation.id, day, locale, **filters)
+        counts = compliance.counts(organisation.id, day)
+        total = None if filters["query"] else counts.matching(filters["wanted"], filters["overdue"])
+        page = compliance.page_of_lines(statement, number, per_page, day, total=total)
+        markup = Markup(  # noqa: S704 - a template of ours, autoescaped
+            render_template(
+                "workforce/_compliance_page.html",
+                organisation=organisation,
+                page=page,
+                filters=filters,
+                counts=counts,
+                standings=list(Standing),
+                labels=_labels(),
+                query=filters["query"] or "",
+                standing=filters["wanted"].value if filters["wanted"] else None,
+                requesting=requesting,
+                form_token=token,
+            )  # fmt: skip
+        )
+        return markup, not filters["query"] and (bool(page.items) or number == 1)
+
+    wanted = filters["wanted"].value if filters["wanted"] else None
+    key = (day, wanted, filters["overdue"], filters["query"], number, per_page, locale, requesting)
+    content = page_memo.page(organisation.id, key, generate_csrf() if requesting else "", build)
+    return render_template("workforce/compliance.html", content=content)
 
 
 @bp.route("/workforce/<int:organisation_id>/compliance.csv")

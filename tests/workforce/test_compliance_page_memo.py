@@ -1,0 +1,206 @@
+"""The compliance view's page is kept per version of what it shows (screening/workforce/page_memo.py): after
+every kind of change of what it shows, the kept page is the page a fresh node renders; a change in one
+organisation leaves another's version; each reader gets their own CSRF token and their own role's page; access
+is checked before the memo; an unchanged page costs one statement of its own; on PostgreSQL the counters'
+locks are taken at commit, so writers in two organisations never wait on each other."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import text, update
+
+from screening.actors import Actor
+from screening.applications.models import Application
+from screening.catalogue.operations import save_function
+from screening.clock import today
+from screening.db import db, session_factory
+from screening.extensions import vault
+from screening.organisations.models import Organisation
+from screening.organisations.operations import save_organisation
+from screening.workforce import page_memo
+from screening.workforce.models import WorkforceMember as Member
+from screening.workforce.operations import add_member, edit_member
+from tests.conftest import csrf_token, fresh, sign_in
+from tests.workforce.test_compliance_memo import _changes, _fields, register, statements_during  # noqa: F401 - the fixture
+
+_TOKEN = re.compile(r'(name="csrf_token"(?: type="hidden")? value=")[^"]+"')
+_NONCE = re.compile(r'nonce="[^"]+"')
+
+
+def _page(client, organisation_id, query=""):
+    response = client.get(f"/workforce/{organisation_id}/compliance{query}")
+    assert response.status_code == 200
+    return response.text
+
+
+def _same(html):
+    """The page without what differs per request (CSRF tokens, script nonces)."""
+    return _NONCE.sub('nonce=""', _TOKEN.sub(r'\1"', html))
+
+
+def _main(html):
+    return html[html.index("<main") : html.index("</main>")]
+
+
+def _more_changes(factory, manager, function, people):
+    """Changes of what the page shows beyond the counts: a name, a function's name, the organisation's name,
+    a file's state written by a statement of its own (no ORM event)."""
+    actor, org = Actor.of(manager), manager.organisation_id
+    details, consent_file, member = people["consent"]
+
+    def rename_member():
+        fields = replace(_fields(details, function, member.started_on, member.personnel_number), family_name="Renamed")
+        edit_member(actor, vault(), member, fields, expected_version=member.version)
+
+    def rename_function():
+        save_function(Actor(label="admin", role="admin"), code=function.code, name_en="Crane driver (renamed)",
+                      name_nl=function.name_nl, name_fr=function.name_fr, category=function.category,
+                      function=function, required_from=function.required_from)  # fmt: skip
+
+    def rename_organisation():
+        organisation = db.session.get(Organisation, org)
+        save_organisation(Actor(label="admin", role="admin"), name="Renamed Stevedoring",
+                          enterprise_number=organisation.enterprise_number, code=organisation.code,
+                          organisation=organisation)  # fmt: skip
+
+    def state_by_statement():
+        db.session.execute(update(Application).where(Application.id == consent_file.id).values(state="consent_refused"))
+
+    return [rename_member, rename_function, rename_organisation, state_by_statement]
+
+
+def test_after_each_kind_of_change_the_kept_page_is_a_fresh_one(register, factory, make_app):  # noqa: F811
+    client, manager, function, people = register
+    org = manager.organisation_id
+    other = make_app()  # a node whose memo is emptied before each read: a fresh rendering
+    other_client = sign_in(other.test_client(), manager)
+
+    def rendered_now():
+        other.extensions.pop("screening.compliance_pages", None)
+        return _same(_main(_page(other_client, org)))
+
+    kept = _same(_main(_page(client, org)))
+    assert kept == rendered_now()
+    for change in _changes(factory, manager, function, people) + _more_changes(factory, manager, function, people):
+        change()
+        db.session.commit()
+        shown = _same(_main(_page(client, org)))
+        assert shown == rendered_now(), change.__name__
+        assert shown != kept, change.__name__  # each change moves the page: the test can fail
+        kept = shown
+    assert "Renamed Stevedoring" in kept and "Crane driver (renamed)" in kept and "Renamed" in kept
+
+
+def test_a_change_in_one_organisation_leaves_another_organisations_version(factory):
+    first, second = factory.organisation(), factory.organisation()
+    function = factory.function()
+    manager = factory.user("requester", first)
+    db.session.commit()
+    before = page_memo.version(first.id), page_memo.version(second.id)
+    assert None not in before
+    details = factory.person_details()
+    add_member(Actor.of(manager), vault(), first.id, _fields(details, function, today()))
+    db.session.commit()
+    fresh()
+    after = page_memo.version(first.id), page_memo.version(second.id)
+    assert after[0][0] > before[0][0] and after[1] == before[1]
+    save_function(Actor(label="admin", role="admin"), code=function.code, name_en="Lasher", name_nl=function.name_nl,
+                  name_fr=function.name_fr, category=function.category, function=function)  # fmt: skip
+    db.session.commit()
+    fresh()
+    catalogue = page_memo.version(first.id), page_memo.version(second.id)
+    assert catalogue[0][1] > after[0][1] and catalogue[1][1] > after[1][1]  # the catalogue: every view
+    assert catalogue[1][0] == before[1][0]
+
+
+def test_each_reader_gets_their_own_token_and_it_works(register, factory, app):  # noqa: F811
+    client, manager, _function, people = register
+    org = manager.organisation_id
+    first = _page(client, org)
+    colleague = sign_in(app.test_client(), factory.user("requester", db.session.get(Organisation, org)))
+    second = _page(colleague, org)
+    assert csrf_token(first) != csrf_token(second)
+    _details, _file, member = people["none"]
+    form = {"csrf_token": csrf_token(second), "choice": "ticked", "member": str(member.id)}
+    review = colleague.post(f"/workforce/{org}/requests/review", data=form)
+    assert review.status_code == 200  # the review page, not a refused token
+    stolen = colleague.post(f"/workforce/{org}/requests/review", data={**form, "csrf_token": csrf_token(first)})
+    assert stolen.status_code == 400  # the other reader's token is theirs alone
+
+
+def test_hr_gets_no_tick_boxes_from_a_requesters_kept_page(register, factory, app):  # noqa: F811
+    client, manager, _function, _people = register
+    org = manager.organisation_id
+    assert 'name="page_member"' in _page(client, org)
+    hr = sign_in(app.test_client(), factory.user("hr", db.session.get(Organisation, org)))
+    page = _page(hr, org)
+    assert 'name="page_member"' not in page and "/requests/review" not in page
+    assert 'name="page_member"' in _page(client, org)
+
+
+def test_another_organisations_kept_page_is_not_found(register, factory, app):  # noqa: F811
+    client, manager, _function, _people = register
+    org = manager.organisation_id
+    _page(client, org)  # kept now
+    stranger = sign_in(app.test_client(), factory.user("requester", factory.organisation()))
+    response = stranger.get(f"/workforce/{org}/compliance")
+    assert response.status_code == 404
+    assert "Renamed" not in response.text and 'name="page_member"' not in response.text
+
+
+def test_a_search_and_a_page_past_the_last_are_not_kept(register, app):  # noqa: F811
+    client, manager, _function, _people = register
+    org = manager.organisation_id
+    app.extensions.pop("screening.compliance_pages", None)
+    _page(client, org, "?q=covered")
+    _page(client, org, "?page=99")
+    assert not app.extensions.get("screening.compliance_pages")
+    _page(client, org, "?page=1")
+    assert len(app.extensions["screening.compliance_pages"]) == 1
+
+
+def test_an_unchanged_page_costs_one_statement_of_its_own(register, app):  # noqa: F811
+    client, manager, _function, _people = register
+    org = manager.organisation_id
+    _page(client, org)
+    seen = statements_during(app, lambda: _page(client, org))
+    assert not [s for s in seen if "workforce_members" in s], seen  # no lines, no counts: the kept page
+    assert len([s for s in seen if "change_counters" in s]) == 1, seen
+
+
+def test_writers_in_two_organisations_take_the_counters_at_commit(factory, app, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    first, second = factory.organisation(), factory.organisation()
+    function = factory.function()
+    manager_a, manager_b = factory.user("requester", first), factory.user("requester", second)
+    members = {}
+    for manager, organisation in ((manager_a, first), (manager_b, second)):
+        for n in range(2):
+            details = factory.person_details()
+            members[organisation.id, n] = add_member(Actor.of(manager), vault(), organisation.id,
+                                                     _fields(details, function, today()))  # fmt: skip
+    db.session.commit()
+    ids = {key: member.id for key, member in members.items()}
+    before = page_memo.version(first.id)[0], page_memo.version(second.id)[0]
+    maker = session_factory(app)
+    one, two = maker(), maker()
+    touch = update(Member).values(version=Member.version + 1)
+    try:
+        for session in (one, two):
+            session.execute(text("SET LOCAL lock_timeout = '2s'"))
+        one.execute(touch.where(Member.id == ids[first.id, 0]))
+        two.execute(touch.where(Member.id == ids[second.id, 0]))
+        one.execute(touch.where(Member.id == ids[second.id, 1]))  # would wait on two's lock if taken now
+        two.execute(touch.where(Member.id == ids[first.id, 1]))
+        one.commit()
+        two.commit()
+    finally:
+        one.close()
+        two.close()
+    fresh()
+    after = page_memo.version(first.id)[0], page_memo.version(second.id)[0]
+    assert after == (before[0] + 2, before[1] + 2)  # once per transaction and organisation
