@@ -12,13 +12,12 @@ inputs, so the list, the counts and the CSV cannot disagree. Filters are the dec
 (:func:`workflows.compliance.inputs_of`) turned into SQL.
 
 The counts group every current member, so they are memoised per node (:func:`counts`), keyed by the
-organisation, today's date and :func:`inputs_version`, one indexed statement read on every request that
-changes whenever an input of the counts can.
+organisation, today's date and :func:`inputs_version`, the organisation's change counters; the page they
+are shown on is kept per the same counters (:mod:`screening.workforce.page_memo`).
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,13 +29,12 @@ from sqlalchemy import ColumnElement, Date, Select, and_, case, func, or_, selec
 from sqlalchemy.orm import aliased
 
 from screening.applications.models import Application
-from screening.audit.models import AuditEntry
 from screening.catalogue.models import CriticalFunction
 from screening.clearances.models import Clearance
 from screening.db import db
 from screening.pagination import COUNT_LIMIT, Page
 from screening.people.models import Person
-from screening.workforce import summary
+from screening.workforce import page_memo, summary
 from screening.workforce.models import WorkforceMember
 from screening.workforce.queries import ROW_COLUMNS, function_name, searched
 from workflows.clearance import COVERING_STATES
@@ -293,8 +291,8 @@ class Counts:
 
 
 def counts(organisation_id: int, today: date) -> Counts:
-    """:func:`count_now`, memoised on this node while :func:`inputs_version` stays the same (and for at most
-    :data:`MEMO_SECONDS`): the grouped count reads every member, the version one index entry per part."""
+    """:func:`count_now`, memoised on this node while :func:`inputs_version` stays the same: the grouped count
+    reads every member, the version two rows by primary key."""
     return _memoised(organisation_id, today, lambda: count_now(organisation_id, today))
 
 
@@ -335,49 +333,27 @@ def port_summary_now(today: date) -> dict[int, tuple[int, int]]:
 _MEMO_KEY = "screening.compliance_counts"
 #: At most this many organisations' counts are kept; past it the memo starts again.
 _MEMO_SIZE = 1024
-#: A memoised count is reused for at most this many seconds, even with the same version: the bound on the one
-#: change the version can miss (PostgreSQL only, see :func:`inputs_version`).
-MEMO_SECONDS = 60.0
 
 
-def inputs_version(organisation_id: int | None) -> tuple[Any, ...]:
-    """What the counts of ``organisation_id`` (None: of every organisation) were computed from, in one
-    statement of index reads: it changes whenever an input of the counts can.
-
-    Every write of an input is audited in the same transaction, so the head of the audit log moves with it:
-    a joiner, a change or a leaver in the register (page, import, API: entries of the organisation), a file
-    of the organisation created or moving (its state, advice and link to a clearance only change in a
-    transition, audited with the file's organisation, the scheduler's batches included), and a clearance's
-    state or a function's deadline changing (audited without an organisation). The organisation's latest
-    change of a file (``ix_applications_org_changed``) is read too, in case a write ever skips its entry.
-    A clearance's extension moves its end only while it covers, which changes no count; the days passing
-    are in the memo's key (today's date).
-
-    Ids are handed out when a transaction inserts, not when it commits: on PostgreSQL a change whose
-    transaction began before another's and commits after the version was read keeps the old version until the
-    next change, at most :data:`MEMO_SECONDS` (SQLite has one writer: ids commit in their order)."""
-    own = select(func.max(AuditEntry.id))
-    if organisation_id is None:
-        return (db.session.scalar(own),)
-    files = select(func.max(Application.state_changed_at)).where(Application.organisation_id == organisation_id)
-    version = select(
-        own.where(AuditEntry.organisation_id == organisation_id).scalar_subquery(),
-        select(func.max(AuditEntry.id)).where(AuditEntry.organisation_id.is_(None)).scalar_subquery(),
-        files.scalar_subquery(),
-    )
-    return tuple(db.session.execute(version).one())
+def inputs_version(organisation_id: int) -> tuple[Any, ...]:
+    """What the counts of ``organisation_id`` were computed from: the organisation's two change counters
+    (:func:`screening.workforce.page_memo.version`, migration 0034), which triggers bump in the transaction of
+    every change of what its view shows, on PostgreSQL at commit under the counters' row locks, so a version
+    read is never older than a change committed before it. The days passing are in the memo's key (today's
+    date). Without the counters (a database emptied by hand) the version is new on every call: no memo."""
+    counters = page_memo.version(organisation_id)
+    return counters if counters is not None else (object(),)
 
 
-def _memoised(organisation_id: int | None, today: date, compute: Any) -> Any:
+def _memoised(organisation_id: int, today: date, compute: Any) -> Any:
     """``compute()``, or what it gave before on this node for the same organisation, day and version."""
     version = inputs_version(organisation_id)
-    memo: dict[int | None, tuple[date, tuple[Any, ...], float, Any]] = current_app.extensions.setdefault(_MEMO_KEY, {})
-    now = time.monotonic()
+    memo: dict[int, tuple[date, tuple[Any, ...], Any]] = current_app.extensions.setdefault(_MEMO_KEY, {})
     found = memo.get(organisation_id)
-    if found is not None and found[0] == today and found[1] == version and now - found[2] < MEMO_SECONDS:
-        return found[3]
+    if found is not None and found[0] == today and found[1] == version:
+        return found[2]
     value = compute()
     if len(memo) >= _MEMO_SIZE:
         memo.clear()
-    memo[organisation_id] = (today, version, now, value)
+    memo[organisation_id] = (today, version, value)
     return value
