@@ -17,12 +17,18 @@ def visible_organisation(user: Any, organisation_id: int | None) -> Organisation
     """The organisation whose page (fee statement, register) ``user`` asks for, or 404."""
     if organisation_id is None:
         abort(404)
-    if user.role in EMPLOYER_ROLES and user.organisation_id != organisation_id:
-        abort(404)
+    check_scope(user, organisation_id)
     organisation = db.session.scalar(select(Organisation).where(Organisation.id == organisation_id))
     if organisation is None:
         abort(404)
     return organisation
+
+
+def check_scope(user: Any, organisation_id: int) -> None:
+    """404 unless ``user`` may open pages of ``organisation_id`` (an employer's own; the authority's any that
+    exists, which the caller checks): no query."""
+    if user.role in EMPLOYER_ROLES and user.organisation_id != organisation_id:
+        abort(404)
 
 
 def organisation_names(ids: set[int]) -> dict[int, str]:

@@ -1,33 +1,34 @@
 """The compliance view's page, rendered once per version of what it shows and reused on this node.
 
-A page of a register of 20,000 people costs a statement with two correlated look-ups per line, 50 rows and
-their translations and dates: several times a signed-in page's fixed cost. What it shows changes only when
-the organisation's register, its files, the clearances of the people it has files on, its name or the
-catalogue change, and database triggers count exactly those changes in two rows of ``change_counters``
-(migration 0034): ``compliance:<organisation id>`` and ``compliance:0`` (the catalogue, every view). So each
-node keeps the page's markup keyed by the organisation, both values, the day (days left and overdue move
-with it), the filters, the page number and size, the language, whether the reader may request screenings
-(the tick boxes) and the application's root, and reads the two values in one statement by primary key on
-every request: a change committed on any node is seen on the next request, and a change in one organisation
-leaves the other organisations' pages in place.
+A page of a register of 20,000 people costs a statement with two correlated look-ups per line, 50 rows and their
+translations and dates: several times a signed-in page's fixed cost. What it shows changes only when the
+organisation's register, its files, the clearances of the people it has files on, its name or the catalogue
+change, and database triggers count exactly those changes in two rows of ``change_counters`` (migration 0034):
+``compliance:<organisation id>`` and ``compliance:0`` (the catalogue, every view). So each node keeps the page's
+markup keyed by the organisation, both values, the day (days left and overdue move with it), the filters, the
+page number and size, the language, whether the reader may request screenings (the tick boxes) and the
+application's root, and reads the two values (with the organisation's existence) in one statement by primary
+keys on every request: a change committed on any node is seen on the next request, and a change in one
+organisation leaves the other organisations' pages in place.
 
-Only the request's CSRF token differs between readers of one key: it is a slot in the kept markup, filled in
-on each request. Access is checked before the memo is read (the view opens the organisation for the user
-first), so a page is never shown to someone who may not open it. A search is never kept (its words are the
-reader's own and rarely asked twice); nor is a page past the last, so a stranger's page numbers cannot fill
-the memo. A missing counter row (a database emptied by hand) means no memo: the page is built each time.
-"""
+Only the request's CSRF token differs between readers of one key: it is a slot in the kept markup, filled in on
+each request. Access is checked before the memo is read (an employer's reader only for its own organisation,
+then the organisation must exist), so a page is never shown to someone who may not open it. A search is never
+kept (its words are the reader's own and rarely asked twice); nor is a page past the last, so a stranger's page
+numbers cannot fill the memo. A missing counter row (a database emptied by hand) means no memo: the page is
+built each time."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import current_app, request
+from flask import abort, current_app, request
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from screening.db import db
+from screening.db import Prepared, db
+from screening.organisations.models import Organisation
 from screening.workforce.models import ChangeCounter
 
 PREFIX = "compliance:"
@@ -42,26 +43,45 @@ _MEMO = "screening.compliance_pages"
 MEMO_SIZE = 256
 
 
+_PROBE = Prepared(
+    select(
+        Organisation.id,
+        select(ChangeCounter.value).where(ChangeCounter.name == bindparam("own")).scalar_subquery(),
+        select(ChangeCounter.value).where(ChangeCounter.name == bindparam("every")).scalar_subquery(),
+    ).where(Organisation.id == bindparam("organisation"))
+)
+
+
+def probe(organisation_id: int) -> tuple[bool, tuple[int, int] | None]:
+    """Whether the organisation exists, and the two counters of its view (None when one is missing): one
+    statement by primary keys, run on the connection's cursor (:class:`screening.db.Prepared`)."""
+    own, every = f"{PREFIX}{organisation_id}", f"{PREFIX}{EVERY_ORGANISATION}"
+    values = {"organisation": organisation_id, "own": own, "every": every}
+    rows = _PROBE.rows(db.session.connection(), values)
+    if not rows:
+        return False, None
+    _id, own, every = rows[0]
+    return True, None if own is None or every is None else (int(own), int(every))
+
+
 def version(organisation_id: int) -> tuple[int, int] | None:
-    """The two counters of ``organisation_id``'s view, in one statement by primary key; None when one is
-    missing."""
-    names = (f"{PREFIX}{organisation_id}", f"{PREFIX}{EVERY_ORGANISATION}")
-    statement = select(ChangeCounter.name, ChangeCounter.value).where(ChangeCounter.name.in_(names))
-    found: dict[str, int] = {name: value for name, value in db.session.execute(statement)}
-    own, every = found.get(names[0]), found.get(names[1])
-    return None if own is None or every is None else (own, every)
+    """The two counters of ``organisation_id``'s view; None when one (or the organisation) is missing."""
+    return probe(organisation_id)[1]
 
 
 def page(
     organisation_id: int, key: tuple[Hashable, ...], token: str, build: Callable[[Markup], tuple[Markup, bool]]
 ) -> Markup:
     """The page's markup for ``key`` with ``token`` in its slot: kept on this node while the organisation's
-    version stays the same. ``build(slot)`` renders it with ``slot`` where the token goes and says whether it
-    may be kept."""
+    version stays the same; 404 for an organisation that does not exist (the caller has checked the reader's
+    scope: an employer's own organisation only). ``build(slot)`` renders it with ``slot`` where the token goes
+    and says whether it may be kept."""
     app: Any = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.jinja_env.auto_reload:  # templates reloaded while developing: no memo
         return build(escape(token))[0]
-    current = version(organisation_id)
+    exists, current = probe(organisation_id)
+    if not exists:
+        abort(404)
     if current is None:
         return build(escape(token))[0]
     full_key = (organisation_id, current, request.script_root, *key)

@@ -79,13 +79,14 @@ def _view_filters() -> dict[str, Any]:
 def compliance_view(organisation_id: int) -> str:
     """Every person in a critical function today against their function's deadline, with counts per standing.
     The page's markup is kept per version of what it shows (:mod:`screening.workforce.page_memo`)."""
-    organisation = _organisation(organisation_id)
+    organisations.check_scope(current_user, organisation_id)  # the organisation's existence: page_memo.page
     filters, day, locale = _view_filters(), today(), _locale()
     number = max(1, request.args.get("page", 1, type=int) or 1)
     requesting = current_user.role == "requester"
     per_page = settings().app.page_size
 
     def build(token: Markup) -> tuple[Markup, bool]:
+        organisation = _organisation(organisation_id)
         statement = compliance.lines_statement(organisation.id, day, locale, **filters)
         counts = compliance.counts(organisation.id, day)
         total = None if filters["query"] else counts.matching(filters["wanted"], filters["overdue"])
@@ -109,7 +110,7 @@ def compliance_view(organisation_id: int) -> str:
 
     wanted = filters["wanted"].value if filters["wanted"] else None
     key = (day, wanted, filters["overdue"], filters["query"], number, per_page, locale, requesting)
-    content = page_memo.page(organisation.id, key, generate_csrf() if requesting else "", build)
+    content = page_memo.page(organisation_id, key, generate_csrf() if requesting else "", build)
     return render_template("workforce/compliance.html", content=content)
 
 

@@ -166,9 +166,24 @@ def test_an_unchanged_page_costs_one_statement_of_its_own(register, app):  # noq
     client, manager, _function, _people = register
     org = manager.organisation_id
     _page(client, org)
+    kept = dict(app.extensions["screening.compliance_pages"])
     seen = statements_during(app, lambda: _page(client, org))
-    assert not [s for s in seen if "workforce_members" in s], seen  # no lines, no counts: the kept page
-    assert len([s for s in seen if "change_counters" in s]) == 1, seen
+    # The one statement of the view (the organisation and its counters, screening.db.Prepared) is not an
+    # engine event; the lines, the counts and the organisation's row are not read again.
+    assert not [s for s in seen if "workforce_members" in s or "FROM organisations" in s], seen
+    assert app.extensions["screening.compliance_pages"] == kept
+
+
+def test_the_authority_opens_any_organisation_but_no_missing_one(register, factory, app):  # noqa: F811
+    client, manager, _function, _people = register
+    org = manager.organisation_id
+    officer = sign_in(app.test_client(), factory.user("officer"))
+    assert 'name="page_member"' in _page(client, org)
+    page = _page(officer, org)  # after the requester's page: the officer's own, without tick boxes
+    assert "Covered" in page and 'name="page_member"' not in page
+    for missing in (org + 1000, 2**62, 2**63 - 1, 2**63, 2**64, 10**30):
+        assert officer.get(f"/workforce/{missing}/compliance").status_code == 404
+    assert officer.get("/workforce/-1/compliance").status_code == 404
 
 
 def test_writers_in_two_organisations_take_the_counters_at_commit(factory, app, backend):
