@@ -335,6 +335,27 @@ def _layout_part(name: str, macro: Any, /, **values: Any) -> Markup:
     return Markup("").join(escape(values[part]) if index % 2 else part for index, part in enumerate(parts))
 
 
+#: Set in ``g`` while a page kept for many requests is rendered (:mod:`screening.workforce.page_memo`): the
+#: layout's own values are then these slots, filled in per request.
+LAYOUT_SLOTS = "layout_slots"
+
+
+def layout_values() -> dict[str, Any]:
+    """The request's own values of the layout's account bar: the reader's name and organisation, the CSRF
+    token and the path to come back to after a change of language (or, for a kept page, their slots)."""
+    slots = g.get(LAYOUT_SLOTS)
+    if slots is not None:
+        return dict(slots)
+    user = current_user
+    signed_in = user.is_authenticated
+    return {
+        "name": user.display_name if signed_in else "",
+        "organisation": user.organisation.name if signed_in and user.organisation else "",
+        "csrf": csrf_token(),
+        "next": request.full_path if request.query_string else request.path,
+    }
+
+
 def csrf_token() -> str:
     """The request's CSRF token: Flask-WTF's own, made once per request and kept in ``g``, so a form's hidden
     field and the layout's carry one token."""
@@ -374,6 +395,7 @@ def init_template_helpers(app: Flask) -> None:
     _install_fast_gettext(app)
     app.jinja_env.globals["url_for"] = _cached_url_for
     app.jinja_env.globals["layout_part"] = _layout_part
+    app.jinja_env.globals["layout_values"] = layout_values
     app.jinja_env.globals["once_per_root"] = _once_per_root
     # In place of Flask-WTF's (see csrf_token()). Flask-WTF also hands its own to every template through a
     # context processor, which would win over the global, and costs a call per template: both are globals.

@@ -1,4 +1,4 @@
-"""The signed-in user of a request: one Core query per request, no ORM object.
+"""The signed-in user of a request: one statement per request on the connection's cursor, no ORM object.
 
 Flask-Login loads the user on every request. Loading the ORM ``User`` with its organisation cost about
 twice a plain query returning the same row (docs/benchmarks-pages.md), and a request only reads the
@@ -17,6 +17,7 @@ ends however active it is; an employer's session ends when its organisation is d
 from __future__ import annotations
 
 import time
+from collections import namedtuple
 from dataclasses import dataclass
 
 from flask import flash, session
@@ -24,14 +25,15 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 
 from screening.auth.models import AccountMixin, User
-from screening.db import db
+from screening.db import Prepared, db
 from screening.organisations.models import Organisation
 
 _users = User.__table__.c
 _organisations = Organisation.__table__.c
 
-#: Plain table columns (no ORM entity), so the statement runs as Core on the request's connection.
-_LOAD = (
+#: Plain table columns (no ORM entity), run on the DBAPI cursor of the request's connection (every signed-in
+#: request runs it: :class:`screening.db.Prepared` costs a fraction of Core's execution and result rows).
+_LOAD = Prepared(
     select(
         _users.id, _users.username, _users.display_name, _users.email, _users.role, _users.organisation_id,
         _users.source, _users.active, _users.locale, _users.session_generation,
@@ -42,6 +44,7 @@ _LOAD = (
     .select_from(User.__table__.outerjoin(Organisation.__table__, _organisations.id == _users.organisation_id))
     .where(_users.id == bindparam("user_id"))
 )  # fmt: skip
+_Row = namedtuple("_Row", _LOAD.keys)  # type: ignore[misc]  # noqa: PYI024 - the statement's own columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +97,8 @@ def load_signed_in(user_id: str, absolute_minutes: int) -> SignedInUser | None:
     than ``absolute_minutes``, or when the account's organisation is deactivated (the page says why)."""
     if not user_id.isdigit() or len(user_id) > 18:
         return None
-    row = db.session.connection().execute(_LOAD, {"user_id": int(user_id)}).first()
+    rows = _LOAD.rows(db.session.connection(), {"user_id": int(user_id)})
+    row = _Row._make(rows[0]) if rows else None
     if row is None or not row.active or session.get(GENERATION) != row.session_generation:
         _end(None)
         return None

@@ -23,20 +23,19 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, request, session
+from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select
 
 from screening.db import Prepared, db
 from screening.organisations.models import Organisation
+from screening.web import LAYOUT_SLOTS, layout_values
 from screening.workforce.models import ChangeCounter
 
 PREFIX = "compliance:"
 #: The counter of what every organisation's view shows (the critical functions).
 EVERY_ORGANISATION = 0
-#: Marks where the request's CSRF token goes in a kept page (NUL never reaches a page from the data: every
-#: input refuses it, screening.inputs).
-TOKEN_SLOT = Markup("\x00csrf_token\x00")
 _MEMO = "screening.compliance_pages"
 #: At most this many pages are kept per node (about 35 kB each for a full page); past it the memo starts
 #: again.
@@ -69,29 +68,41 @@ def version(organisation_id: int) -> tuple[int, int] | None:
     return probe(organisation_id)[1]
 
 
-def page(
-    organisation_id: int, key: tuple[Hashable, ...], token: str, build: Callable[[Markup], tuple[Markup, bool]]
-) -> Markup:
-    """The page's markup for ``key`` with ``token`` in its slot: kept on this node while the organisation's
-    version stays the same; 404 for an organisation that does not exist (the caller has checked the reader's
-    scope: an employer's own organisation only). ``build(slot)`` renders it with ``slot`` where the token goes
-    and says whether it may be kept."""
+def page(organisation_id: int, key: tuple[Hashable, ...], build: Callable[[], tuple[str, bool]]) -> str:
+    """The whole page for ``key``, kept on this node while the organisation's version stays the same, with the
+    request's own values (the reader's name and organisation, the CSRF token, the path to come back to:
+    :func:`screening.web.layout_values`) filled into its slots; 404 for an organisation that does not exist
+    (the caller has checked the reader's scope: an employer's own organisation only). ``build()`` renders the
+    page (with slots while ``g`` holds them) and says whether it may be kept. A request with messages to
+    flash gets a page of its own."""
     app: Any = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.jinja_env.auto_reload:  # templates reloaded while developing: no memo
-        return build(escape(token))[0]
+    values = layout_values()
+    if app.jinja_env.auto_reload or session.get("_flashes"):  # templates reloaded while developing; messages
+        return build()[0]  # (build opens the organisation for the reader: 404 for a missing one)
     exists, current = probe(organisation_id)
     if not exists:
         abort(404)
     if current is None:
-        return build(escape(token))[0]
-    full_key = (organisation_id, current, request.script_root, *key)
+        return build()[0]
+    # An empty value renders as it would (an {% if %} sees it empty): which ones are empty is in the key.
+    empty = tuple(name for name, value in values.items() if not value)
+    full_key = (organisation_id, current, request.script_root, current_user.role, empty, *key)
     memo: dict[tuple[Hashable, ...], list[str]] = app.extensions.setdefault(_MEMO, {})
     parts = memo.get(full_key)
     if parts is None:
-        markup, keep = build(TOKEN_SLOT)
-        parts = str(markup).split(str(TOKEN_SLOT))
-        if keep and "\x00" not in "".join(parts):
+        slots = {name: Markup("\x00{}\x00").format(name) if value else value for name, value in values.items()}
+        setattr(g, LAYOUT_SLOTS, slots)
+        try:
+            html, keep = build()
+        finally:
+            g.pop(LAYOUT_SLOTS, None)
+        # A slot is its value's name between two NULs (never in the data: every input refuses NUL,
+        # screening.inputs): the odd parts are the names.
+        parts = html.split("\x00")
+        if not (len(parts) % 2 and all(name in values for name in parts[1::2])):
+            return build()[0]  # a NUL of its own after all: rendered with the values themselves, not kept
+        if keep:
             if len(memo) >= MEMO_SIZE:
                 memo.clear()
             memo[full_key] = parts  # one assignment: a thread reads the old entry or the new
-    return Markup(str(escape(token)).join(parts))  # noqa: S704 - our own markup; the token escaped
+    return "".join(str(escape(values[part])) if index % 2 else part for index, part in enumerate(parts))

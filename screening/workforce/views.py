@@ -9,8 +9,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from screening.actors import Actor
@@ -25,6 +23,7 @@ from screening.formats import format_day
 from screening.inputs import Form, parse_id
 from screening.organisations import queries as organisations
 from screening.organisations.models import Organisation
+from screening.web import layout_values
 from screening.workforce import bulk, compliance, operations, page_memo, queries
 from screening.workforce import document as compliance_document
 from screening.workforce import summary as port_summary
@@ -85,33 +84,23 @@ def compliance_view(organisation_id: int) -> str:
     requesting = current_user.role == "requester"
     per_page = settings().app.page_size
 
-    def build(token: Markup) -> tuple[Markup, bool]:
+    def build() -> tuple[str, bool]:
         organisation = _organisation(organisation_id)
         statement = compliance.lines_statement(organisation.id, day, locale, **filters)
         counts = compliance.counts(organisation.id, day)
         total = None if filters["query"] else counts.matching(filters["wanted"], filters["overdue"])
         page = compliance.page_of_lines(statement, number, per_page, day, total=total)
-        markup = Markup(  # noqa: S704 - a template of ours, autoescaped
-            render_template(
-                "workforce/_compliance_page.html",
-                organisation=organisation,
-                page=page,
-                filters=filters,
-                counts=counts,
-                standings=list(Standing),
-                labels=_labels(),
-                query=filters["query"] or "",
-                standing=filters["wanted"].value if filters["wanted"] else None,
-                requesting=requesting,
-                form_token=token,
-            )  # fmt: skip
-        )
-        return markup, not filters["query"] and (bool(page.items) or number == 1)
+        html = render_template(
+            "workforce/compliance.html", organisation=organisation, page=page, filters=filters, counts=counts,
+            standings=list(Standing), labels=_labels(), query=filters["query"] or "",
+            standing=filters["wanted"].value if filters["wanted"] else None, requesting=requesting,
+            form_token=layout_values()["csrf"],
+        )  # fmt: skip
+        return html, not filters["query"] and (bool(page.items) or number == 1)
 
     wanted = filters["wanted"].value if filters["wanted"] else None
     key = (day, wanted, filters["overdue"], filters["query"], number, per_page, locale, requesting)
-    content = page_memo.page(organisation_id, key, generate_csrf() if requesting else "", build)
-    return render_template("workforce/compliance.html", content=content)
+    return page_memo.page(organisation_id, key, build)
 
 
 @bp.route("/workforce/<int:organisation_id>/compliance.csv")
