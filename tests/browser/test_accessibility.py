@@ -25,7 +25,11 @@ AXE = Axe()
 
 
 def _problems(page: Any, locale: str) -> list[str]:
-    """The serious and critical axe violations of the page, one readable line each (rule, help, where)."""
+    """The serious and critical axe violations of the page, one readable line each (rule, help, where).
+
+    Waits for the page's load event first: after a click that navigates, the new document is committed but its
+    stylesheets may still be loading, and axe would measure the browser's default colours."""
+    page.wait_for_load_state("load")
     assert page.locator("html").get_attribute("lang") == locale, f"{page.url}: html lang is not {locale}"
     violations = AXE.run(page).response["violations"]
     return [

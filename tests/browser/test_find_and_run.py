@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from screening.applications.models import Application
@@ -34,15 +35,18 @@ def test_an_officer_finds_a_file_by_national_register_number_and_claims_it(app, 
     page.get_by_label("Find a file").fill(number)
     page.get_by_role("button", name="Search").click()
     rows = page.locator("tbody tr")
-    assert rows.count() == 1 and wanted.reference in rows.first.inner_text()
+    expect(rows).to_have_count(1)  # waits for the answer; count() alone could read the page mid-load
+    assert wanted.reference in rows.first.inner_text()
     screenshot(page, "queue-search-by-number-desktop")
     page.get_by_role("link", name="Work queue").click()
     page.get_by_role("button", name=f"Claim {wanted.reference}").click()
     page.wait_for_load_state()
     assert page.get_by_text(f"Application {wanted.reference} is assigned to you.").is_visible()
     page.get_by_role("link", name="Assigned to me").click()
+    page.wait_for_load_state()
     mine = page.locator("tbody tr")
-    assert mine.count() == 1 and officer.display_name in mine.first.inner_text()
+    expect(mine).to_have_count(1)
+    assert officer.display_name in mine.first.inner_text()
     screenshot(page, "queue-assigned-to-me-desktop")
     phone = new_page(width=390, height=844)
     sign_in(phone, live_server, officer.username, PASSWORD)
