@@ -313,12 +313,39 @@ def _cached_url_for(endpoint: str, **values: Any) -> str:
 _LAYOUT_KEY = "screening.layout_parts"
 
 
+# Markup kept for many requests carries the request's own values as slots: a value's name between two NULs.
+# NUL is never in a template's own text nor in the data (every input refuses it, screening.inputs), so the
+# rendered markup splits on it and the odd parts are the names. An empty value stays itself (an ``{% if %}``
+# sees it empty): which values are empty belongs in the cache key.
+
+
+def slot_marks(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with each non-empty one replaced by its slot, to render markup that is kept."""
+    return {name: Markup("\x00{}\x00").format(name) if value else value for name, value in values.items()}
+
+
+def split_slots(html: str, names: Any) -> list[str] | None:
+    """Markup rendered with :func:`slot_marks` split at its slots (the odd parts are the names); None when a
+    NUL that is not a slot is in it after all (then render with the values themselves and keep nothing)."""
+    parts = html.split("\x00")
+    if len(parts) % 2 and all(name in names for name in parts[1::2]):
+        return parts
+    return None
+
+
+def fill_slots(parts: list[str], values: dict[str, Any]) -> Markup:
+    """Kept ``parts`` (:func:`split_slots`, of markup or of a whole rendered page) with the request's
+    ``values`` filled in, escaped."""
+    filled = "".join(str(escape(values[part])) if index % 2 else part for index, part in enumerate(parts))
+    return Markup(filled)  # noqa: S704 - the kept parts are our rendered markup, the values are escaped
+
+
 def _layout_part(name: str, macro: Any, /, **values: Any) -> Markup:
     """``macro()`` of ``base.html`` (the menu, the account and language bar) rendered once per role, language
     and application root, and reused: a fragment that depends on nothing else costs the same on every page.
     The request's own ``values`` (the user's name, the CSRF token, the path to come back to) are slots in the
-    cached markup, filled in escaped on each call; an empty value renders as it would (an ``{% if %}`` sees it
-    empty), so which values are empty is part of the key. Templates reloaded while developing skip the cache."""
+    cached markup (:func:`slot_marks`), filled in escaped on each call. Templates reloaded while developing
+    skip the cache."""
     user, app = current_user._get_current_object(), current_app._get_current_object()  # type: ignore[attr-defined]
     role = user.role if user.is_authenticated else None
     if app.jinja_env.auto_reload:
@@ -327,12 +354,12 @@ def _layout_part(name: str, macro: Any, /, **values: Any) -> Markup:
     cache: dict[Any, list[Markup]] = app.extensions.setdefault(_LAYOUT_KEY, {})
     parts = cache.get(key)
     if parts is None:
-        # A slot is its value's name between two NULs (never in a template's own text): split on them, the
-        # odd parts are the names.
-        parts = macro(**{k: Markup("\x00{}\x00").format(k) if v else v for k, v in values.items()}).split("\x00")
+        parts = split_slots(macro(**slot_marks(values)), values)
+        if parts is None:
+            return macro(**values)
         if len(cache) < 1024:
             cache[key] = parts
-    return Markup("").join(escape(values[part]) if index % 2 else part for index, part in enumerate(parts))
+    return fill_slots(parts, values)
 
 
 #: Set in ``g`` while a page kept for many requests is rendered (:mod:`screening.workforce.page_memo`): the

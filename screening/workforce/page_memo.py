@@ -25,12 +25,11 @@ from typing import Any
 
 from flask import abort, current_app, g, request, session
 from flask_login import current_user
-from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select
 
 from screening.db import Prepared, db
 from screening.organisations.models import Organisation
-from screening.web import LAYOUT_SLOTS, layout_values
+from screening.web import LAYOUT_SLOTS, fill_slots, layout_values, slot_marks, split_slots
 from screening.workforce.models import ChangeCounter
 
 PREFIX = "compliance:"
@@ -90,19 +89,16 @@ def page(organisation_id: int, key: tuple[Hashable, ...], build: Callable[[], tu
     memo: dict[tuple[Hashable, ...], list[str]] = app.extensions.setdefault(_MEMO, {})
     parts = memo.get(full_key)
     if parts is None:
-        slots = {name: Markup("\x00{}\x00").format(name) if value else value for name, value in values.items()}
-        setattr(g, LAYOUT_SLOTS, slots)
+        setattr(g, LAYOUT_SLOTS, slot_marks(values))
         try:
             html, keep = build()
         finally:
             g.pop(LAYOUT_SLOTS, None)
-        # A slot is its value's name between two NULs (never in the data: every input refuses NUL,
-        # screening.inputs): the odd parts are the names.
-        parts = html.split("\x00")
-        if not (len(parts) % 2 and all(name in values for name in parts[1::2])):
+        parts = split_slots(html, values)
+        if parts is None:
             return build()[0]  # a NUL of its own after all: rendered with the values themselves, not kept
         if keep:
             if len(memo) >= MEMO_SIZE:
                 memo.clear()
             memo[full_key] = parts  # one assignment: a thread reads the old entry or the new
-    return "".join(str(escape(values[part])) if index % 2 else part for index, part in enumerate(parts))
+    return str(fill_slots(parts, values))
