@@ -12,7 +12,7 @@ pytestmark = pytest.mark.nodb
 
 
 def _render(values: dict[str, object]) -> str:
-    return f"<p>{values['name']}</p><input value=\"{values['csrf']}\">{'<b>org</b>' if values['org'] else ''}"
+    return f'<p>{values["name"]}</p><input value="{values["csrf"]}">{"<b>org</b>" if values["org"] else ""}'
 
 
 def test_kept_markup_takes_each_readers_values_escaped():
