@@ -163,7 +163,9 @@ def test_whole_story_requester_and_officer(as_role, factory):
     assert clearance.state == "valid"
     assert clearance.valid_until == clearance.valid_from.replace(year=clearance.valid_from.year + 5) - timedelta(days=1)
     actions = db.session.scalars(
-        select(AuditEntry.action).where(AuditEntry.object_type == "application", AuditEntry.object_id == application.id)
+        select(AuditEntry.action)
+        .where(AuditEntry.object_type == "application", AuditEntry.object_id == application.id)
+        .order_by(AuditEntry.id)
     ).all()
     assert actions == ["create", "submit", "consent", "start_review", "request_info", "provide_info", "advise_positive"]
 

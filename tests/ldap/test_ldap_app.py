@@ -150,7 +150,9 @@ def test_each_role_signs_in_and_is_created_from_the_directory(
     assert user.organisation_id == (organisations[organisation].id if organisation else None)
     assert (user.display_name, user.email) == (person.cn, f"{uid}@example.org")
     actions = db.session.scalars(
-        select(AuditEntry.action).where(AuditEntry.object_type == "user", AuditEntry.object_id == user.id)
+        select(AuditEntry.action)
+        .where(AuditEntry.object_type == "user", AuditEntry.object_id == user.id)
+        .order_by(AuditEntry.id)
     ).all()
     assert actions == ["create_user", "sign_in"]
 

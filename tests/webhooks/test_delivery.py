@@ -184,7 +184,9 @@ def test_an_endpoint_failing_for_three_days_is_disabled_and_its_managers_mailed(
     assert [(a.outcome, a.status_code) for a in attempts()] == [("failed", 503), ("failed", 503)]
     (mail,) = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "webhook_disabled"))
     assert mail.recipient == "hr-manager@employer.example" and receiver.url() in mail.body
-    audit = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "webhook_endpoint")).all()
+    audit = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "webhook_endpoint").order_by(AuditEntry.id)
+    ).all()
     assert [(e.action, e.actor) for e in audit] == [
         ("subscribe", requester.username),
         ("disable", "system:deliver_webhooks"),
