@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, or_, select, update
@@ -42,12 +43,28 @@ if TYPE_CHECKING:
 log = logging.getLogger("screening.auth")
 
 MIN_PASSWORD_LENGTH = 12
-#: A hash to compare against when the account does not exist, so both answers take as long.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-0000")
+#: How local passwords are hashed: scrypt with N = 2**15, r = 8, p = 1 (Werkzeug's default, written out so that
+#: a change of Werkzeug's default never changes ours unseen; about 70 ms on one core). The test suite lowers N
+#: for its own accounts (tests/conftest.py), as the hash's own prefix names its parameters.
+HASH_METHOD = "scrypt:32768:8:1"
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password)
+    return generate_password_hash(password, method=HASH_METHOD)
+
+
+def _dummy_hash() -> str:
+    """A hash to compare against when the account does not exist, made as the real ones are, so that both
+    answers take as long."""
+    return _dummy_hash_for(HASH_METHOD)
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash_for(method: str) -> str:
+    return generate_password_hash("not-a-real-password-0000", method=method)
+
+
+_dummy_hash_for(HASH_METHOD)  # made at start: the first refusal takes as long as the next ones
 
 
 def check_password_strength(password: str) -> None:
@@ -296,7 +313,7 @@ def sign_in(
     try:
         account = directory.authenticate(username, password)  # logs its own refusals
     except InvalidCredentials:
-        check_password_hash(_DUMMY_HASH, password)  # as long as a local refusal: names stay unguessable
+        check_password_hash(_dummy_hash(), password)  # as long as a local refusal: names stay unguessable
         raise
     try:
         user = sync_directory_user(account, address)
@@ -314,7 +331,7 @@ def _check_organisation(user: User) -> None:
 
 def _check_local(user: User | None, name: str, password: str) -> User:
     if user is None or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         raise InvalidCredentials(f"no local account {name!r}", reason=NO_SUCH_USER)
     if not password:
         raise InvalidCredentials(f"empty password for {name!r}", reason=EMPTY_PASSWORD)
