@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.browser.conftest import choose_language, file_link, person_link, sign_in
 from tests.conftest import PASSWORD
@@ -208,7 +209,7 @@ def test_keyboard_alone_signs_in_and_skips_to_content(app, factory, live_server,
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to content")
     assert skip.evaluate("element => element === document.activeElement")
-    assert skip.is_visible()  # shown when focused
+    expect(skip).to_be_visible()  # shown when focused
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
     # From the content, the first stop is the user name, then the password, then the button.
@@ -220,4 +221,4 @@ def test_keyboard_alone_signs_in_and_skips_to_content(app, factory, live_server,
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server}/home**")
-    assert page.get_by_role("heading", name="Overview").is_visible()
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()

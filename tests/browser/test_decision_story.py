@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from screening.applications.models import Application
 from screening.db import db
@@ -55,7 +56,7 @@ def test_an_officer_records_an_advice_its_appeal_and_the_ruling(app, factory, li
     problems += _serious(page)
     page.get_by_label("Grounds (authority only)").fill(GROUNDS)
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("heading", name="Check your answers before you confirm").is_visible()
+    expect(page.get_by_role("heading", name="Check your answers before you confirm")).to_be_visible()
     person = page.locator("section", has=page.locator("#preview-person")).inner_text()
     employer = page.locator("section", has=page.locator("#preview-employer")).inner_text()
     assert DISCLOSED in person and GROUNDS not in person

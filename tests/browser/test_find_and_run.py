@@ -41,7 +41,7 @@ def test_an_officer_finds_a_file_by_national_register_number_and_claims_it(app, 
     page.get_by_role("link", name="Work queue").click()
     page.get_by_role("button", name=f"Claim {wanted.reference}").click()
     page.wait_for_load_state()
-    assert page.get_by_text(f"Application {wanted.reference} is assigned to you.").is_visible()
+    expect(page.get_by_text(f"Application {wanted.reference} is assigned to you.")).to_be_visible()
     page.get_by_role("link", name="Assigned to me").click()
     page.wait_for_load_state()
     mine = page.locator("tbody tr")
@@ -69,7 +69,7 @@ def test_an_officer_starts_the_review_of_two_ticked_files(app, factory, live_ser
         page.get_by_label(f"Select file {application.reference}").check()
     page.get_by_role("button", name="Start the review of the ticked files").click()
     page.wait_for_load_state()
-    assert page.get_by_text(re.compile(r"Reviews started for 2 files")).is_visible()
+    expect(page.get_by_text(re.compile(r"Reviews started for 2 files"))).to_be_visible()
     fresh()
     states = [db.session.get(Application, a.id).state for a in files]
     assert states == ["in_review", "in_review", "submitted"]
@@ -84,7 +84,7 @@ def test_an_admin_runs_a_job_from_the_page(app, factory, live_server, new_page):
     assert "every day at 08:00" in row.inner_text()
     row.get_by_role("button", name="Run now").click()
     page.wait_for_load_state()
-    assert page.get_by_text("consent_reminders ran now: 0 items handled.").is_visible()
+    expect(page.get_by_text("consent_reminders ran now: 0 items handled.")).to_be_visible()
     screenshot(page, "jobs-run-now-desktop")
     phone = new_page(width=390, height=844)
     sign_in(phone, live_server, admin.username, PASSWORD)
@@ -103,6 +103,6 @@ def test_an_officer_builds_the_weekly_report_from_the_page(app, factory, live_se
     page.goto(f"{live_server}/reports")
     page.get_by_role("button", name="Build last week's operations report now").click()
     page.wait_for_load_state()
-    assert page.get_by_text("1 report built.").is_visible()
+    expect(page.get_by_text("1 report built.")).to_be_visible()
     assert page.get_by_role("link", name="PDF").count() == 1
     screenshot(page, "reports-built-desktop")

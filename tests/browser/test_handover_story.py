@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
@@ -78,7 +79,7 @@ def test_a_dutch_person_downloads_the_notice_and_finds_the_appeal_address(app, f
     factory.commit()
     page = new_page(width=390, height=844, locale="nl-BE")
     page.goto(live_server + file_link(app, application.id))  # the notice: only through the person's own link
-    assert page.get_by_text("Leuvenseweg 48 bus 5", exact=False).first.is_visible()
+    expect(page.get_by_text("Leuvenseweg 48 bus 5", exact=False).first).to_be_visible()
     screenshot(page, "person-notice-phone")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download uw kennisgeving (pdf)").click()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from scheduler.runner import run_job
@@ -35,8 +36,8 @@ def test_a_manager_uploads_checks_and_confirms_a_register_file(app, factory, liv
     page.wait_for_selector("progress#import-bar")
     assert run_job(app, "register_imports", holder="test", now=datetime.now(UTC)).status == "done"
     page.get_by_text("Nothing has been written to your register yet.").wait_for()  # the page reloaded itself
-    assert page.get_by_role("link", name="Errors 5").is_visible()
-    assert page.get_by_role("link", name="To add 195").is_visible()
+    expect(page.get_by_role("link", name="Errors 5")).to_be_visible()
+    expect(page.get_by_role("link", name="To add 195")).to_be_visible()
     assert page.get_by_text("This national register number has a wrong check number.").count() == 5
     screenshot(page, "import-preview")
     problems += _problems(page, "en")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import choose_language
 from tests.conftest import PASSWORD
@@ -21,7 +22,7 @@ def test_browser_language_then_the_users_choice(app, factory, live_server, new_p
     page = new_page(locale="fr-BE")
     page.goto(f"{live_server}/login")
     assert page.locator("html").get_attribute("lang") == "fr"
-    assert page.get_by_role("heading", name="Se connecter").is_visible()
+    expect(page.get_by_role("heading", name="Se connecter")).to_be_visible()
 
     # The user prefers Dutch: the page follows, and so does everything after signing in.
     choose_language(page, "Nederlands")
@@ -30,22 +31,22 @@ def test_browser_language_then_the_users_choice(app, factory, live_server, new_p
     page.get_by_label("Wachtwoord").fill(PASSWORD)
     page.get_by_role("button", name="Aanmelden").click()
     page.get_by_role("heading", name="Overzicht").wait_for()
-    assert page.get_by_text(re.compile(r"Vandaag is het \d{1,2} [a-z]{3} \d{4}\.")).is_visible()
+    expect(page.get_by_text(re.compile(r"Vandaag is het \d{1,2} [a-z]{3} \d{4}\."))).to_be_visible()
     page.get_by_role("link", name="Werkvoorraad", exact=True).click()
-    assert page.get_by_text(re.compile(r"verwacht \d{1,2} [a-z]{3} \d{4} \(over 30 dagen\)")).is_visible()
+    expect(page.get_by_text(re.compile(r"verwacht \d{1,2} [a-z]{3} \d{4} \(over 30 dagen\)"))).to_be_visible()
 
     # Chosen while signed in, the language is kept with the account: another (English) browser gets it too.
     choose_language(page, "Français")
-    assert page.get_by_role("heading", name="File d'attente").is_visible()
+    expect(page.get_by_role("heading", name="File d'attente")).to_be_visible()
     other = new_page(locale="en-GB")
     other.goto(f"{live_server}/login")
-    assert other.get_by_role("heading", name="Sign in").is_visible()
+    expect(other.get_by_role("heading", name="Sign in")).to_be_visible()
     other.get_by_label("User name").fill(officer.username)
     other.get_by_label("Password").fill(PASSWORD)
     other.get_by_role("button", name="Sign in").click()
     other.get_by_role("heading", name="Vue d'ensemble").wait_for()
     assert other.locator("html").get_attribute("lang") == "fr"
-    assert other.get_by_text(re.compile(r"Nous sommes le \d{1,2} [a-zé]{3,4}\.? \d{4}\.")).is_visible()
+    expect(other.get_by_text(re.compile(r"Nous sommes le \d{1,2} [a-zé]{3,4}\.? \d{4}\."))).to_be_visible()
 
 
 def test_the_persons_page_in_french_on_a_phone(app, factory, live_server, new_page):
@@ -54,8 +55,8 @@ def test_the_persons_page_in_french_on_a_phone(app, factory, live_server, new_pa
     waiting = factory.application("awaiting_consent")
     person = new_page(width=390, height=844, locale="fr-BE")
     person.goto(live_server + person_link(app, waiting.id))
-    assert person.get_by_role("heading", name="Votre consentement est demandé").is_visible()
+    expect(person.get_by_role("heading", name="Votre consentement est demandé")).to_be_visible()
     screenshot(person, "consent-phone-fr")
     person.get_by_role("button", name="Je consens à la vérification").click()
-    assert person.get_by_text("Merci. Votre consentement a été enregistré").is_visible()
-    assert person.get_by_role("heading", name="Votre réponse a été enregistrée").is_visible()
+    expect(person.get_by_text("Merci. Votre consentement a été enregistré")).to_be_visible()
+    expect(person.get_by_role("heading", name="Votre réponse a été enregistrée")).to_be_visible()

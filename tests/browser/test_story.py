@@ -9,6 +9,7 @@ import re
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from screening.applications.models import Application
@@ -81,7 +82,7 @@ def test_positive_story_to_the_certificate(app, factory, live_server, new_page):
 
     # The requester sees the outcome, and HR downloads the certificate.
     page.reload()
-    assert page.get_by_text("Positive advice").first.is_visible()
+    expect(page.get_by_text("Positive advice").first).to_be_visible()
     clearance_reference = page.get_by_role("link", name=re.compile(r"CLR-\d{4}-\d{6}")).inner_text()
     hr_page = new_page()
     sign_in(hr_page, live_server, hr.username, PASSWORD)
@@ -142,15 +143,15 @@ def test_negative_story_with_appeal(app, factory, live_server, new_page, tmp_pat
     officer_page.get_by_role("button", name="Continue").click()
     officer_page.get_by_role("button", name="Confirm: Negative advice").click()
     officer_page.get_by_text("Negative advice recorded for application", exact=False).wait_for()
-    assert officer_page.get_by_text("Links with a criminal organisation").first.is_visible()
+    expect(officer_page.get_by_text("Links with a criminal organisation").first).to_be_visible()
 
     # The requester sees the outcome and the appeal deadline as a date and "in N days", never the grounds.
     page = new_page()
     sign_in(page, live_server, requester.username, PASSWORD)
     page.goto(f"{live_server}/applications/{waiting.id}")
-    assert page.get_by_text("Negative advice").first.is_visible()
-    assert page.get_by_text(re.compile(r"Appeal possible until")).is_visible()
-    assert page.get_by_text(re.compile(r"in \d+ days")).first.is_visible()
+    expect(page.get_by_text("Negative advice").first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Appeal possible until"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"in \d+ days")).first).to_be_visible()
     assert page.get_by_text("criminal organisation").count() == 0
 
     # The consent link is spent; the person, through the link to their own file (mailed to the address
@@ -158,7 +159,7 @@ def test_negative_story_with_appeal(app, factory, live_server, new_page, tmp_pat
     person.goto(link)
     assert person.get_by_text("Negative").count() == 0 and person.get_by_text(waiting.reference).count() == 0
     person.goto(live_server + _mailed_file_link(waiting.id))
-    assert person.get_by_text(re.compile(r"You may appeal to the appeal body until")).is_visible()
+    expect(person.get_by_text(re.compile(r"You may appeal to the appeal body until"))).to_be_visible()
 
     # The appeal is lodged and rejected: the advice becomes final.
     officer_page.reload()
@@ -173,15 +174,15 @@ def test_negative_story_with_appeal(app, factory, live_server, new_page, tmp_pat
     officer_page.get_by_role("button", name="Continue").click()
     officer_page.get_by_role("button", name="Confirm: Appeal rejected").click()
     officer_page.get_by_text("Appeal rejected for application", exact=False).wait_for()
-    assert officer_page.get_by_text("Final negative advice").first.is_visible()
+    expect(officer_page.get_by_text("Final negative advice").first).to_be_visible()
 
     page.reload()
-    assert page.get_by_text("The negative advice is final").is_visible()
+    expect(page.get_by_text("The negative advice is final")).to_be_visible()
     assert page.get_by_text("confirmed the advice").count() == 0
     hr_page = new_page()
     sign_in(hr_page, live_server, hr.username, PASSWORD)
     hr_page.goto(f"{live_server}/certificates")
-    assert hr_page.get_by_text("No clearance of your organisation is valid today.").is_visible()
+    expect(hr_page.get_by_text("No clearance of your organisation is valid today.")).to_be_visible()
     assert _stored(waiting.id).state == "final_negative"
 
 
@@ -192,15 +193,15 @@ def test_role_isolation_in_the_browser(app, factory, live_server, new_page):
     page = new_page()
     sign_in(page, live_server, requester.username, PASSWORD)
     page.goto(f"{live_server}/applications")
-    assert page.get_by_role("link", name=mine.reference).is_visible()
+    expect(page.get_by_role("link", name=mine.reference)).to_be_visible()
     assert page.get_by_role("link", name=theirs.reference).count() == 0
     assert page.get_by_role("link", name="Work queue").count() == 0
     response = page.goto(f"{live_server}/applications/{theirs.id}")
     assert response.status == 404
-    assert page.get_by_text("not yours to see").is_visible()
+    expect(page.get_by_text("not yours to see")).to_be_visible()
     response = page.goto(f"{live_server}/queue")
     assert response.status == 403
-    assert page.get_by_text("Your role does not give access to this page.").is_visible()
+    expect(page.get_by_text("Your role does not give access to this page.")).to_be_visible()
 
     # HR of the other organisation: neither its files' clearances nor their certificates.
     fresh()
@@ -210,7 +211,7 @@ def test_role_isolation_in_the_browser(app, factory, live_server, new_page):
     hr_page = new_page()
     sign_in(hr_page, live_server, hr.username, PASSWORD)
     hr_page.goto(f"{live_server}/certificates")
-    assert hr_page.get_by_role("cell", name=their_clearance, exact=True).is_visible()
+    expect(hr_page.get_by_role("cell", name=their_clearance, exact=True)).to_be_visible()
     assert hr_page.get_by_text(my_clearance).count() == 0
     assert hr_page.goto(f"{live_server}/certificates/clearances/{mine.clearance_id}").status == 404
     assert hr_page.goto(f"{live_server}/clearances/{mine.clearance_id}").status == 404
@@ -231,7 +232,7 @@ def test_paper_consent_instead_of_the_link(app, factory, live_server, new_page):
     form_code.fill("F2-AAAAAA")
     upload.set_input_files({"name": "consent.pdf", "mimeType": "application/pdf", "buffer": b"just some text"})
     page.get_by_role("button", name="Record the consent").click()
-    assert page.get_by_text("Upload a PDF, JPEG or PNG scan of the signed form.").is_visible()
+    expect(page.get_by_text("Upload a PDF, JPEG or PNG scan of the signed form.")).to_be_visible()
     assert _stored(waiting.id).state == "awaiting_consent"
 
     # A scan with a form code that is not this letter's (another file's, an older form) is refused too.
@@ -245,8 +246,8 @@ def test_paper_consent_instead_of_the_link(app, factory, live_server, new_page):
     sign_in(letter, live_server, requester.username, PASSWORD)
     letter.goto(f"{live_server}/applications/{waiting.id}/letter")
     letter.emulate_media(media="print")
-    assert not letter.get_by_role("link", name="Back to the file").is_visible()  # no chrome on paper
-    assert letter.get_by_text("Handtekening", exact=True).is_visible()  # in the person's language (Dutch)
+    expect(letter.get_by_role("link", name="Back to the file")).not_to_be_visible()  # no chrome on paper
+    expect(letter.get_by_text("Handtekening", exact=True)).to_be_visible()  # in the person's language (Dutch)
     screenshot(letter, "consent-letter-print")
     # its QR code, as a phone reads it from the paper, is the consent link
     import io
@@ -265,7 +266,7 @@ def test_paper_consent_instead_of_the_link(app, factory, live_server, new_page):
     )
     page.get_by_role("button", name="Record the consent").click()
     page.get_by_text("Consent recorded for application", exact=False).wait_for()
-    assert page.get_by_text("Submitted").first.is_visible()
+    expect(page.get_by_text("Submitted").first).to_be_visible()
     assert _stored(waiting.id).state == "submitted"
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from scheduler.runner import run_job
 from screening.clock import today
@@ -92,16 +93,16 @@ def test_a_manager_keeps_the_register_and_the_authority_sees_the_same_overdue_co
     page.goto(f"{live_server}/workforce/{org}")
     page.get_by_role("link", name="Import from a file").click()
     _import(app, page, first)
-    assert page.get_by_role("link", name="Errors 5").is_visible()
+    expect(page.get_by_role("link", name="Errors 5")).to_be_visible()
     _write(app, page, 195)
 
     # The corrected file again, whole: only the five corrected rows are new, the rest is unchanged.
     page.goto(f"{live_server}/workforce/{org}")
     page.get_by_role("link", name="Import from a file").click()
     _import(app, page, corrected)
-    assert page.get_by_role("link", name="Errors 0").is_visible()
-    assert page.get_by_role("link", name="To add 5").is_visible()
-    assert page.get_by_role("link", name="Unchanged 195").is_visible()
+    expect(page.get_by_role("link", name="Errors 0")).to_be_visible()
+    expect(page.get_by_role("link", name="To add 5")).to_be_visible()
+    expect(page.get_by_role("link", name="Unchanged 195")).to_be_visible()
     _write(app, page, 5)
 
     page.goto(f"{live_server}/workforce/{org}/compliance")
