@@ -28,6 +28,7 @@ from screening.audit.keys import private_pem
 from screening.auth import operations as auth_operations
 from screening.config import Config, make_config
 from screening.db import Base, db
+from tests.support.services import require_service
 
 #: Werkzeug's scrypt at N = 2**15 costs about 70 ms a hash, and the suite makes and checks thousands (43 % of the
 #: time of a module that signs in many users): its own accounts get N = 2**10 (a hash names its parameters, so
@@ -52,13 +53,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept
-
-
-def require_service(name: str, reason: str) -> None:
-    """A missing service fails the run under CI; on a developer machine it skips with the reason."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{name} is required under CI=true: {reason}", pytrace=False)
-    pytest.skip(f"{name} unavailable: {reason}")
 
 
 @pytest.fixture(scope="session")

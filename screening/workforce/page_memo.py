@@ -101,4 +101,4 @@ def page(organisation_id: int, key: tuple[Hashable, ...], build: Callable[[], tu
             if len(memo) >= MEMO_SIZE:
                 memo.clear()
             memo[full_key] = parts  # one assignment: a thread reads the old entry or the new
-    return str(fill_slots(parts, values))
+    return fill_slots(parts, values)  # Markup is a str: the page is not copied again

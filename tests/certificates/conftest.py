@@ -5,7 +5,6 @@ Nothing here touches the database or the Flask app: the certificate layer is pla
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -17,6 +16,7 @@ import pytest
 
 from screening.certificates.document import CertificateData, issue_certificate_data, render_certificate
 from screening.certificates.signing import CertificateKeys, generate_keypair
+from tests.support.services import require_service
 
 BASE_URL = "https://screening.example.org"
 
@@ -26,10 +26,7 @@ def require_tool(name: str) -> str:
     path = shutil.which(name)
     if path:
         return path
-    reason = f"{name} not found: install poppler-utils"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{name} is required under CI=true: {reason}", pytrace=False)
-    pytest.skip(reason)
+    require_service(name, f"{name} not found: install poppler-utils")
 
 
 @pytest.fixture

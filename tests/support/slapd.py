@@ -9,7 +9,7 @@ certificate with ``cryptography`` and listens for StartTLS and on an ``ldaps://`
 :class:`BlackHole` accepts TCP connections and never replies: the slow failure (a hung server, a firewall
 that swallows packets after the handshake) that only a receive timeout can end.
 
-pytest is imported only inside :func:`require_slapd`: the benchmark uses this module without it.
+pytest is imported only when slapd is missing (tests.support.services): the benchmark uses this module without it.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.support.services import require_service
 
 with warnings.catch_warnings():
     # ldap3 2.9.1 imports names that pyasn1 >= 0.6 deprecates: harmless, and not ours to fix.
@@ -215,13 +217,8 @@ def require_slapd() -> None:
     """Skip a test that needs slapd when it is not installed, but fail under ``CI=true``: a CI image that
     silently loses slapd must not turn the directory tests green by skipping them."""
     reason = missing_requirements()
-    if reason is None:
-        return
-    import pytest  # here, not at the top: the benchmark imports this module without pytest
-
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"slapd is required under CI=true: {reason}", pytrace=False)
-    pytest.skip(f"slapd unavailable: {reason}")
+    if reason is not None:
+        require_service("slapd", reason)
 
 
 @dataclass(frozen=True)

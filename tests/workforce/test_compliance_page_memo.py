@@ -234,3 +234,20 @@ def test_writers_in_two_organisations_take_the_counters_at_commit(factory, app):
     fresh()
     after = page_memo.version(first.id)[0], page_memo.version(second.id)[0]
     assert after == (before[0] + 2, before[1] + 2)  # once per transaction and organisation
+
+
+def test_a_nul_in_a_readers_own_values_never_reaches_the_kept_page(register, factory, app):  # noqa: F811
+    client, manager, _function, _people = register
+    org = manager.organisation_id
+    # a name that looks like a slot (as a directory could hand it over): filled in as text, never as a slot
+    odd = factory.user("requester", db.session.get(Organisation, org))
+    odd.display_name = "Ann \x00csrf\x00 Smith"
+    db.session.commit()
+    odd_client = sign_in(app.test_client(), odd)
+    odd_page = odd_client.get(f"/workforce/{org}/compliance?page=1")
+    kept = _page(client, org, "?page=1")  # kept once the odd reader's request built it
+    assert odd_page.status_code == 200 and "Ann \x00csrf\x00 Smith" in odd_page.text  # the text, not a token
+    assert manager.display_name in kept and "Ann" not in kept and "\x00" not in kept
+    # a NUL in the path to come back to is refused at the door and keeps nothing
+    assert client.get(f"/workforce/{org}/compliance?page=1&q=%00").status_code == 400
+    assert _same(_page(client, org, "?page=1")) == _same(kept)
