@@ -127,13 +127,18 @@ def test_each_reader_gets_their_own_token_and_it_works(register, factory, app): 
     assert stolen.status_code == 400  # the other reader's token is theirs alone
 
 
+def _colleague(factory, app, organisation_id, display_name):
+    """A signed-in client of another requester of the organisation, named ``display_name``."""
+    user = factory.user("requester", db.session.get(Organisation, organisation_id))
+    user.display_name = display_name
+    db.session.commit()
+    return sign_in(app.test_client(), user)
+
+
 def test_each_reader_sees_their_own_name_path_and_messages(register, factory, app):  # noqa: F811
     client, manager, _function, _people = register
     org = manager.organisation_id
-    colleague_user = factory.user("requester", db.session.get(Organisation, org))
-    colleague_user.display_name = "Colleague <b>Name</b>"
-    db.session.commit()
-    colleague = sign_in(app.test_client(), colleague_user)
+    colleague = _colleague(factory, app, org, "Colleague <b>Name</b>")
     first = _page(client, org, "?page=1")
     second = _page(colleague, org, "?page=1")  # the page kept for the first reader
     assert manager.display_name in first and manager.display_name not in second
@@ -240,10 +245,7 @@ def test_a_nul_in_a_readers_own_values_never_reaches_the_kept_page(register, fac
     client, manager, _function, _people = register
     org = manager.organisation_id
     # a name that looks like a slot (as a directory could hand it over): filled in as text, never as a slot
-    odd = factory.user("requester", db.session.get(Organisation, org))
-    odd.display_name = "Ann \x00csrf\x00 Smith"
-    db.session.commit()
-    odd_client = sign_in(app.test_client(), odd)
+    odd_client = _colleague(factory, app, org, "Ann \x00csrf\x00 Smith")
     odd_page = odd_client.get(f"/workforce/{org}/compliance?page=1")
     kept = _page(client, org, "?page=1")  # kept once the odd reader's request built it
     assert odd_page.status_code == 200 and "Ann \x00csrf\x00 Smith" in odd_page.text  # the text, not a token
