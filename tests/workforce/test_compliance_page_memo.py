@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import pytest
 from sqlalchemy import text, update
+from sqlalchemy.exc import DataError
 
 from screening.actors import Actor
 from screening.applications.models import Application
@@ -241,14 +242,19 @@ def test_writers_in_two_organisations_take_the_counters_at_commit(factory, app):
     assert after == (before[0] + 2, before[1] + 2)  # once per transaction and organisation
 
 
-def test_a_nul_in_a_readers_own_values_never_reaches_the_kept_page(register, factory, app):  # noqa: F811
+def test_a_nul_in_a_readers_own_values_never_reaches_the_kept_page(register, factory, app, backend):  # noqa: F811
     client, manager, _function, _people = register
     org = manager.organisation_id
-    # a name that looks like a slot (as a directory could hand it over): filled in as text, never as a slot
-    odd_client = _colleague(factory, app, org, "Ann \x00csrf\x00 Smith")
-    odd_page = odd_client.get(f"/workforce/{org}/compliance?page=1")
-    kept = _page(client, org, "?page=1")  # kept once the odd reader's request built it
-    assert odd_page.status_code == 200 and "Ann \x00csrf\x00 Smith" in odd_page.text  # the text, not a token
+    name = "Ann \x00csrf\x00 Smith"  # a name that looks like a slot, as a directory could hand it over
+    if backend == "postgresql":  # PostgreSQL stores no NUL at all: such a name never reaches any page
+        with pytest.raises(DataError, match="NUL"):
+            _colleague(factory, app, org, name)
+        db.session.rollback()
+        kept = _page(client, org, "?page=1")
+    else:  # SQLite keeps it: filled in as text, never as a slot
+        odd_page = _colleague(factory, app, org, name).get(f"/workforce/{org}/compliance?page=1")
+        kept = _page(client, org, "?page=1")  # kept once the odd reader's request built it
+        assert odd_page.status_code == 200 and name in odd_page.text  # the text, not a token
     assert manager.display_name in kept and "Ann" not in kept and "\x00" not in kept
     # a NUL in the path to come back to is refused at the door and keeps nothing
     assert client.get(f"/workforce/{org}/compliance?page=1&q=%00").status_code == 400
