@@ -110,7 +110,8 @@ def _empty_tables(engine: Engine) -> None:
     On PostgreSQL a TRUNCATE of all tables costs about 100 ms (new files for every table and index), most of a
     short test's own time; a test writes a few rows in a few tables, so one statement finds the tables with
     rows (each count stops past ``_FEW_ROWS``), one statement DELETEs theirs, and the sequences are set back.
-    A test that wrote many rows gets the TRUNCATE."""
+    A test that wrote many rows gets the TRUNCATE. A DELETE leaves the tables' pages and statistics to the next
+    test: a test about the planner's choices truncates its tables itself (tests/test_queue_search.py)."""
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":

@@ -242,6 +242,12 @@ def test_every_search_reads_an_index_never_a_scan(app, backend):
     def search(query: str) -> str:
         return plan(queries.searched(select(Application.id), query).limit(51))
 
+    if backend == "postgresql":
+        # The planner's estimates of tables never analysed (as a grown table's, about ten pages each), whatever
+        # the earlier tests left: the suite empties tables by DELETE, which keeps their statistics and pages.
+        db.session.execute(text("TRUNCATE persons, applications, job_runs CASCADE"))
+        db.session.commit()
+
     assert "USING INDEX ix_persons_search_name" in search("celik")
     assert "USING INDEX ix_persons_search_given" in search("celik")
     by_number = search("85.07.30-033.28")
